@@ -1,0 +1,312 @@
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import {
+  type ElectionClock,
+  type LeaderCallbacks,
+  LeaderElector,
+  LeaseConflictError,
+  type LeaseRecord,
+  type LeaseSpec,
+  type LeaseStore,
+  type StepDownReason,
+} from "./leader-election.ts";
+
+const log = pino({ level: "silent" });
+const NS = "modelship-system";
+const NAME = "modelship-leader";
+
+/** A manual clock: sleepers wake only when the test advances time. */
+class FakeClock implements ElectionClock {
+  now = 0;
+  #sleepers: { at: number; wake: () => void }[] = [];
+
+  monotonicMs(): number {
+    return this.now;
+  }
+  wallTime(): Date {
+    return new Date(Date.UTC(2026, 10, 1) + this.now);
+  }
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const sleeper = { at: this.now + ms, wake: () => {} };
+      sleeper.wake = () => {
+        this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+        signal.removeEventListener("abort", sleeper.wake);
+        resolve();
+      };
+      signal.addEventListener("abort", sleeper.wake, { once: true });
+      this.#sleepers.push(sleeper);
+    });
+  }
+  /** Move time forward, waking sleepers in order and letting their work settle. */
+  async advance(ms: number): Promise<void> {
+    const target = this.now + ms;
+    for (;;) {
+      await settle();
+      const next = this.#sleepers.filter((s) => s.at <= target).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      this.now = next.at;
+      for (const s of this.#sleepers.filter((s) => s.at === next.at)) s.wake();
+    }
+    this.now = target;
+    await settle();
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** One API server's worth of Leases, with resourceVersion checks like the real one. */
+class FakeLeaseStore implements LeaseStore {
+  readonly leases = new Map<string, LeaseRecord>();
+  #rv = 0;
+  /** Runs before a replace is applied; lets a test slip in a concurrent writer. */
+  beforeReplace: (() => void) | undefined;
+
+  async get(namespace: string, name: string): Promise<LeaseRecord | undefined> {
+    const lease = this.leases.get(`${namespace}/${name}`);
+    return lease && { ...lease };
+  }
+  async create(namespace: string, name: string, spec: LeaseSpec): Promise<LeaseRecord> {
+    const key = `${namespace}/${name}`;
+    if (this.leases.has(key)) throw new LeaseConflictError("exists");
+    return this.put(key, spec);
+  }
+  async replace(
+    namespace: string,
+    name: string,
+    spec: LeaseSpec,
+    resourceVersion: string,
+  ): Promise<LeaseRecord> {
+    this.beforeReplace?.();
+    const key = `${namespace}/${name}`;
+    if (this.leases.get(key)?.resourceVersion !== resourceVersion) throw new LeaseConflictError("conflict");
+    return this.put(key, spec);
+  }
+  put(key: string, spec: LeaseSpec): LeaseRecord {
+    const record = { ...spec, resourceVersion: String(++this.#rv) };
+    this.leases.set(key, record);
+    return { ...record };
+  }
+  holder(): string | undefined {
+    return this.leases.get(`${NS}/${NAME}`)?.holderIdentity;
+  }
+}
+
+/** One elector's view of the store: can be cut off (calls fail) or hung (calls never return). */
+class LinkToStore implements LeaseStore {
+  mode: "up" | "down" | "hung" = "up";
+  readonly #inner: LeaseStore;
+  constructor(inner: LeaseStore) {
+    this.#inner = inner;
+  }
+  #gate<T>(call: () => Promise<T>): Promise<T> {
+    if (this.mode === "down") return Promise.reject(new Error("connection refused"));
+    if (this.mode === "hung") return new Promise<T>(() => {});
+    return call();
+  }
+  get(ns: string, n: string) {
+    return this.#gate(() => this.#inner.get(ns, n));
+  }
+  create(ns: string, n: string, s: LeaseSpec) {
+    return this.#gate(() => this.#inner.create(ns, n, s));
+  }
+  replace(ns: string, n: string, s: LeaseSpec, rv: string) {
+    return this.#gate(() => this.#inner.replace(ns, n, s, rv));
+  }
+}
+
+type Candidate = {
+  elector: LeaderElector;
+  link: LinkToStore;
+  startedAt: number | undefined;
+  stopped: { at: number; reason: StepDownReason } | undefined;
+  leading: boolean;
+  done: Promise<void>;
+};
+
+function candidate(identity: string, store: LeaseStore, clock: FakeClock): Candidate {
+  const link = new LinkToStore(store);
+  const elector = new LeaderElector({
+    store: link,
+    namespace: NS,
+    name: NAME,
+    identity,
+    log,
+    clock,
+    random: () => 0,
+  });
+  const c: Candidate = {
+    elector,
+    link,
+    startedAt: undefined,
+    stopped: undefined,
+    leading: false,
+    done: Promise.resolve(),
+  };
+  const callbacks: LeaderCallbacks = {
+    onStartedLeading(signal) {
+      c.startedAt = clock.now;
+      c.leading = true;
+      signal.addEventListener("abort", () => {
+        c.leading = false;
+      });
+    },
+    onStoppedLeading(reason) {
+      c.stopped = { at: clock.now, reason };
+    },
+  };
+  c.done = elector.run(callbacks);
+  return c;
+}
+
+describe("LeaderElector", () => {
+  it("lets exactly one of two candidates lead and keeps it leading while it renews", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    const b = candidate("pod-b", store, clock);
+
+    await clock.advance(60_000);
+
+    expect([a.leading, b.leading].filter(Boolean)).toHaveLength(1);
+    const leader = a.leading ? a : b;
+    const standby = a.leading ? b : a;
+    expect(store.holder()).toBe(leader === a ? "pod-a" : "pod-b");
+    expect(leader.elector.status()).toMatchObject({ leading: true, healthy: true });
+    expect(standby.elector.status()).toEqual({ leading: false, leader: store.holder(), healthy: true });
+    expect(standby.startedAt).toBeUndefined();
+    expect(leader.stopped).toBeUndefined();
+  });
+
+  it("steps down when it cannot renew within the renew deadline, and a standby takes over after the lease duration", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    await clock.advance(1);
+    const b = candidate("pod-b", store, clock);
+    await clock.advance(10_000);
+    expect(a.leading).toBe(true);
+
+    const lastRenewTime = store.leases.get(`${NS}/${NAME}`)?.renewTime?.getTime() ?? 0;
+    const lastRenewAt = lastRenewTime - clock.wallTime().getTime() + clock.now;
+    a.link.mode = "down";
+    await clock.advance(30_000);
+
+    expect(a.stopped?.reason).toBe("renew-deadline-exceeded");
+    expect(a.stopped?.at).toBeLessThanOrEqual(lastRenewAt + 10_000 + 2_000);
+    expect(a.elector.status()).toMatchObject({ leading: false, healthy: false });
+    expect(b.leading).toBe(true);
+    expect(store.holder()).toBe("pod-b");
+    // Never two leaders: the old one is gone before the new one starts, and no sooner than the lease allows.
+    expect(b.startedAt).toBeGreaterThanOrEqual(lastRenewAt + 15_000);
+    expect(b.startedAt).toBeLessThanOrEqual(lastRenewAt + 15_000 + 2_000);
+    expect(b.startedAt).toBeGreaterThan(a.stopped?.at ?? Number.POSITIVE_INFINITY);
+    await a.done;
+  });
+
+  it("steps down when a renew call hangs past the renew deadline", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    await clock.advance(5_000);
+    expect(a.leading).toBe(true);
+
+    a.link.mode = "hung";
+    const hungAt = clock.now;
+    await clock.advance(20_000);
+
+    expect(a.leading).toBe(false);
+    expect(a.stopped?.reason).toBe("renew-deadline-exceeded");
+    expect(a.stopped?.at).toBeLessThanOrEqual(hungAt + 10_000);
+  });
+
+  it("does not lead after losing a write race, and respects the winner's fresh lease", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    store.put(`${NS}/${NAME}`, {
+      holderIdentity: "ghost",
+      leaseDurationSeconds: 15,
+      acquireTime: clock.wallTime(),
+      renewTime: clock.wallTime(),
+      leaseTransitions: 3,
+    });
+    // The first time our candidate tries to take the expired lease, a rival writes first.
+    store.beforeReplace = () => {
+      store.beforeReplace = undefined;
+      store.put(`${NS}/${NAME}`, {
+        holderIdentity: "rival",
+        leaseDurationSeconds: 15,
+        acquireTime: clock.wallTime(),
+        renewTime: clock.wallTime(),
+        leaseTransitions: 4,
+      });
+    };
+    const a = candidate("pod-a", store, clock);
+
+    await clock.advance(14_000);
+    expect(a.leading).toBe(false); // the ghost's lease is not yet expired by our clock
+    await clock.advance(4_000);
+    expect(a.leading).toBe(false); // lost the race to the rival
+    expect(store.holder()).toBe("rival");
+    expect(a.elector.status().leader).toBe("rival");
+
+    await clock.advance(20_000); // the rival never renews
+    expect(a.leading).toBe(true);
+    expect(store.holder()).toBe("pod-a");
+    expect(store.leases.get(`${NS}/${NAME}`)?.leaseTransitions).toBe(5);
+  });
+
+  it("hands the lease over at once on release", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    await clock.advance(1);
+    const b = candidate("pod-b", store, clock);
+    await clock.advance(10_000);
+    expect(a.leading).toBe(true);
+
+    const releasing = a.elector.release();
+    await clock.advance(0);
+    await releasing;
+    expect(a.stopped?.reason).toBe("released");
+    expect(a.leading).toBe(false);
+    expect(store.leases.get(`${NS}/${NAME}`)).toMatchObject({
+      holderIdentity: undefined,
+      leaseDurationSeconds: 1,
+    });
+
+    const releasedAt = clock.now;
+    await clock.advance(5_000);
+    expect(b.leading).toBe(true);
+    expect(b.startedAt).toBeLessThanOrEqual(releasedAt + 1_000 + 2_000);
+  });
+
+  it("release before winning stops campaigning without calling back", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    await clock.advance(1);
+    const b = candidate("pod-b", store, clock);
+    await clock.advance(3_000);
+
+    await b.elector.release();
+    await b.done;
+    expect(b.stopped).toBeUndefined();
+    expect(store.holder()).toBe("pod-a");
+    expect(a.leading).toBe(true);
+  });
+
+  it("rejects timings that could let two leaders overlap", () => {
+    const base = { store: new FakeLeaseStore(), namespace: NS, name: NAME, identity: "x", log };
+    expect(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 })).toThrow(
+      /leaseDurationMs/,
+    );
+    expect(() => new LeaderElector({ ...base, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 })).toThrow(
+      /renewDeadlineMs/,
+    );
+    expect(() => new LeaderElector({ ...base, identity: "" })).toThrow(/identity/);
+  });
+});
