@@ -80,6 +80,27 @@ go_install() { # name module/cmd version [ldflags]
   GOBIN="$bin" go install -ldflags "-s -w ${4:-}" "$2@$3" >&2
 }
 
+# Data files that ship inside Go modules: kwok's default stages (any --config without stages makes
+# kwok refuse to start) and the Gateway API CRDs for the e2e cluster.
+module_assets() {
+  [[ -s "$bin/kwok-stages.yaml" && -d "$bin/gateway-api-crds" ]] && return
+  local kwok_dir gw_dir
+  kwok_dir="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  gw_dir="$(go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  local s first=1
+  for s in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+    pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    ((first)) || echo "---"
+    first=0
+    cat "$kwok_dir/kustomize/stage/$s.yaml"
+  done >"$bin/kwok-stages.yaml.tmp"
+  mv "$bin/kwok-stages.yaml.tmp" "$bin/kwok-stages.yaml"
+  mkdir -p "$bin/gateway-api-crds.tmp"
+  cp "$gw_dir"/config/crd/standard/gateway.networking.k8s.io_*.yaml "$bin/gateway-api-crds.tmp/"
+  chmod -R u+w "$bin/gateway-api-crds.tmp"
+  rm -rf "$bin/gateway-api-crds" && mv "$bin/gateway-api-crds.tmp" "$bin/gateway-api-crds"
+}
+
 preflight
 build_etcd
 go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
@@ -87,5 +108,6 @@ go_install kwokctl sigs.k8s.io/kwok/cmd/kwokctl "$KWOK_VERSION"
 build_kube
 go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+module_assets
 log "binaries ready in $bin"
 echo "$bin"

@@ -1,0 +1,34 @@
+// Starts a local control plane for the e2e tier, or uses the cluster named by $KUBECONFIG (kind,
+// k3d, a real one), so the same suite runs anywhere. Tests read what is provided here.
+import type { TestProject } from "vitest/node";
+import { ensureBinaries } from "../hack/cluster/binaries.ts";
+import { type ClusterState, startCluster, stopCluster } from "../hack/cluster/control-plane.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    kubeconfig: string;
+    /** Path of the local cluster's state.json; empty when the suite runs against $KUBECONFIG. */
+    clusterStateDir: string;
+    binDir: string;
+  }
+}
+
+let cluster: ClusterState | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.KUBECONFIG) {
+    project.provide("kubeconfig", process.env.KUBECONFIG);
+    project.provide("clusterStateDir", "");
+    project.provide("binDir", process.env.MODELSHIP_BIN_DIR ?? "");
+    return async () => {};
+  }
+  const binDir = await ensureBinaries();
+  cluster = await startCluster({ name: `e2e-${process.pid}`, binDir, nodes: 3 });
+  project.provide("kubeconfig", cluster.kubeconfig);
+  project.provide("clusterStateDir", cluster.dir);
+  project.provide("binDir", binDir);
+  return async () => {
+    // Keep the logs of a failed run for CI artifacts.
+    if (cluster) await stopCluster(cluster, { keepFiles: process.env.MODELSHIP_KEEP_CLUSTER === "1" });
+  };
+}

@@ -1,0 +1,61 @@
+// What e2e tests need from the cluster under test: a KubeConfig, kubectl, and (local clusters only)
+// the control-plane handle for restarts and audit logs.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { inject } from "vitest";
+import { type ClusterState, readState } from "../../hack/cluster/control-plane.ts";
+
+const exec = promisify(execFile);
+
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(inject("kubeconfig"));
+  return kc;
+}
+
+/** The local control plane, or undefined when the suite runs against $KUBECONFIG. */
+export function localCluster(): ClusterState | undefined {
+  const dir = inject("clusterStateDir");
+  return dir ? readState(dir) : undefined;
+}
+
+export function kubectlPath(): string {
+  const bin = inject("binDir");
+  return bin ? join(bin, "kubectl") : "kubectl";
+}
+
+export async function kubectl(args: string[], input?: string): Promise<string> {
+  const child = exec(kubectlPath(), ["--kubeconfig", inject("kubeconfig"), ...args], {
+    maxBuffer: 32 * 1024 * 1024,
+  });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  }
+  const { stdout } = await child;
+  return stdout;
+}
+
+/** Polls `fn` until it returns a value that is not undefined/false, or fails with `what`. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+let nsCounter = 0;
+/** A fresh namespace name per test file run. */
+export function uniqueNamespace(prefix: string): string {
+  nsCounter += 1;
+  return `${prefix}-${process.pid}-${nsCounter}-${Date.now().toString(36)}`;
+}

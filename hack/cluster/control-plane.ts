@@ -1,0 +1,341 @@
+// A real local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler and kwok (fake nodes whose pods become Running/Ready without a kubelet).
+// Every process runs detached with its PID recorded in the cluster's state.json, so `down` can
+// stop exactly what `up` started, and a test can restart the apiserver mid-run.
+import { spawn } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { assertContained, ensurePodNetwork, MAX_SLOTS, nodeIpForSlot, podCidrForSlot, SERVICE_CIDR } from "./network.ts";
+
+export type Component = "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kwok";
+
+export interface ClusterState {
+  name: string;
+  dir: string;
+  binDir: string;
+  slot: number;
+  podCidr: string;
+  nodeIp: string;
+  ports: { etcdClient: number; etcdPeer: number; apiserver: number };
+  token: string;
+  kubeconfig: string;
+  auditLog: string;
+  pids: Partial<Record<Component, number>>;
+  args: Partial<Record<Component, string[]>>;
+}
+
+export function clustersRoot(): string {
+  return join(process.env.TMPDIR ?? "/tmp", "modelship-clusters");
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Claims the lowest free slot (a pod range) with an O_EXCL file; reclaims slots of dead clusters. */
+function claimSlot(name: string): number {
+  const slots = join(clustersRoot(), ".slots");
+  mkdirSync(slots, { recursive: true });
+  for (let i = 0; i < MAX_SLOTS; i++) {
+    const file = join(slots, String(i));
+    if (existsSync(file)) {
+      const owner = readFileSync(file, "utf8").trim();
+      const state = readState(join(clustersRoot(), owner));
+      if (state && Object.values(state.pids).some(alive)) continue;
+      rmSync(file, { force: true });
+    }
+    try {
+      writeFileSync(file, name, { flag: "wx" });
+      return i;
+    } catch {}
+  }
+  throw new Error(`all ${MAX_SLOTS} local cluster slots are in use; tear one down with hack/cluster/down`);
+}
+
+export function readState(dir: string): ClusterState | undefined {
+  const file = join(dir, "state.json");
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ClusterState) : undefined;
+}
+
+function saveState(s: ClusterState): void {
+  writeFileSync(join(s.dir, "state.json"), `${JSON.stringify(s, null, 2)}\n`);
+}
+
+function launch(s: ClusterState, c: Component, args: string[]): void {
+  const log = openSync(join(s.dir, "logs", `${c}.log`), "a");
+  const bin = join(s.binDir, c);
+  const child = spawn(bin, args, { detached: true, stdio: ["ignore", log, log] });
+  closeSync(log);
+  child.unref();
+  if (!child.pid) throw new Error(`could not start ${bin}`);
+  s.pids[c] = child.pid;
+  s.args[c] = args;
+  saveState(s);
+}
+
+function kubeconfigYaml(s: ClusterState, caFile: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    `- name: ${s.name}`,
+    "  cluster:",
+    `    server: https://127.0.0.1:${s.ports.apiserver}`,
+    `    certificate-authority: ${caFile}`,
+    "users:",
+    "- name: admin",
+    "  user:",
+    `    token: ${s.token}`,
+    "contexts:",
+    `- name: ${s.name}`,
+    "  context:",
+    `    cluster: ${s.name}`,
+    "    user: admin",
+    `current-context: ${s.name}`,
+    "",
+  ].join("\n");
+}
+
+/** GET a path on the apiserver as admin; resolves with the status code (0 when unreachable). */
+export function apiGet(s: ClusterState, path: string): Promise<{ code: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: s.ports.apiserver,
+        path,
+        headers: { authorization: `Bearer ${s.token}` },
+        rejectUnauthorized: false,
+        timeout: 5000,
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on("end", () => resolve({ code: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", () => resolve({ code: 0, body: "" }));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+async function waitFor(what: string, s: ClusterState, c: Component, ok: () => Promise<boolean>, ms: number) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await ok()) return;
+    if (!alive(s.pids[c])) {
+      const log = join(s.dir, "logs", `${c}.log`);
+      const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-15).join("\n") : "";
+      throw new Error(`${c} exited while waiting for ${what}; last lines of ${log}:\n${tail}`);
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what} (logs in ${s.dir}/logs)`);
+}
+
+function apiserverArgs(s: ClusterState): string[] {
+  const d = s.dir;
+  return [
+    `--etcd-servers=http://127.0.0.1:${s.ports.etcdClient}`,
+    "--bind-address=127.0.0.1",
+    // Without it the apiserver advertises the default-route interface.
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${s.ports.apiserver}`,
+    `--cert-dir=${join(d, "pki")}`,
+    `--token-auth-file=${join(d, "pki", "tokens.csv")}`,
+    "--authorization-mode=Node,RBAC",
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${join(d, "pki", "sa.key")}`,
+    `--service-account-signing-key-file=${join(d, "pki", "sa.key")}`,
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    "--allow-privileged=true",
+    // The "kubernetes" Service would otherwise get 127.0.0.1 endpoints, which are invalid.
+    "--endpoint-reconciler-type=none",
+    // Writes by user agent, for tests and benchmarks that count what the operator writes.
+    `--audit-policy-file=${join(d, "audit-policy.yaml")}`,
+    `--audit-log-path=${s.auditLog}`,
+    "--audit-log-maxsize=200",
+    "--audit-log-format=json",
+  ];
+}
+
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+`;
+
+export interface StartOptions {
+  name: string;
+  binDir: string;
+  nodes?: number;
+}
+
+/** Starts a new cluster and resolves when nodes are Ready. */
+export async function startCluster(opts: StartOptions): Promise<ClusterState> {
+  ensurePodNetwork();
+  const dir = join(clustersRoot(), opts.name);
+  const prev = readState(dir);
+  if (prev && Object.values(prev.pids).some(alive)) {
+    throw new Error(`cluster ${opts.name} is already running (${dir}); run hack/cluster/down ${opts.name} first`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  mkdirSync(join(dir, "pki"), { recursive: true });
+  mkdirSync(join(dir, "etcd"), { recursive: true });
+  const slot = claimSlot(opts.name);
+  const s: ClusterState = {
+    name: opts.name,
+    dir,
+    binDir: opts.binDir,
+    slot,
+    podCidr: podCidrForSlot(slot),
+    nodeIp: nodeIpForSlot(slot),
+    ports: { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() },
+    token: randomBytes(24).toString("hex"),
+    kubeconfig: join(dir, "kubeconfig.yaml"),
+    auditLog: join(dir, "logs", "audit.log"),
+    pids: {},
+    args: {},
+  };
+  // Fail closed before anything that could dial a fake address starts.
+  assertContained([s.podCidr.replace(/0\.0\/16$/, "3.7"), s.nodeIp, "10.96.0.1"]);
+
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  writeFileSync(join(dir, "pki", "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }));
+  writeFileSync(join(dir, "pki", "tokens.csv"), `${s.token},admin,admin,"system:masters"\n`);
+  writeFileSync(join(dir, "audit-policy.yaml"), AUDIT_POLICY);
+  saveState(s);
+
+  const etcdUrl = `http://127.0.0.1:${s.ports.etcdClient}`;
+  const peerUrl = `http://127.0.0.1:${s.ports.etcdPeer}`;
+  launch(s, "etcd", [
+    `--data-dir=${join(dir, "etcd")}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=default=${peerUrl}`,
+    "--unsafe-no-fsync=true",
+    "--quota-backend-bytes=8589934592",
+  ]);
+  launch(s, "kube-apiserver", apiserverArgs(s));
+  await waitFor("the apiserver's /readyz", s, "kube-apiserver", async () => (await apiGet(s, "/readyz")).code === 200, 90_000);
+
+  // The apiserver signed its own serving cert into --cert-dir; clients trust exactly that.
+  writeFileSync(s.kubeconfig, kubeconfigYaml(s, join(dir, "pki", "apiserver.crt")));
+  launch(s, "kube-controller-manager", [
+    `--kubeconfig=${s.kubeconfig}`,
+    "--leader-elect=false",
+    "--bind-address=127.0.0.1",
+    "--secure-port=0",
+    `--service-account-private-key-file=${join(dir, "pki", "sa.key")}`,
+    `--root-ca-file=${join(dir, "pki", "apiserver.crt")}`,
+    "--use-service-account-credentials=false",
+    "--controllers=*,-nodeipam",
+    // Fake nodes never run kubelets: keep their pods instead of evicting them.
+    "--node-monitor-grace-period=1h",
+  ]);
+  launch(s, "kube-scheduler", [
+    `--kubeconfig=${s.kubeconfig}`,
+    "--leader-elect=false",
+    "--bind-address=127.0.0.1",
+    "--secure-port=0",
+  ]);
+  launch(s, "kwok", [
+    `--kubeconfig=${s.kubeconfig}`,
+    `--config=${join(s.binDir, "kwok-stages.yaml")}`,
+    "--manage-all-nodes=true",
+    `--cidr=${s.podCidr}`,
+    `--node-ip=${s.nodeIp}`,
+  ]);
+  await createNodes(s, opts.nodes ?? 2);
+  return s;
+}
+
+async function createNodes(s: ClusterState, n: number): Promise<void> {
+  const nodes = Array.from({ length: n }, (_, i) => ({
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name: `kwok-node-${i}`,
+      labels: { "kubernetes.io/hostname": `kwok-node-${i}`, type: "kwok" },
+      annotations: { "kwok.x-k8s.io/node": "fake" },
+    },
+  }));
+  const file = join(s.dir, "nodes.json");
+  writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
+  await run(join(s.binDir, "kubectl"), ["--kubeconfig", s.kubeconfig, "apply", "-f", file]);
+  await waitFor("nodes to be Ready", s, "kwok", async () => {
+    const r = await apiGet(s, "/api/v1/nodes");
+    if (r.code !== 200) return false;
+    const list = JSON.parse(r.body) as {
+      items: { status?: { conditions?: { type: string; status: string }[] } }[];
+    };
+    const ready = list.items.filter((nd) =>
+      nd.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+    );
+    return ready.length >= n;
+  }, 60_000);
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")}: ${err}`))));
+  });
+}
+
+async function stopPid(pid: number | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (!alive(pid) || !pid) return;
+  process.kill(pid, signal);
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
+  if (alive(pid)) process.kill(pid, "SIGKILL");
+}
+
+/** Kills the apiserver (as a crash would) and starts it again with the same flags. */
+export async function restartApiserver(s: ClusterState, downMs = 0): Promise<void> {
+  await stopPid(s.pids["kube-apiserver"], "SIGKILL");
+  if (downMs > 0) await sleep(downMs);
+  launch(s, "kube-apiserver", s.args["kube-apiserver"] ?? apiserverArgs(s));
+  await waitFor("the apiserver's /readyz", s, "kube-apiserver", async () => (await apiGet(s, "/readyz")).code === 200, 90_000);
+}
+
+/** Stops every process this cluster started (by PID), frees its slot and, unless kept, its files. */
+export async function stopCluster(s: ClusterState, opts: { keepFiles?: boolean } = {}): Promise<void> {
+  const order: Component[] = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
+  for (const c of order) await stopPid(s.pids[c]);
+  rmSync(join(clustersRoot(), ".slots", String(s.slot)), { force: true });
+  if (!opts.keepFiles) rmSync(s.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,69 @@
+// Operator configuration: flags override environment variables; both are validated with zod so a
+// typo fails at start with the name of the setting, never later in a reconcile.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()));
+
+export const ConfigSchema = z.object({
+  kubeconfig: z.string().optional().describe("path to a kubeconfig; unset = in-cluster, then ~/.kube/config"),
+  namespaces: csv.default([]).describe("namespaces to watch; empty = all"),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  metricsAddr: z.string().default("0.0.0.0:8080").describe("host:port for /healthz, /readyz and /metrics"),
+  workers: z.coerce.number().int().min(1).max(64).default(4),
+  qps: z.coerce.number().positive().default(20).describe("client-side API request rate"),
+  burst: z.coerce.number().int().positive().default(30),
+  leaderElect: z.stringbool().default(false),
+  leaderElectionNamespace: z.string().default("default"),
+  probeAllowCidrs: csv.default(["10.0.0.0/8"]).describe("pod IP ranges the prober may dial"),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+const ENV: Record<keyof Config, string> = {
+  kubeconfig: "KUBECONFIG",
+  namespaces: "MODELSHIP_NAMESPACES",
+  logLevel: "MODELSHIP_LOG_LEVEL",
+  metricsAddr: "MODELSHIP_METRICS_ADDR",
+  workers: "MODELSHIP_WORKERS",
+  qps: "MODELSHIP_QPS",
+  burst: "MODELSHIP_BURST",
+  leaderElect: "MODELSHIP_LEADER_ELECT",
+  leaderElectionNamespace: "MODELSHIP_LEADER_ELECTION_NAMESPACE",
+  probeAllowCidrs: "MODELSHIP_PROBE_ALLOW_CIDRS",
+};
+
+const FLAG = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+export class ConfigError extends Error {}
+
+/** Reads flags (`--metrics-addr=...`) and env (`MODELSHIP_METRICS_ADDR`); flags win. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const options = Object.fromEntries(Object.keys(ENV).map((k) => [FLAG(k), { type: "string" as const }]));
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  const raw: Record<string, string> = {};
+  for (const [key, envName] of Object.entries(ENV)) {
+    const v = (values as Record<string, string | undefined>)[FLAG(key)] ?? env[envName];
+    if (v !== undefined && v !== "") raw[key] = v;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]);
+      return `  --${FLAG(key)} / ${ENV[key as keyof Config]}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+export const FLAGS_HELP = Object.keys(ENV)
+  .map((k) => `  --${FLAG(k)} (env ${ENV[k as keyof Config]})  ${ConfigSchema.shape[k as keyof Config].description ?? ""}`)
+  .join("\n");

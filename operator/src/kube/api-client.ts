@@ -1,0 +1,138 @@
+// Every request the operator makes to the API goes through here: one place for the client-side
+// rate limit (QPS/burst), request metrics, server-side apply with our field manager, and the
+// mapping of API errors to what the reconciler does next.
+import {
+  ApiException,
+  CustomObjectsApi,
+  type KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+
+export const FIELD_MANAGER = "modelship";
+
+export interface RequestGate {
+  acquire(): Promise<void>;
+}
+
+export type RequestObserver = (verb: string, resource: string, code: number, ms: number) => void;
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** What an API failure means for the reconciler. */
+export type ApiErrorClass = "notFound" | "conflict" | "invalid" | "forbidden" | "retry";
+
+export function classifyApiError(err: unknown): ApiErrorClass {
+  const code = apiErrorCode(err);
+  if (code === 404) return "notFound";
+  if (code === 409) return "conflict";
+  if (code === 400 || code === 422) return "invalid";
+  if (code === 403) return "forbidden";
+  return "retry";
+}
+
+export function apiErrorCode(err: unknown): number {
+  return err instanceof ApiException ? err.code : 0;
+}
+
+/** The Status message of an API error, for conditions and events a person reads. */
+export function apiErrorMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    if (typeof body === "string") {
+      try {
+        const parsed = JSON.parse(body) as { message?: string };
+        if (parsed.message) return parsed.message;
+      } catch {}
+      return body.slice(0, 500);
+    }
+    if (body && typeof body === "object" && "message" in body) return String(body.message);
+    return `HTTP ${err.code}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class ApiClient {
+  readonly kc: KubeConfig;
+  private readonly gate: RequestGate;
+  private readonly observe: RequestObserver;
+  private readonly objects: KubernetesObjectApi;
+  private readonly custom: CustomObjectsApi;
+
+  constructor(kc: KubeConfig, gate: RequestGate = { acquire: async () => {} }, observe: RequestObserver = () => {}) {
+    this.kc = kc;
+    this.gate = gate;
+    this.observe = observe;
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Runs one API request under the rate limit, recording verb, resource and status code. */
+  async call<T>(verb: string, resource: string, fn: () => Promise<T>): Promise<T> {
+    await this.gate.acquire();
+    const t0 = performance.now();
+    try {
+      const out = await fn();
+      this.observe(verb, resource, 200, performance.now() - t0);
+      return out;
+    } catch (err) {
+      this.observe(verb, resource, apiErrorCode(err), performance.now() - t0);
+      throw err;
+    }
+  }
+
+  /** Server-side apply: we own exactly the fields we send; `force` takes them back after a hand edit. */
+  apply<T extends KubernetesObject>(obj: T, fieldManager = FIELD_MANAGER): Promise<T> {
+    return this.call("apply", obj.kind ?? "?", () =>
+      this.objects.patch(obj, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply),
+    );
+  }
+
+  delete(ref: ObjectRef): Promise<unknown> {
+    return this.call("delete", ref.kind, () =>
+      this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }),
+    );
+  }
+
+  read<T extends KubernetesObject>(ref: ObjectRef): Promise<T> {
+    return this.call("get", ref.kind, () =>
+      this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }),
+    ) as Promise<T>;
+  }
+
+  /** Applies `status` on the status subresource of a custom resource, under `fieldManager`. */
+  applyStatus(
+    ref: { group: string; version: string; plural: string; kind: string; namespace: string; name: string },
+    status: unknown,
+    fieldManager = FIELD_MANAGER,
+  ): Promise<unknown> {
+    const body = {
+      apiVersion: `${ref.group}/${ref.version}`,
+      kind: ref.kind,
+      metadata: { name: ref.name, namespace: ref.namespace },
+      status,
+    };
+    return this.call("apply", `${ref.plural}/status`, () =>
+      this.custom.patchNamespacedCustomObjectStatus(
+        { group: ref.group, version: ref.version, plural: ref.plural, namespace: ref.namespace, name: ref.name, body, fieldManager, force: true },
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+      ),
+    );
+  }
+
+  /** Lists a custom resource across all namespaces (or one); used by informers' list functions. */
+  listCustom(group: string, version: string, plural: string, namespace?: string): Promise<unknown> {
+    return this.call("list", plural, () =>
+      namespace
+        ? this.custom.listNamespacedCustomObject({ group, version, plural, namespace })
+        : this.custom.listClusterCustomObject({ group, version, plural }),
+    );
+  }
+}
