@@ -1,0 +1,274 @@
+import { isDeepStrictEqual } from "node:util";
+import type { HttpFailureKind, HttpProbeRequest, ProbeHttpClient, ProbeTarget } from "./http-client.ts";
+
+/** Runtime presets: each names the deep checks the prober runs against a model server. */
+export const RUNTIME_PRESETS = [
+  "openInference",
+  "openai",
+  "vllm",
+  "tgi",
+  "triton",
+  "torchserve",
+  "nim",
+  "http",
+] as const;
+export type RuntimePreset = (typeof RUNTIME_PRESETS)[number];
+
+/** An inference request the prober sends as the last check of a round (spec.health.inference). */
+export type InferenceCheckSpec = {
+  method?: "GET" | "POST";
+  path: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** A slower answer fails the check even when it is correct. */
+  maxLatencyMs?: number;
+  /** Default: any 2xx. */
+  expectStatus?: number;
+  /**
+   * A field of the JSON answer, as a path like `outputs[0].data` or `outputs.0.data`. With `equals`
+   * the value must deep-equal it; without, the field must exist (and not be null).
+   */
+  expectField?: { path: string; equals?: unknown };
+};
+
+export type HealthCheckSpec = {
+  preset: RuntimePreset;
+  /** The served model name: `/v1/models` must list it, `/v2/models/{name}/ready` must be 200. */
+  modelName: string;
+  port: number;
+  intervalMs: number;
+  /** Budget per HTTP exchange. */
+  timeoutMs: number;
+  /** The path for preset `http` (default `/`), or an override of the preset's readiness path. */
+  path?: string;
+  inference?: InferenceCheckSpec;
+};
+
+export type CheckFailureKind = HttpFailureKind | "status" | "bad-body" | "model-missing" | "slow" | "field";
+
+export type CheckResult =
+  | { check: string; ok: true; latencyMs: number }
+  | { check: string; ok: false; latencyMs: number; reason: CheckFailureKind; error: string };
+
+/** One HTTP exchange and how to judge its answer: `undefined` means pass, else why it failed. */
+export type HealthCheck = {
+  name: string;
+  request: Omit<HttpProbeRequest, "timeoutMs">;
+  judge(status: number, body: string): { reason: CheckFailureKind; error: string } | undefined;
+  maxLatencyMs?: number;
+};
+
+function expect2xx(status: number): { reason: CheckFailureKind; error: string } | undefined {
+  return status >= 200 && status < 300 ? undefined : { reason: "status", error: `HTTP ${status}` };
+}
+
+function parseJson(body: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch (err) {
+    return { ok: false, error: `answer is not JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reads `a.b[0].c` / `a.b.0.c` from a JSON value; `undefined` when any step is missing. */
+export function readJsonPath(value: unknown, path: string): unknown {
+  const steps = path
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".")
+    .filter((s) => s !== "");
+  let cur: unknown = value;
+  for (const step of steps) {
+    if (Array.isArray(cur) && /^\d+$/.test(step)) cur = cur[Number(step)];
+    else if (isRecord(cur) && Object.hasOwn(cur, step)) cur = cur[step];
+    else return undefined;
+  }
+  return cur;
+}
+
+function get(name: string, path: string): HealthCheck {
+  return { name, request: { method: "GET", path }, judge: expect2xx };
+}
+
+/** `/v1/models` (OpenAI list format) must contain the expected model id. */
+function modelListed(modelName: string): HealthCheck {
+  return {
+    name: "models-list",
+    request: { method: "GET", path: "/v1/models" },
+    judge(status, body) {
+      const bad = expect2xx(status);
+      if (bad !== undefined) return bad;
+      const parsed = parseJson(body);
+      if (!parsed.ok) return { reason: "bad-body", error: parsed.error };
+      const data = readJsonPath(parsed.value, "data");
+      if (!Array.isArray(data)) return { reason: "bad-body", error: "/v1/models answer has no data array" };
+      const ids = data.map((m) => (isRecord(m) ? m.id : undefined)).filter((id) => typeof id === "string");
+      if (ids.includes(modelName)) return undefined;
+      return {
+        reason: "model-missing",
+        error: `/v1/models does not list "${modelName}" (serves: ${ids.slice(0, 5).join(", ") || "none"})`,
+      };
+    },
+  };
+}
+
+/** TGI `/info`: `model_id` must be the model name, or end with `/<model name>` (HF repo ids). */
+function tgiInfo(modelName: string): HealthCheck {
+  return {
+    name: "info",
+    request: { method: "GET", path: "/info" },
+    judge(status, body) {
+      const bad = expect2xx(status);
+      if (bad !== undefined) return bad;
+      const parsed = parseJson(body);
+      if (!parsed.ok) return { reason: "bad-body", error: parsed.error };
+      const id = readJsonPath(parsed.value, "model_id");
+      if (typeof id !== "string") return { reason: "bad-body", error: "/info answer has no model_id" };
+      if (id === modelName || id.endsWith(`/${modelName}`)) return undefined;
+      return { reason: "model-missing", error: `/info serves "${id}", expected "${modelName}"` };
+    },
+  };
+}
+
+function torchservePing(path: string): HealthCheck {
+  return {
+    name: "ping",
+    request: { method: "GET", path },
+    judge(status, body) {
+      const bad = expect2xx(status);
+      if (bad !== undefined) return bad;
+      const parsed = parseJson(body);
+      const s = parsed.ok ? readJsonPath(parsed.value, "status") : undefined;
+      return s === "Healthy"
+        ? undefined
+        : { reason: "bad-body", error: `/ping status is ${JSON.stringify(s)}` };
+    },
+  };
+}
+
+/** The deep health checks of a preset, in the order they run (a round stops at the first failure). */
+export function presetChecks(spec: Pick<HealthCheckSpec, "preset" | "modelName" | "path">): HealthCheck[] {
+  const model = encodeURIComponent(spec.modelName);
+  switch (spec.preset) {
+    case "openInference":
+    case "triton":
+      return [
+        get("server-ready", spec.path ?? "/v2/health/ready"),
+        get("model-ready", `/v2/models/${model}/ready`),
+      ];
+    case "openai":
+    case "vllm":
+      return [get("health", spec.path ?? "/health"), modelListed(spec.modelName)];
+    case "tgi":
+      return [get("health", spec.path ?? "/health"), tgiInfo(spec.modelName)];
+    case "torchserve":
+      return [torchservePing(spec.path ?? "/ping")];
+    case "nim":
+      return [get("ready", spec.path ?? "/v1/health/ready")];
+    case "http":
+      return [get("http", spec.path ?? "/")];
+  }
+}
+
+/** The optional inference check built from spec.health.inference. */
+export function inferenceCheck(spec: InferenceCheckSpec): HealthCheck {
+  const method = spec.method ?? (spec.body === undefined ? "GET" : "POST");
+  const check: HealthCheck = {
+    name: "inference",
+    request: { method, path: spec.path },
+    judge(status, body) {
+      if (spec.expectStatus !== undefined ? status !== spec.expectStatus : status < 200 || status >= 300) {
+        return { reason: "status", error: `HTTP ${status}, expected ${spec.expectStatus ?? "2xx"}` };
+      }
+      const field = spec.expectField;
+      if (field === undefined) return undefined;
+      const parsed = parseJson(body);
+      if (!parsed.ok) return { reason: "bad-body", error: parsed.error };
+      const value = readJsonPath(parsed.value, field.path);
+      if (!Object.hasOwn(field, "equals")) {
+        return value === undefined || value === null
+          ? { reason: "field", error: `answer has no field ${field.path}` }
+          : undefined;
+      }
+      if (isDeepStrictEqual(value, field.equals)) return undefined;
+      return {
+        reason: "field",
+        error: `${field.path} is ${JSON.stringify(value)?.slice(0, 100)}, expected ${JSON.stringify(field.equals)}`,
+      };
+    },
+  };
+  if (spec.body !== undefined) check.request.jsonBody = JSON.stringify(spec.body);
+  if (spec.maxLatencyMs !== undefined) check.maxLatencyMs = spec.maxLatencyMs;
+  return check;
+}
+
+/** Runs one check against one target. Never throws. */
+export async function runCheck(
+  client: ProbeHttpClient,
+  target: ProbeTarget,
+  check: HealthCheck,
+  timeoutMs: number,
+): Promise<CheckResult> {
+  const res = await client.request(target, { ...check.request, timeoutMs });
+  if (res.kind !== "response") {
+    return { check: check.name, ok: false, latencyMs: res.latencyMs, reason: res.kind, error: res.error };
+  }
+  const bad = check.judge(res.status, res.body);
+  if (bad !== undefined) return { check: check.name, ok: false, latencyMs: res.latencyMs, ...bad };
+  if (check.maxLatencyMs !== undefined && res.latencyMs > check.maxLatencyMs) {
+    return {
+      check: check.name,
+      ok: false,
+      latencyMs: res.latencyMs,
+      reason: "slow",
+      error: `took ${Math.round(res.latencyMs)} ms, above the ${check.maxLatencyMs} ms limit`,
+    };
+  }
+  return { check: check.name, ok: true, latencyMs: res.latencyMs };
+}
+
+/** The outcome of one probe round against one pod. */
+export type ProbeRoundResult = {
+  ok: boolean;
+  /** Inference latency when an inference check ran, else the duration of the whole round. */
+  latencyMs: number;
+  checks: CheckResult[];
+  /** `check: error` of the first failing check. */
+  error?: string;
+  /** Whether the inference check ran and passed (for warm-up counting). */
+  inferenceOk?: boolean;
+};
+
+/** Runs the checks in order and stops at the first failure. */
+export async function runProbeRound(
+  client: ProbeHttpClient,
+  target: ProbeTarget,
+  checks: readonly HealthCheck[],
+  timeoutMs: number,
+): Promise<ProbeRoundResult> {
+  const results: CheckResult[] = [];
+  let total = 0;
+  for (const check of checks) {
+    const r = await runCheck(client, target, check, timeoutMs);
+    results.push(r);
+    total += r.latencyMs;
+    if (!r.ok) {
+      const round: ProbeRoundResult = {
+        ok: false,
+        latencyMs: total,
+        checks: results,
+        error: `${r.check}: ${r.error}`,
+      };
+      if (check.name === "inference") round.inferenceOk = false;
+      return round;
+    }
+  }
+  const last = results.at(-1);
+  const inference = last?.check === "inference" ? last : undefined;
+  const round: ProbeRoundResult = { ok: true, latencyMs: inference?.latencyMs ?? total, checks: results };
+  if (inference !== undefined) round.inferenceOk = true;
+  return round;
+}

@@ -1,0 +1,221 @@
+import { performance } from "node:perf_hooks";
+import { buildConnector, Pool } from "undici";
+import type { CidrAllowList } from "./cidr.ts";
+import { unmapIp } from "./cidr.ts";
+
+/** Where a probe goes: a pod IP and a port. Never a URL a user wrote. */
+export type ProbeTarget = { ip: string; port: number };
+
+export type HttpProbeRequest = {
+  method: "GET" | "POST";
+  /** Absolute path with optional query, e.g. `/v2/health/ready`. */
+  path: string;
+  /** A JSON document sent as the body (POST). */
+  jsonBody?: string;
+  /** Budget for the whole exchange: connect, headers and body. */
+  timeoutMs: number;
+};
+
+/** Why an exchange produced no usable response. */
+export type HttpFailureKind =
+  | "refused" // target outside the allow-list or not an IP literal: never dialled
+  | "timeout"
+  | "connect-error"
+  | "redirect" // 3xx: never followed
+  | "body-too-large"
+  | "error";
+
+export type HttpProbeResult =
+  | { kind: "response"; status: number; body: string; latencyMs: number }
+  | { kind: HttpFailureKind; error: string; latencyMs: number; status?: number };
+
+export type ProbeHttpClientOptions = {
+  allowList: CidrAllowList;
+  /** Response bodies above this size are cut off and the exchange fails. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Idle keep-alive sockets are kept this long. Default 60 s. */
+  keepAliveMs?: number;
+};
+
+const DEFAULT_MAX_BODY = 1024 * 1024;
+
+class RefusedTargetError extends Error {
+  override name = "RefusedTargetError";
+}
+
+function originOf(target: ProbeTarget): string {
+  const ip = unmapIp(target.ip);
+  return ip.includes(":") ? `http://[${ip}]:${target.port}` : `http://${ip}:${target.port}`;
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "string") {
+    return err.code;
+  }
+  return undefined;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = errorCode(err);
+    return code !== undefined && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
+
+/**
+ * The prober's HTTP client: one undici Pool (one keep-alive connection) per target origin, a time
+ * budget per exchange, bodies capped, redirects never followed, and the CIDR allow-list checked
+ * twice: before a request is queued and again inside the connector, right before the socket opens.
+ */
+export class ProbeHttpClient {
+  readonly #allowList: CidrAllowList;
+  readonly #maxBodyBytes: number;
+  readonly #keepAliveMs: number;
+  readonly #pools = new Map<string, Pool>();
+
+  constructor(options: ProbeHttpClientOptions) {
+    this.#allowList = options.allowList;
+    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.#keepAliveMs = options.keepAliveMs ?? 60_000;
+  }
+
+  /** Number of origins with an open pool (for tests and metrics). */
+  get poolCount(): number {
+    return this.#pools.size;
+  }
+
+  #refusal(target: ProbeTarget): string | undefined {
+    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
+      return `port ${target.port} is not a valid TCP port`;
+    }
+    if (!this.#allowList.allows(target.ip)) {
+      return `target ${target.ip} is outside the prober allow-list [${this.#allowList.blocks.join(", ")}]; not dialled`;
+    }
+    return undefined;
+  }
+
+  #poolFor(target: ProbeTarget, connectTimeoutMs: number): Pool {
+    const origin = originOf(target);
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      const allowList = this.#allowList;
+      const base = buildConnector({ timeout: connectTimeoutMs, keepAlive: true });
+      pool = new Pool(origin, {
+        connections: 1,
+        pipelining: 1,
+        keepAliveTimeout: this.#keepAliveMs,
+        keepAliveMaxTimeout: this.#keepAliveMs,
+        connect: (opts, callback) => {
+          // Second line of defence: whatever undici is about to dial must be allowed too.
+          if (!allowList.allows(opts.hostname)) {
+            callback(new RefusedTargetError(`refusing to dial ${opts.hostname}: outside allow-list`), null);
+            return;
+          }
+          base(opts, callback);
+        },
+      });
+      this.#pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /** Sends one request. Never throws: every failure comes back as a result with a reason. */
+  async request(target: ProbeTarget, req: HttpProbeRequest): Promise<HttpProbeResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+    const refusal = this.#refusal(target);
+    if (refusal !== undefined) return { kind: "refused", error: refusal, latencyMs: 0 };
+    if (!req.path.startsWith("/") || req.path.startsWith("//")) {
+      return { kind: "refused", error: `probe path "${req.path}" must be an absolute path`, latencyMs: 0 };
+    }
+    const pool = this.#poolFor(target, req.timeoutMs);
+    const signal = AbortSignal.timeout(req.timeoutMs);
+    try {
+      const headers: Record<string, string> = {
+        accept: "application/json",
+        "user-agent": "modelship-prober",
+      };
+      if (req.jsonBody !== undefined) headers["content-type"] = "application/json";
+      const res = await pool.request({
+        method: req.method,
+        path: req.path,
+        headers,
+        body: req.jsonBody,
+        signal,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      });
+      const status = res.statusCode;
+      if (status >= 300 && status < 400) {
+        res.body.destroy();
+        const location = res.headers.location;
+        return {
+          kind: "redirect",
+          status,
+          error: `HTTP ${status} redirect to ${String(location ?? "(no location)")} not followed`,
+          latencyMs: elapsed(),
+        };
+      }
+      const declared = Number(res.headers["content-length"] ?? Number.NaN);
+      if (declared > this.#maxBodyBytes) {
+        res.body.destroy();
+        return {
+          kind: "body-too-large",
+          status,
+          error: `response body of ${declared} bytes exceeds the ${this.#maxBodyBytes}-byte limit`,
+          latencyMs: elapsed(),
+        };
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        const buf = chunk as Buffer;
+        size += buf.length;
+        if (size > this.#maxBodyBytes) {
+          res.body.destroy();
+          return {
+            kind: "body-too-large",
+            status,
+            error: `response body exceeds the ${this.#maxBodyBytes}-byte limit; cut off`,
+            latencyMs: elapsed(),
+          };
+        }
+        chunks.push(buf);
+      }
+      const body =
+        chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
+      return { kind: "response", status, body, latencyMs: elapsed() };
+    } catch (err) {
+      const latencyMs = elapsed();
+      if (err instanceof RefusedTargetError) return { kind: "refused", error: err.message, latencyMs };
+      const code = errorCode(err);
+      if (signal.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
+        return { kind: "timeout", error: `no complete response within ${req.timeoutMs} ms`, latencyMs };
+      }
+      if (code !== undefined && CONNECT_CODES.has(code)) {
+        return { kind: "connect-error", error: errorText(err), latencyMs };
+      }
+      return { kind: "error", error: errorText(err), latencyMs };
+    }
+  }
+
+  /** Closes the keep-alive connection of a target that went away. */
+  forget(target: ProbeTarget): void {
+    const origin = originOf(target);
+    const pool = this.#pools.get(origin);
+    if (pool !== undefined) {
+      this.#pools.delete(origin);
+      void pool.destroy().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.allSettled(pools.map((p) => p.destroy()));
+  }
+}

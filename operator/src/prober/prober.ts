@@ -1,0 +1,256 @@
+import type { Logger } from "pino";
+import type { HealthCheck, HealthCheckSpec } from "./checks.ts";
+import { inferenceCheck, presetChecks, RUNTIME_PRESETS, runProbeRound } from "./checks.ts";
+import { parseCidrAllowList } from "./cidr.ts";
+import type { Clock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
+import { ProbeHttpClient } from "./http-client.ts";
+import type { RunInfo, ScheduledTarget, SchedulerStats } from "./scheduler.ts";
+import { ProbeScheduler } from "./scheduler.ts";
+import type { WarmUpStats } from "./verdict.ts";
+import type { ProbeWindowOptions, WindowStats } from "./window.ts";
+import { ProbeWindow } from "./window.ts";
+
+/** How to probe one revision: the health spec plus the warm-up budget. */
+export type RevisionProbeSpec = HealthCheckSpec & {
+  /** Successful inference checks each pod needs before the revision counts as warm. Default 0. */
+  warmupInferences?: number;
+};
+
+/** A Ready pod of the revision. */
+export type PodTarget = { ip: string; podName: string };
+
+export type PodHealth = {
+  podName: string;
+  ip: string;
+  probes: number;
+  consecutiveFailures: number;
+  /** Outcome of the newest probe; undefined before the first. */
+  lastOk?: boolean;
+  lastError?: string;
+  lastProbeAt?: number;
+  inferenceSuccesses: number;
+};
+
+/** What the prober knows about one revision: its window plus per-pod detail and warm-up. */
+export type RevisionHealth = WindowStats & { pods: PodHealth[]; warmUp: WarmUpStats };
+
+export type ProberOptions = {
+  /** CIDRs the prober may dial (pod networks). Everything else is refused without a dial. */
+  allowCidrs: readonly string[];
+  /** Most probe rounds in flight at once. */
+  concurrency: number;
+  log: Pick<Logger, "debug" | "info" | "warn">;
+  clock?: Clock;
+  /**
+   * Called with fresh numbers for a revision: at most once per probe interval per revision, and at
+   * once when a pod turns from passing to failing or back. Keep it cheap (e.g. enqueue the key).
+   */
+  onStats?: (key: string, stats: RevisionHealth) => void;
+  window?: ProbeWindowOptions;
+  maxBodyBytes?: number;
+  /** Interval jitter fraction, default 0.1. */
+  jitter?: number;
+  random?: () => number;
+};
+
+type PodState = PodHealth & { id: string };
+
+type RevisionState = {
+  spec: RevisionProbeSpec;
+  specText: string;
+  checks: HealthCheck[];
+  window: ProbeWindow;
+  pods: Map<string, PodState>;
+  lastEmitAt: number;
+};
+
+type Payload = { key: string; podId: string };
+
+function validateSpec(key: string, spec: RevisionProbeSpec): void {
+  const problems: string[] = [];
+  if (!RUNTIME_PRESETS.includes(spec.preset)) problems.push(`preset "${spec.preset}" is unknown`);
+  if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535)
+    problems.push("port must be 1..65535");
+  if (!(spec.intervalMs > 0)) problems.push("intervalMs must be > 0");
+  if (!(spec.timeoutMs > 0)) problems.push("timeoutMs must be > 0");
+  if (spec.modelName === "") problems.push("modelName must not be empty");
+  if (problems.length > 0) throw new Error(`probe spec of ${key}: ${problems.join("; ")}`);
+}
+
+/**
+ * The prober: probes the Ready pods of each live revision on a schedule, keeps a sliding window per
+ * revision, and reports numbers through `stats` and `onStats`. It knows nothing of Kubernetes; the
+ * controller feeds it targets from its informer caches.
+ */
+export class Prober {
+  readonly #client: ProbeHttpClient;
+  readonly #scheduler: ProbeScheduler<Payload>;
+  readonly #clock: Clock;
+  readonly #log: ProberOptions["log"];
+  readonly #onStats: ProberOptions["onStats"];
+  readonly #windowOptions: ProbeWindowOptions;
+  readonly #revisions = new Map<string, RevisionState>();
+
+  constructor(options: ProberOptions) {
+    const allowList = parseCidrAllowList(options.allowCidrs);
+    this.#client = new ProbeHttpClient(
+      options.maxBodyBytes === undefined ? { allowList } : { allowList, maxBodyBytes: options.maxBodyBytes },
+    );
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log;
+    this.#onStats = options.onStats;
+    this.#windowOptions = options.window ?? {};
+    this.#scheduler = new ProbeScheduler<Payload>({
+      concurrency: options.concurrency,
+      clock: this.#clock,
+      ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
+      ...(options.random !== undefined ? { random: options.random } : {}),
+      run: (target, info) => this.#probe(target, info),
+    });
+  }
+
+  /**
+   * Sets what to probe for a revision (`key` like `namespace/name/revision`) and which pods. Pods
+   * that stay keep their state; pods that left are forgotten and their connections closed. A changed
+   * spec starts a fresh window.
+   */
+  setRevisionTargets(key: string, spec: RevisionProbeSpec, targets: readonly PodTarget[]): void {
+    validateSpec(key, spec);
+    const specText = JSON.stringify(spec);
+    let rev = this.#revisions.get(key);
+    if (rev === undefined || rev.specText !== specText) {
+      const checks = presetChecks(spec);
+      if (spec.inference !== undefined) checks.push(inferenceCheck(spec.inference));
+      const oldPods = rev?.pods;
+      rev = {
+        spec,
+        specText,
+        checks,
+        window: new ProbeWindow(this.#windowOptions),
+        pods: new Map(),
+        lastEmitAt: Number.NEGATIVE_INFINITY,
+      };
+      if (oldPods !== undefined)
+        for (const p of oldPods.values()) this.#client.forget({ ip: p.ip, port: spec.port });
+      this.#revisions.set(key, rev);
+    }
+    const nextPods = new Map<string, PodState>();
+    for (const t of targets) {
+      const id = `${t.podName}@${t.ip}`;
+      nextPods.set(
+        id,
+        rev.pods.get(id) ?? {
+          id,
+          podName: t.podName,
+          ip: t.ip,
+          probes: 0,
+          consecutiveFailures: 0,
+          inferenceSuccesses: 0,
+        },
+      );
+    }
+    for (const [id, p] of rev.pods) {
+      if (!nextPods.has(id)) this.#client.forget({ ip: p.ip, port: rev.spec.port });
+    }
+    rev.pods = nextPods;
+    const scheduled: ScheduledTarget<Payload>[] = [...nextPods.keys()].map((podId) => ({
+      id: podId,
+      intervalMs: spec.intervalMs,
+      payload: { key, podId },
+    }));
+    this.#scheduler.setTargets(key, scheduled);
+  }
+
+  /** Stops probing a revision and forgets its numbers. */
+  removeRevision(key: string): void {
+    const rev = this.#revisions.get(key);
+    if (rev === undefined) return;
+    this.#revisions.delete(key);
+    this.#scheduler.removeGroup(key);
+    for (const p of rev.pods.values()) this.#client.forget({ ip: p.ip, port: rev.spec.port });
+  }
+
+  /** Current numbers of a revision; undefined when it is not probed. */
+  stats(key: string): RevisionHealth | undefined {
+    const rev = this.#revisions.get(key);
+    return rev === undefined ? undefined : this.#snapshot(rev);
+  }
+
+  /** Scheduler numbers: in flight, queued, skipped, scheduling lag. */
+  schedulerStats(): SchedulerStats {
+    return this.#scheduler.stats();
+  }
+
+  /** Forgets scheduling-lag samples so far (benchmarks call it after warming up). */
+  resetSchedulerLag(): void {
+    this.#scheduler.resetLag();
+  }
+
+  async stop(): Promise<void> {
+    await this.#scheduler.stop();
+    this.#revisions.clear();
+    await this.#client.close();
+  }
+
+  #snapshot(rev: RevisionState): RevisionHealth {
+    const required = rev.spec.warmupInferences ?? 0;
+    const pods: PodHealth[] = [];
+    let warmPods = 0;
+    for (const p of rev.pods.values()) {
+      const { id: _id, ...pod } = p;
+      pods.push(pod);
+      if (p.inferenceSuccesses >= required) warmPods++;
+    }
+    return {
+      ...rev.window.stats(this.#clock.now()),
+      pods,
+      warmUp: { required, warmPods, pods: pods.length },
+    };
+  }
+
+  async #probe(target: ScheduledTarget<Payload>, _info: RunInfo): Promise<void> {
+    const { key, podId } = target.payload;
+    const rev = this.#revisions.get(key);
+    const pod = rev?.pods.get(podId);
+    if (rev === undefined || pod === undefined) return;
+    const round = await runProbeRound(
+      this.#client,
+      { ip: pod.ip, port: rev.spec.port },
+      rev.checks,
+      rev.spec.timeoutMs,
+    );
+    // The revision or pod may have gone (or been replaced) while the round ran: drop the result.
+    if (this.#revisions.get(key) !== rev || rev.pods.get(podId) !== pod) return;
+    const at = this.#clock.now();
+    rev.window.add(
+      round.error === undefined
+        ? { ok: round.ok, latencyMs: round.latencyMs, at }
+        : { ok: round.ok, latencyMs: round.latencyMs, at, error: `${pod.podName}: ${round.error}` },
+    );
+    const flipped = pod.lastOk !== undefined && pod.lastOk !== round.ok;
+    const first = pod.lastOk === undefined;
+    pod.probes++;
+    pod.lastOk = round.ok;
+    pod.lastProbeAt = at;
+    if (round.inferenceOk === true) pod.inferenceSuccesses++;
+    if (round.ok) {
+      pod.consecutiveFailures = 0;
+    } else {
+      pod.consecutiveFailures++;
+      pod.lastError = round.error ?? "probe failed";
+    }
+    if (flipped || (first && !round.ok)) {
+      if (round.ok) this.#log.info({ revision: key, pod: pod.podName }, "probe passing again");
+      else this.#log.warn({ revision: key, pod: pod.podName, error: round.error }, "probe failing");
+    }
+    if (this.#onStats !== undefined && (flipped || at - rev.lastEmitAt >= rev.spec.intervalMs)) {
+      rev.lastEmitAt = at;
+      try {
+        this.#onStats(key, this.#snapshot(rev));
+      } catch (err) {
+        this.#log.warn({ revision: key, err }, "onStats callback threw");
+      }
+    }
+  }
+}

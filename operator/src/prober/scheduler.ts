@@ -1,0 +1,311 @@
+import type { Clock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
+import { quantile } from "./window.ts";
+
+/** A thing to run every `intervalMs`, identified by `id` inside its group. */
+export type ScheduledTarget<T> = { id: string; intervalMs: number; payload: T };
+
+/** Passed to `run`: when the run was due and when it really started. */
+export type RunInfo = { group: string; dueAt: number; startedAt: number; lagMs: number };
+
+export type ProbeSchedulerOptions<T> = {
+  /** The work. Must settle (the prober's runs carry their own timeouts); errors are swallowed. */
+  run(target: ScheduledTarget<T>, info: RunInfo): Promise<void>;
+  /** Most runs in flight at once, over all targets. */
+  concurrency: number;
+  /** Each interval is stretched or shrunk by up to this fraction at random. Default 0.1. */
+  jitter?: number;
+  clock?: Clock;
+  /** Uniform in [0, 1); injected for tests. */
+  random?: () => number;
+  /** How many recent lag samples to keep for quantiles. Default 10,000. */
+  lagSamples?: number;
+};
+
+export type SchedulerStats = {
+  targets: number;
+  inFlight: number;
+  /** Due runs waiting for a concurrency slot. */
+  queued: number;
+  started: number;
+  /** Due runs skipped because the target's previous run had not finished. */
+  skippedBusy: number;
+  /** Scheduling lag (start − due), over the recent runs. */
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+};
+
+type Entry<T> = {
+  group: string;
+  target: ScheduledTarget<T>;
+  dueAt: number;
+  /** Bumped on every reschedule; heap nodes with an older seq are stale. */
+  seq: number;
+  running: boolean;
+  queued: boolean;
+  removed: boolean;
+};
+
+type HeapNode<T> = { at: number; seq: number; entry: Entry<T> };
+
+/** A binary min-heap on `at`. */
+class MinHeap<T> {
+  readonly #a: HeapNode<T>[] = [];
+
+  get size(): number {
+    return this.#a.length;
+  }
+
+  peek(): HeapNode<T> | undefined {
+    return this.#a[0];
+  }
+
+  push(node: HeapNode<T>): void {
+    const a = this.#a;
+    a.push(node);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = a[p] as HeapNode<T>;
+      if (parent.at <= node.at) break;
+      a[i] = parent;
+      i = p;
+    }
+    a[i] = node;
+  }
+
+  pop(): HeapNode<T> | undefined {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop();
+    if (top === undefined || last === undefined || a.length === 0) return top;
+    let i = 0;
+    const n = a.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && (a[r] as HeapNode<T>).at < (a[l] as HeapNode<T>).at ? r : l;
+      const child = a[c] as HeapNode<T>;
+      if (child.at >= last.at) break;
+      a[i] = child;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+
+  clear(): void {
+    this.#a.length = 0;
+  }
+}
+
+/**
+ * Runs every target on its own interval, with jitter, under one global concurrency cap, from a
+ * single timer armed at the earliest due time. The schedule is fixed-rate (the next due time
+ * follows from the previous due time, not from when the run ended), and a target never runs twice
+ * at once: a run that comes due while the previous one is still going is skipped and counted.
+ * Calls never block: `setTargets` only edits maps and the heap.
+ */
+export class ProbeScheduler<T> {
+  readonly #run: ProbeSchedulerOptions<T>["run"];
+  readonly #concurrency: number;
+  readonly #jitter: number;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #groups = new Map<string, Map<string, Entry<T>>>();
+  readonly #heap = new MinHeap<T>();
+  readonly #ready: { entry: Entry<T>; dueAt: number }[] = [];
+  #readyHead = 0;
+  readonly #inFlight = new Set<Promise<void>>();
+  #timer: unknown;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #stopped = false;
+  #started = 0;
+  #skippedBusy = 0;
+  readonly #lags: Float64Array;
+  #lagCount = 0;
+  #lagMax = 0;
+
+  constructor(options: ProbeSchedulerOptions<T>) {
+    this.#run = options.run;
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency));
+    this.#jitter = Math.min(0.5, Math.max(0, options.jitter ?? 0.1));
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#lags = new Float64Array(Math.max(1, options.lagSamples ?? 10_000));
+  }
+
+  #jittered(intervalMs: number): number {
+    return intervalMs * (1 + this.#jitter * (2 * this.#random() - 1));
+  }
+
+  #schedule(entry: Entry<T>, at: number): void {
+    entry.dueAt = at;
+    entry.seq++;
+    this.#heap.push({ at, seq: entry.seq, entry });
+  }
+
+  /**
+   * Replaces the targets of a group (e.g. one revision). Targets that stay keep their schedule (an
+   * interval change reschedules them); new ones start at a random phase within their first
+   * interval, so a fresh set does not fire at once; removed ones are forgotten (a run in flight
+   * finishes, but its target is not run again).
+   */
+  setTargets(group: string, targets: readonly ScheduledTarget<T>[]): void {
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    const old = this.#groups.get(group) ?? new Map<string, Entry<T>>();
+    const next = new Map<string, Entry<T>>();
+    for (const target of targets) {
+      if (!(target.intervalMs > 0)) throw new Error(`target ${group}/${target.id}: intervalMs must be > 0`);
+      const existing = old.get(target.id);
+      if (existing !== undefined) {
+        old.delete(target.id);
+        const intervalChanged = existing.target.intervalMs !== target.intervalMs;
+        existing.target = target;
+        if (intervalChanged) this.#schedule(existing, now + this.#random() * target.intervalMs);
+        next.set(target.id, existing);
+      } else {
+        const entry: Entry<T> = {
+          group,
+          target,
+          dueAt: 0,
+          seq: 0,
+          running: false,
+          queued: false,
+          removed: false,
+        };
+        this.#schedule(entry, now + this.#random() * target.intervalMs);
+        next.set(target.id, entry);
+      }
+    }
+    for (const gone of old.values()) gone.removed = true;
+    if (next.size === 0) this.#groups.delete(group);
+    else this.#groups.set(group, next);
+    this.#arm();
+  }
+
+  removeGroup(group: string): void {
+    this.setTargets(group, []);
+  }
+
+  #arm(): void {
+    if (this.#stopped) return;
+    // Drop stale heap tops so the timer is armed for a live entry.
+    for (let top = this.#heap.peek(); top !== undefined; top = this.#heap.peek()) {
+      if (!top.entry.removed && top.seq === top.entry.seq) break;
+      this.#heap.pop();
+    }
+    const top = this.#heap.peek();
+    if (top === undefined) {
+      if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.#timer !== undefined && this.#timerAt <= top.at) return;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timerAt = top.at;
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, top.at - this.#clock.now()));
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    for (let top = this.#heap.peek(); top !== undefined && top.at <= now; top = this.#heap.peek()) {
+      this.#heap.pop();
+      const entry = top.entry;
+      if (entry.removed || top.seq !== entry.seq) continue;
+      if (entry.running || entry.queued) this.#skippedBusy++;
+      else {
+        entry.queued = true;
+        this.#ready.push({ entry, dueAt: entry.dueAt });
+      }
+      // Fixed rate; if we fell more than an interval behind, skip the missed slots.
+      let nextAt = entry.dueAt + this.#jittered(entry.target.intervalMs);
+      if (nextAt <= now) nextAt = now + this.#jittered(entry.target.intervalMs);
+      this.#schedule(entry, nextAt);
+    }
+    this.#drain();
+    this.#arm();
+  }
+
+  #drain(): void {
+    while (this.#inFlight.size < this.#concurrency && this.#readyHead < this.#ready.length) {
+      const { entry, dueAt } = this.#ready[this.#readyHead++] as { entry: Entry<T>; dueAt: number };
+      entry.queued = false;
+      if (entry.removed) continue;
+      this.#start(entry, dueAt);
+    }
+    if (this.#readyHead === this.#ready.length) {
+      this.#ready.length = 0;
+      this.#readyHead = 0;
+    } else if (this.#readyHead > 1024) {
+      this.#ready.splice(0, this.#readyHead);
+      this.#readyHead = 0;
+    }
+  }
+
+  #start(entry: Entry<T>, dueAt: number): void {
+    const startedAt = this.#clock.now();
+    const lagMs = Math.max(0, startedAt - dueAt);
+    this.#lags[this.#lagCount % this.#lags.length] = lagMs;
+    this.#lagCount++;
+    if (lagMs > this.#lagMax) this.#lagMax = lagMs;
+    this.#started++;
+    entry.running = true;
+    let p: Promise<void>;
+    try {
+      p = this.#run(entry.target, { group: entry.group, dueAt, startedAt, lagMs });
+    } catch {
+      p = Promise.resolve();
+    }
+    const tracked: Promise<void> = p
+      .catch(() => undefined)
+      .then(() => {
+        entry.running = false;
+        this.#inFlight.delete(tracked);
+        if (!this.#stopped) this.#drain();
+      });
+    this.#inFlight.add(tracked);
+  }
+
+  stats(): SchedulerStats {
+    const n = Math.min(this.#lagCount, this.#lags.length);
+    const sorted = this.#lags.slice(0, n).sort();
+    let targets = 0;
+    for (const g of this.#groups.values()) targets += g.size;
+    return {
+      targets,
+      inFlight: this.#inFlight.size,
+      queued: this.#ready.length - this.#readyHead,
+      started: this.#started,
+      skippedBusy: this.#skippedBusy,
+      lagP50Ms: quantile(sorted, 0.5),
+      lagP99Ms: quantile(sorted, 0.99),
+      lagMaxMs: this.#lagMax,
+    };
+  }
+
+  /** Forgets the lag samples (e.g. after a warm-up phase of a benchmark). */
+  resetLag(): void {
+    this.#lagCount = 0;
+    this.#lagMax = 0;
+  }
+
+  /** Stops scheduling and waits for the runs in flight to settle. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#heap.clear();
+    this.#ready.length = 0;
+    this.#readyHead = 0;
+    this.#groups.clear();
+    await Promise.allSettled([...this.#inFlight]);
+  }
+}

@@ -1,0 +1,154 @@
+import type { WindowStats } from "./window.ts";
+
+/**
+ * spec.rollout.analysis. `failureLimit` means consecutive failed probes: when the newest
+ * `failureLimit` probes of the canary (over all its pods) all failed, the canary fails at once, even
+ * before `minSamples` are in (a dead canary should not wait for a quorum). 0 turns that rule off.
+ * The rate and latency thresholds are judged only with at least `minSamples` samples.
+ */
+export type AnalysisSpec = {
+  /** Minimum fraction of successful probes, 0..1. */
+  successRate: number;
+  /** Maximum p99 latency of successful probes. */
+  p99LatencyMs?: number;
+  /** Canary p99 may be at most this factor × the stable p99 (judged when the stable has samples). */
+  maxP99RelativeToStable?: number;
+  minSamples: number;
+  failureLimit: number;
+};
+
+export type VerdictStats = Pick<
+  WindowStats,
+  "samples" | "successRate" | "p99LatencyMs" | "consecutiveFailures" | "lastError"
+>;
+
+export const VERDICTS = { pass: "Pass", fail: "Fail", inconclusive: "Inconclusive" } as const;
+export type Verdict = (typeof VERDICTS)[keyof typeof VERDICTS];
+
+export type Evidence = {
+  metric: "successRate" | "p99LatencyMs" | "p99RelativeToStable" | "consecutiveFailures" | "samples";
+  value: number;
+  threshold: number;
+  samples: number;
+  ok: boolean;
+};
+
+export type CanaryJudgement = { verdict: Verdict; evidence: Evidence[]; message: string };
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  return Number.isInteger(n) ? String(n) : n.toFixed(n < 1 ? 4 : 1);
+}
+
+/**
+ * Judges a canary from its probe window (and the stable's, for the relative latency rule). Pure.
+ * Order: consecutive failures (Fail at any sample count) → too few samples (Inconclusive, never
+ * Pass) → success rate, p99, p99 relative to stable (any breach: Fail) → Pass.
+ */
+export function judgeCanary(
+  analysis: AnalysisSpec,
+  canary: VerdictStats,
+  stable?: VerdictStats,
+): CanaryJudgement {
+  const evidence: Evidence[] = [];
+  const n = canary.samples;
+  const lastError = canary.lastError !== undefined ? `; last error: ${canary.lastError}` : "";
+
+  if (analysis.failureLimit > 0) {
+    const ok = canary.consecutiveFailures < analysis.failureLimit;
+    evidence.push({
+      metric: "consecutiveFailures",
+      value: canary.consecutiveFailures,
+      threshold: analysis.failureLimit,
+      samples: n,
+      ok,
+    });
+    if (!ok) {
+      return {
+        verdict: VERDICTS.fail,
+        evidence,
+        message: `${canary.consecutiveFailures} consecutive probe failures reach failureLimit ${analysis.failureLimit}${lastError}`,
+      };
+    }
+  }
+
+  if (n < analysis.minSamples) {
+    evidence.push({ metric: "samples", value: n, threshold: analysis.minSamples, samples: n, ok: false });
+    return {
+      verdict: VERDICTS.inconclusive,
+      evidence,
+      message: `${n} of ${analysis.minSamples} samples needed`,
+    };
+  }
+
+  const breaches: string[] = [];
+  const rateOk = canary.successRate >= analysis.successRate;
+  evidence.push({
+    metric: "successRate",
+    value: canary.successRate,
+    threshold: analysis.successRate,
+    samples: n,
+    ok: rateOk,
+  });
+  if (!rateOk) breaches.push(`success rate ${fmt(canary.successRate)} below ${fmt(analysis.successRate)}`);
+
+  if (analysis.p99LatencyMs !== undefined) {
+    // No successful sample means no latency to judge; the success rate has already failed then.
+    const ok = !(canary.p99LatencyMs > analysis.p99LatencyMs);
+    evidence.push({
+      metric: "p99LatencyMs",
+      value: canary.p99LatencyMs,
+      threshold: analysis.p99LatencyMs,
+      samples: n,
+      ok,
+    });
+    if (!ok) breaches.push(`p99 ${fmt(canary.p99LatencyMs)} ms above ${fmt(analysis.p99LatencyMs)} ms`);
+  }
+
+  const factor = analysis.maxP99RelativeToStable;
+  if (
+    factor !== undefined &&
+    stable !== undefined &&
+    stable.samples >= analysis.minSamples &&
+    Number.isFinite(stable.p99LatencyMs) &&
+    stable.p99LatencyMs > 0
+  ) {
+    const ratio = canary.p99LatencyMs / stable.p99LatencyMs;
+    const ok = !(ratio > factor);
+    evidence.push({ metric: "p99RelativeToStable", value: ratio, threshold: factor, samples: n, ok });
+    if (!ok) {
+      breaches.push(
+        `p99 ${fmt(canary.p99LatencyMs)} ms is ${fmt(ratio)}× the stable's ${fmt(stable.p99LatencyMs)} ms (max ${fmt(factor)}×)`,
+      );
+    }
+  }
+
+  if (breaches.length > 0) {
+    return { verdict: VERDICTS.fail, evidence, message: `${breaches.join("; ")} (${n} samples)${lastError}` };
+  }
+  const p99 = Number.isFinite(canary.p99LatencyMs) ? `, p99 ${fmt(canary.p99LatencyMs)} ms` : "";
+  return {
+    verdict: VERDICTS.pass,
+    evidence,
+    message: `${n} probes, ${fmt(canary.successRate * 100)}% ok${p99}`,
+  };
+}
+
+/** Warm-up progress of a revision: each Ready pod needs `required` successful inference checks. */
+export type WarmUpStats = { required: number; warmPods: number; pods: number };
+
+/**
+ * A canary may take traffic once every one of its (at least one) pods has passed `required`
+ * inference checks. `required` 0 means no warm-up.
+ */
+export function judgeWarmUp(w: WarmUpStats): { warm: boolean; message: string } {
+  if (w.required <= 0) return { warm: true, message: "no warm-up required" };
+  if (w.pods === 0) return { warm: false, message: "no Ready pods to warm up" };
+  const warm = w.warmPods >= w.pods;
+  return {
+    warm,
+    message: warm
+      ? `${w.pods} pods warmed up with ${w.required} inference checks each`
+      : `${w.warmPods} of ${w.pods} pods warmed up (${w.required} successful inference checks each)`,
+  };
+}
