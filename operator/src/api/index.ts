@@ -1,0 +1,8 @@
+// Public surface of the API package.
+export * from "./conditions.ts";
+export * from "./duration.ts";
+export * from "./group.ts";
+export * from "./model-deployment.ts";
+export * from "./presets.ts";
+export * from "./spec.ts";
+export * from "./status.ts";

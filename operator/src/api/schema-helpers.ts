@@ -1,0 +1,80 @@
+// Small zod builders for the Kubernetes OpenAPI idioms the CRD needs. The metadata keys they set
+// ("x-kubernetes-...") pass through z.toJSONSchema unchanged; hack/gen/crd.ts turns the marked
+// nodes into their structural-schema form.
+import { z } from "zod";
+
+/** A CEL validation rule as the CRD carries it (x-kubernetes-validations). */
+export interface CelRule {
+  rule: string;
+  message: string;
+  /** Relative JSON path (".field") the API server reports the error against. */
+  fieldPath?: string;
+  reason?: "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueDuplicate";
+}
+
+export const PRESERVE_UNKNOWN = "x-kubernetes-preserve-unknown-fields";
+export const INT_OR_STRING = "x-kubernetes-int-or-string";
+export const VALIDATIONS = "x-kubernetes-validations";
+
+/** An object kept as-is (e.g. a Kubernetes type we pass through without modelling it). */
+export function opaqueObject(description: string) {
+  return z.record(z.string(), z.unknown()).meta({ description, [PRESERVE_UNKNOWN]: true });
+}
+
+/** The Kubernetes resource.Quantity grammar (the same pattern Kubernetes publishes). */
+export const QUANTITY_PATTERN =
+  "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
+
+/** A resource quantity: 2, "500m", "16Gi". */
+export function quantity() {
+  return z
+    .union([z.int().min(0), z.string().regex(new RegExp(QUANTITY_PATTERN), "must be a Kubernetes quantity")])
+    .meta({ [INT_OR_STRING]: true, pattern: QUANTITY_PATTERN });
+}
+
+/** A map of string to string (labels, annotations, nodeSelector). */
+export function stringMap(description: string) {
+  return z.record(z.string().max(253), z.string().max(4096)).describe(description);
+}
+
+/** Attach CEL rules to a schema node; the generator copies them into the CRD verbatim. */
+export function cel<T extends z.ZodType>(schema: T, rules: CelRule[]): T {
+  return schema.meta({ [VALIDATIONS]: rules });
+}
+
+/** DNS-1123 label: the rule for Kubernetes object names that become part of other names. */
+export const DNS1123_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+/** DNS-1123 subdomain: the rule for most Kubernetes object names. */
+export const DNS1123_SUBDOMAIN_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+export function dnsLabel(description: string) {
+  return z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(new RegExp(DNS1123_LABEL_PATTERN), "must be a DNS-1123 label (lowercase letters, digits, '-')")
+    .describe(description);
+}
+
+export function dnsSubdomain(description: string) {
+  return z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(new RegExp(DNS1123_SUBDOMAIN_PATTERN), "must be a DNS-1123 subdomain")
+    .describe(description);
+}
+
+/** An HTTP path the prober or the kubelet requests: absolute, no whitespace, no "..". */
+export function httpPath(description: string) {
+  return cel(
+    z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^\/[^\s#]*$/, "must start with '/' and contain no whitespace or '#'")
+      .refine((p) => !p.includes(".."), "must not contain '..'")
+      .describe(description),
+    [{ rule: "!self.contains('..')", message: "must not contain '..'" }],
+  );
+}

@@ -1,0 +1,533 @@
+// spec of a ModelDeployment. This zod schema is the one source of truth: it types the operator,
+// validates what it reads, and generates the CRD (hack/gen/crd.ts) and docs/api-reference.md.
+// Rules the API server can check are written twice on purpose: as zod refinements (so parse
+// reports them) and as CEL rules (so kubectl apply is rejected with the same message).
+import { z } from "zod";
+import { DURATION_MAX_LENGTH, DURATION_PATTERN } from "./duration.ts";
+import { MODEL_RUNTIME_SA_LABEL } from "./group.ts";
+import { RUNTIME_PRESETS } from "./presets.ts";
+import {
+  cel,
+  dnsLabel,
+  dnsSubdomain,
+  httpPath,
+  opaqueObject,
+  quantity,
+  stringMap,
+} from "./schema-helpers.ts";
+
+const ModelSchema = z
+  .object({
+    name: cel(
+      dnsLabel(
+        "The served model name, used in health and inference checks (e.g. /v2/models/<name>/ready) and in labels.",
+      ),
+      [
+        {
+          rule: "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+          message:
+            "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
+        },
+      ],
+    ),
+    version: z
+      .string()
+      .min(1)
+      .max(63)
+      .describe(
+        "Free-text model version (e.g. a date or a registry tag). Part of the revision identity; shown in status and history.",
+      ),
+    uri: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .describe(
+        "Where the model lives (e.g. s3://bucket/path). Handed to the runtime as MODEL_URI; modelship never fetches it.",
+      ),
+  })
+  .describe("The model being served.");
+
+const EnvVarSchema = z
+  .object({
+    name: z.string().min(1).max(256).describe("Environment variable name."),
+    value: z.string().max(32768).optional().describe("Literal value."),
+    valueFrom: opaqueObject(
+      "A Kubernetes EnvVarSource (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef), passed through unchanged.",
+    ).optional(),
+  })
+  .describe("A Kubernetes EnvVar.");
+
+const ResourcesSchema = z
+  .object({
+    limits: z
+      .record(z.string().max(253), quantity())
+      .optional()
+      .describe("Maximum compute resources (e.g. cpu: 4, memory: 16Gi, nvidia.com/gpu: 1)."),
+    requests: z
+      .record(z.string().max(253), quantity())
+      .optional()
+      .describe("Requested compute resources; defaults to limits where unset (Kubernetes rule)."),
+  })
+  .describe("Kubernetes ResourceRequirements for the model server container.");
+
+const RuntimeSchema = cel(
+  z
+    .object({
+      preset: z
+        .enum(RUNTIME_PRESETS)
+        .default("openInference")
+        .describe(
+          "Serving protocol of the image. Sets the default port and the readiness/liveness probe paths: openInference /v2/health/ready + /v2/health/live (8080), openai and vllm /health (8000), tgi /health (80), triton /v2/health/ready + /v2/health/live (8000), torchserve /ping (8080), nim /v1/health/ready + /v1/health/live (8000), http healthPath or / (8080).",
+        ),
+      image: z.string().min(1).max(1024).describe("Container image of the model server."),
+      port: z
+        .int()
+        .min(1)
+        .max(65535)
+        .optional()
+        .describe(
+          "Container port of the HTTP endpoint. Default: the preset's port (resolved by the operator, not stored).",
+        ),
+      command: z
+        .array(z.string().max(4096))
+        .max(256)
+        .optional()
+        .describe("Entrypoint override, as in a Kubernetes container."),
+      args: z
+        .array(z.string().max(4096))
+        .max(256)
+        .optional()
+        .describe("Arguments, as in a Kubernetes container."),
+      env: z
+        .array(EnvVarSchema)
+        .max(256)
+        .optional()
+        .describe("Environment variables of the model server container."),
+      resources: ResourcesSchema.optional(),
+      startupTimeoutSeconds: z
+        .int()
+        .min(1)
+        .max(86400)
+        .default(1800)
+        .describe(
+          "Budget for the server to become ready after start (a startup probe). Large models load slowly; this never becomes a liveness kill.",
+        ),
+      healthPath: httpPath(
+        "Readiness and liveness path for preset http. Not allowed with other presets (use spec.health.path for the prober).",
+      ).optional(),
+    })
+    .superRefine((runtime, ctx) => {
+      if (runtime.healthPath !== undefined && runtime.preset !== "http") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["healthPath"],
+          message: "healthPath is only allowed with preset http",
+        });
+      }
+    })
+    .describe("The model server: image, protocol preset and container settings."),
+  [
+    {
+      rule: "!has(self.healthPath) || self.preset == 'http'",
+      message: "healthPath is only allowed with preset http",
+      fieldPath: ".healthPath",
+    },
+  ],
+);
+
+const AutoscalingSchema = cel(
+  z
+    .object({
+      minReplicas: z.int().min(1).max(10000).default(1).describe("Lower bound of the total replica count."),
+      maxReplicas: z.int().min(1).max(10000).describe("Upper bound of the total replica count."),
+      metrics: z
+        .array(opaqueObject("An autoscaling/v2 MetricSpec."))
+        .max(16)
+        .optional()
+        .describe(
+          "autoscaling/v2 MetricSpecs, copied into the HorizontalPodAutoscaler. Default (Kubernetes): 80% average CPU utilization.",
+        ),
+      behavior: opaqueObject(
+        "autoscaling/v2 HorizontalPodAutoscalerBehavior, copied into the HorizontalPodAutoscaler.",
+      ).optional(),
+    })
+    .superRefine((a, ctx) => {
+      if (a.minReplicas > a.maxReplicas) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["minReplicas"],
+          message: "minReplicas must not exceed maxReplicas",
+        });
+      }
+    })
+    .describe(
+      "Autoscale the total replica count with a HorizontalPodAutoscaler that targets this ModelDeployment's scale subresource. The HPA then owns spec.replicas (leave it out of your manifests); the operator shares the total between the stable and canary revisions.",
+    ),
+  [
+    {
+      rule: "self.minReplicas <= self.maxReplicas",
+      message: "minReplicas must not exceed maxReplicas",
+      fieldPath: ".minReplicas",
+    },
+  ],
+);
+
+const durationString = (description: string) =>
+  z
+    .string()
+    .min(1)
+    .max(DURATION_MAX_LENGTH)
+    .regex(new RegExp(DURATION_PATTERN), 'must be a duration like "30s", "2m" or "1h30m"')
+    .describe(description);
+
+/** Thresholds a revision must meet; shared by rollout.analysis (defaults) and step overrides. */
+const analysisFields = {
+  successRate: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe("Minimum fraction of successful probes and inference checks (0..1)."),
+  p99LatencyMs: z
+    .int()
+    .min(1)
+    .max(3_600_000)
+    .describe("Maximum p99 latency of inference checks, in milliseconds."),
+  maxP99RelativeToStable: z
+    .number()
+    .min(1)
+    .max(1000)
+    .describe("Maximum canary p99 latency as a multiple of the stable revision's p99 (e.g. 1.5)."),
+  minSamples: z
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .describe("Samples needed before a verdict; fewer means Inconclusive."),
+  failureLimit: z
+    .int()
+    .min(0)
+    .max(1000)
+    .describe("Consecutive failed evaluations tolerated before the canary is aborted."),
+  warmupInferences: z
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .describe(
+      "Inference checks sent to a new pod and ignored before it is measured (cache and JIT warm-up).",
+    ),
+};
+
+const AnalysisSchema = z
+  .object({
+    successRate: analysisFields.successRate.default(0.99),
+    p99LatencyMs: analysisFields.p99LatencyMs.optional(),
+    maxP99RelativeToStable: analysisFields.maxP99RelativeToStable.optional(),
+    minSamples: analysisFields.minSamples.default(20),
+    failureLimit: analysisFields.failureLimit.default(2),
+    warmupInferences: analysisFields.warmupInferences.default(0),
+  })
+  .describe(
+    "Health thresholds applied during the whole rollout and by analysis steps. Default: {} (all defaults, resolved in memory when absent).",
+  );
+
+const StepAnalysisSchema = z
+  .object({
+    successRate: analysisFields.successRate.optional(),
+    p99LatencyMs: analysisFields.p99LatencyMs.optional(),
+    maxP99RelativeToStable: analysisFields.maxP99RelativeToStable.optional(),
+    minSamples: analysisFields.minSamples.optional(),
+    failureLimit: analysisFields.failureLimit.optional(),
+  })
+  .describe(
+    "Wait here until the analysis passes ({} uses spec.rollout.analysis). Fields given here override it for this step only.",
+  );
+
+const StepSchema = cel(
+  z
+    .object({
+      setWeight: z
+        .int()
+        .min(0)
+        .max(100)
+        .optional()
+        .describe("Send this percentage of traffic (0..100) to the canary revision."),
+      pause: z
+        .object({
+          duration: durationString(
+            'How long to wait ("30s", "2m", "1h30m"). Absent: wait until a person promotes.',
+          ).optional(),
+        })
+        .optional()
+        .describe("Wait for a duration, or ({}) until a person promotes."),
+      analysis: StepAnalysisSchema.optional(),
+    })
+    .superRefine((step, ctx) => {
+      const count = [step.setWeight, step.pause, step.analysis].filter((x) => x !== undefined).length;
+      if (count !== 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: "each step must have exactly one of setWeight, pause, analysis",
+        });
+      }
+    })
+    .describe("One rollout step: exactly one of setWeight, pause, analysis."),
+  [
+    {
+      rule: "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) == 1",
+      message: "each step must have exactly one of setWeight, pause, analysis",
+    },
+  ],
+);
+
+const ParentRefSchema = z
+  .object({
+    name: dnsSubdomain("Name of the Gateway."),
+    namespace: dnsLabel("Namespace of the Gateway. Default: the ModelDeployment's namespace.").optional(),
+    sectionName: z.string().min(1).max(253).optional().describe("Listener name on the Gateway."),
+    port: z.int().min(1).max(65535).optional().describe("Listener port on the Gateway."),
+  })
+  .describe("A Gateway API parentRef (group gateway.networking.k8s.io, kind Gateway).");
+
+const TrafficSchema = z
+  .object({
+    gatewayAPI: z
+      .object({
+        parentRefs: z.array(ParentRefSchema).min(1).max(16).describe("Gateways the HTTPRoute attaches to."),
+        hostnames: z
+          .array(z.string().min(1).max(253))
+          .max(16)
+          .optional()
+          .describe("Hostnames the HTTPRoute matches."),
+        routeName: dnsSubdomain(
+          "Name of the HTTPRoute the operator manages. Default: the ModelDeployment's name.",
+        ).optional(),
+      })
+      .optional()
+      .describe("Split traffic with a Gateway API HTTPRoute whose backend weights follow the rollout."),
+  })
+  .describe("How traffic is split between revisions. Absent: by replica ratio behind one Service.");
+
+const RolloutSchema = z
+  .object({
+    steps: z
+      .array(StepSchema)
+      .max(50)
+      .default([])
+      .describe(
+        "Ordered steps from a new revision to full promotion. Empty: all at once, still gated by health.",
+      ),
+    analysis: AnalysisSchema.prefault({}),
+    traffic: TrafficSchema.optional(),
+    progressDeadlineSeconds: z
+      .int()
+      .min(1)
+      .max(86400)
+      .default(600)
+      .describe(
+        "A step that makes no progress for this long aborts the rollout (pauses without a duration excepted).",
+      ),
+    scaleDownDelaySeconds: z
+      .int()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe(
+        "After traffic leaves a revision, wait this long before scaling it down (lets in-flight requests drain).",
+      ),
+    revisionHistoryLimit: z
+      .int()
+      .min(0)
+      .max(50)
+      .default(5)
+      .describe("How many old revisions to keep in status.history."),
+  })
+  .describe("How a new revision replaces the stable one. Default: {} (resolved in memory when absent).");
+
+const ExpectSchema = cel(
+  z
+    .object({
+      status: z.int().min(100).max(599).default(200).describe("Expected HTTP status code."),
+      jsonPath: z
+        .string()
+        .min(1)
+        .max(256)
+        .optional()
+        .describe("A field of the JSON response to check, e.g. $.outputs[0].data."),
+      equals: z
+        .string()
+        .max(1024)
+        .optional()
+        .describe("The field at jsonPath, rendered as JSON text for non-strings, must equal this."),
+      exists: z
+        .boolean()
+        .optional()
+        .describe("The field at jsonPath must exist (true) or be absent (false)."),
+    })
+    .superRefine((e, ctx) => {
+      if (e.equals !== undefined && e.exists !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["equals"],
+          message: "equals and exists are mutually exclusive",
+        });
+      }
+      if ((e.equals !== undefined || e.exists !== undefined) && e.jsonPath === undefined) {
+        ctx.addIssue({ code: "custom", path: ["jsonPath"], message: "equals and exists need jsonPath" });
+      }
+    })
+    .describe("What a passing response looks like."),
+  [
+    {
+      rule: "!(has(self.equals) && has(self.exists))",
+      message: "equals and exists are mutually exclusive",
+      fieldPath: ".equals",
+    },
+    {
+      rule: "!(has(self.equals) || has(self.exists)) || has(self.jsonPath)",
+      message: "equals and exists need jsonPath",
+      fieldPath: ".jsonPath",
+    },
+  ],
+);
+
+const HttpCheckSchema = z
+  .object({
+    path: httpPath("Path requested on each pod."),
+    method: z.enum(["GET", "POST"]).default("GET").describe("HTTP method."),
+    expect: ExpectSchema.prefault({}),
+  })
+  .describe("An HTTP check the prober runs against each ready pod.");
+
+const InferenceCheckSchema = z
+  .object({
+    path: httpPath("Inference path, e.g. /v2/models/recommender/infer or /v1/chat/completions."),
+    method: z.enum(["POST", "GET"]).default("POST").describe("HTTP method."),
+    body: opaqueObject("JSON request body sent as-is.").optional(),
+    maxLatencyMs: z
+      .int()
+      .min(1)
+      .max(3_600_000)
+      .optional()
+      .describe("A response slower than this counts as a failure."),
+    expect: ExpectSchema.prefault({}),
+  })
+  .describe(
+    "A real inference request the prober sends to each ready pod, so health means the model answers, not just that the process is up.",
+  );
+
+const HealthSchema = cel(
+  z
+    .object({
+      intervalSeconds: z.int().min(1).max(3600).default(5).describe("Seconds between probes of each pod."),
+      timeoutSeconds: z
+        .int()
+        .min(1)
+        .max(3600)
+        .default(2)
+        .describe("Per-probe timeout in seconds; at most intervalSeconds."),
+      path: httpPath("Readiness path the prober requests instead of the preset's.").optional(),
+      checks: z
+        .array(HttpCheckSchema)
+        .max(8)
+        .optional()
+        .describe("Replace the preset's readiness check with these HTTP checks."),
+      inference: InferenceCheckSchema.optional(),
+    })
+    .superRefine((h, ctx) => {
+      if (h.timeoutSeconds > h.intervalSeconds) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["timeoutSeconds"],
+          message: "timeoutSeconds must not exceed intervalSeconds",
+        });
+      }
+    })
+    .describe(
+      "Out-of-band health checks the operator's prober runs against each ready pod of live revisions. Default: {} (the preset's readiness check).",
+    ),
+  [
+    {
+      rule: "self.timeoutSeconds <= self.intervalSeconds",
+      message: "timeoutSeconds must not exceed intervalSeconds",
+      fieldPath: ".timeoutSeconds",
+    },
+  ],
+);
+
+const TemplateSchema = z
+  .object({
+    metadata: z
+      .object({
+        labels: stringMap("Labels added to the pods.").optional(),
+        annotations: stringMap("Annotations added to the pods.").optional(),
+      })
+      .optional()
+      .describe("Extra pod metadata. modelship's own labels win on conflict."),
+    nodeSelector: stringMap("Kubernetes nodeSelector of the pods.").optional(),
+    tolerations: z
+      .array(opaqueObject("A Kubernetes Toleration."))
+      .max(64)
+      .optional()
+      .describe("Kubernetes tolerations of the pods."),
+    affinity: opaqueObject("Kubernetes Affinity of the pods.").optional(),
+    imagePullSecrets: z
+      .array(z.object({ name: dnsSubdomain("Secret name.") }))
+      .max(16)
+      .optional()
+      .describe("Secrets used to pull the image."),
+    priorityClassName: z.string().min(1).max(253).optional().describe("PriorityClass of the pods."),
+    serviceAccountName: dnsSubdomain(
+      `ServiceAccount the pods run as. It must carry the label ${MODEL_RUNTIME_SA_LABEL}: "true", which only someone who may edit ServiceAccounts can set; otherwise the operator reports InvalidSpec and keeps the running revision. Default: the namespace's default account, with automountServiceAccountToken false. See docs/service-accounts.md.`,
+    ).optional(),
+  })
+  .describe("Extra pod settings for the model server pods.");
+
+export const ModelDeploymentSpecSchema = z
+  .object({
+    model: ModelSchema,
+    runtime: RuntimeSchema,
+    replicas: z
+      .int()
+      .min(0)
+      .max(10000)
+      .default(1)
+      .describe(
+        "Total replicas across revisions (the scale subresource's spec.replicas). With autoscaling, the HorizontalPodAutoscaler writes this field through the scale subresource, so leave it out of your manifests; the default 1 gives the HPA a non-zero start (an HPA ignores a target at 0 replicas) and the operator keeps the total within [minReplicas, maxReplicas].",
+      ),
+    autoscaling: AutoscalingSchema.optional(),
+    rollout: RolloutSchema.prefault({}),
+    health: HealthSchema.prefault({}),
+    template: TemplateSchema.optional(),
+  })
+  .describe("Desired state of a served model.");
+
+export type ModelDeploymentSpec = z.output<typeof ModelDeploymentSpecSchema>;
+export type ModelDeploymentSpecInput = z.input<typeof ModelDeploymentSpecSchema>;
+export type RuntimeSpec = ModelDeploymentSpec["runtime"];
+export type RolloutSpec = ModelDeploymentSpec["rollout"];
+export type RolloutStep = RolloutSpec["steps"][number];
+export type AnalysisSpec = RolloutSpec["analysis"];
+export type StepAnalysis = NonNullable<RolloutStep["analysis"]>;
+export type HealthSpec = ModelDeploymentSpec["health"];
+export type AutoscalingSpec = NonNullable<ModelDeploymentSpec["autoscaling"]>;
+export type TemplateSpec = NonNullable<ModelDeploymentSpec["template"]>;
+export type GatewayApiTraffic = NonNullable<NonNullable<RolloutSpec["traffic"]>["gatewayAPI"]>;
+
+/** Thresholds in force for a step: the step's overrides on top of spec.rollout.analysis. */
+export function effectiveAnalysis(rollout: RolloutSpec, step?: RolloutStep): AnalysisSpec {
+  const overrides = Object.fromEntries(
+    Object.entries(step?.analysis ?? {}).filter(([, v]) => v !== undefined),
+  );
+  return { ...rollout.analysis, ...overrides };
+}
+
+/**
+ * The total replica count the operator aims for. Without autoscaling: spec.replicas or 1.
+ * With autoscaling: the HPA's last write to spec.replicas (1 before it acted), kept within
+ * [minReplicas, maxReplicas].
+ */
+export function desiredTotalReplicas(spec: Pick<ModelDeploymentSpec, "replicas" | "autoscaling">): number {
+  if (spec.autoscaling === undefined) return spec.replicas;
+  const { minReplicas, maxReplicas } = spec.autoscaling;
+  return Math.min(maxReplicas, Math.max(minReplicas, spec.replicas));
+}

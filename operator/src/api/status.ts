@@ -1,0 +1,121 @@
+// status of a ModelDeployment: written only by the operator, through the status subresource.
+// Every field is optional so a brand-new object (no status yet) parses.
+import { z } from "zod";
+
+const time = (description: string) => z.iso.datetime({ offset: true }).describe(description);
+
+export const PHASES = ["Healthy", "Progressing", "Paused", "Degraded"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const HISTORY_OUTCOMES = ["Promoted", "Aborted", "Superseded", "RolledBack"] as const;
+export type HistoryOutcome = (typeof HISTORY_OUTCOMES)[number];
+
+export const VERDICTS = ["Pass", "Fail", "Inconclusive"] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export const CONDITION_STATUSES = ["True", "False", "Unknown"] as const;
+
+export const ConditionSchema = z
+  .object({
+    type: z
+      .string()
+      .min(1)
+      .max(316)
+      .describe("Condition type, e.g. Available, Progressing, Healthy, Degraded, Paused, InvalidSpec."),
+    status: z.enum(CONDITION_STATUSES).describe("True, False or Unknown."),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe("metadata.generation the condition was computed from."),
+    lastTransitionTime: time("When status last changed."),
+    reason: z.string().min(1).max(1024).describe("CamelCase machine-readable reason."),
+    message: z.string().max(32768).describe("Human-readable details."),
+  })
+  .describe("A metav1.Condition.");
+export type Condition = z.output<typeof ConditionSchema>;
+
+const RevisionHealthSchema = z
+  .object({
+    revision: z.string().max(63).describe("Revision hash the numbers belong to."),
+    successRate: z.number().min(0).max(1).optional().describe("Fraction of successful checks in the window."),
+    p50Ms: z.number().min(0).optional().describe("Median inference latency, ms."),
+    p95Ms: z.number().min(0).optional().describe("p95 inference latency, ms."),
+    p99Ms: z.number().min(0).optional().describe("p99 inference latency, ms."),
+    samples: z.int().min(0).optional().describe("Checks in the window."),
+    consecutiveFailures: z.int().min(0).optional().describe("Failed evaluations in a row."),
+    lastError: z.string().max(1024).optional().describe("Last failure seen, e.g. 'pod x: HTTP 503'."),
+    lastProbeTime: time("When the window was last updated.").optional(),
+    verdict: z.enum(VERDICTS).optional().describe("Pass, Fail, or Inconclusive (too few samples)."),
+  })
+  .describe("What the prober measured for one revision.");
+export type RevisionHealth = z.output<typeof RevisionHealthSchema>;
+
+const HistoryEntrySchema = z
+  .object({
+    revision: z.string().max(63).describe("Revision hash."),
+    modelVersion: z.string().max(63).optional().describe("spec.model.version of that revision."),
+    image: z.string().max(1024).optional().describe("spec.runtime.image of that revision."),
+    outcome: z
+      .enum(HISTORY_OUTCOMES)
+      .describe("Promoted, Aborted, Superseded (replaced mid-rollout) or RolledBack."),
+    reason: z.string().max(1024).optional().describe("CamelCase reason, e.g. SuccessRateBelowThreshold."),
+    message: z.string().max(4096).optional().describe("Human-readable details."),
+    time: time("When it happened."),
+  })
+  .describe("One finished revision.");
+export type HistoryEntry = z.output<typeof HistoryEntrySchema>;
+
+export const HISTORY_MAX_ITEMS = 50;
+
+export const ModelDeploymentStatusSchema = z
+  .object({
+    observedGeneration: z.int().min(0).optional().describe("metadata.generation this status describes."),
+    phase: z.enum(PHASES).optional().describe("Healthy, Progressing, Paused or Degraded."),
+    message: z
+      .string()
+      .max(4096)
+      .optional()
+      .describe("One line on what is happening, e.g. 'canary 5d2a at 10%: 412 probes, 99.8% ok'."),
+    stableRevision: z.string().max(63).optional().describe("Revision serving the bulk of traffic."),
+    canaryRevision: z.string().max(63).optional().describe("Revision being rolled out, if any."),
+    currentStepIndex: z
+      .int()
+      .min(0)
+      .optional()
+      .describe("Index into spec.rollout.steps of the step in progress."),
+    canaryWeight: z.int().min(0).max(100).optional().describe("Percentage of traffic on the canary."),
+    replicas: z.int().min(0).optional().describe("Total pods of all live revisions (scale subresource)."),
+    readyReplicas: z.int().min(0).optional().describe("Ready pods of all live revisions."),
+    selector: z
+      .string()
+      .max(4096)
+      .optional()
+      .describe("Label selector of all pods, for the scale subresource and HPAs."),
+    rejectedRevision: z
+      .string()
+      .max(63)
+      .optional()
+      .describe("A revision that was aborted; it is not retried until the spec changes."),
+    stepStartTime: time("When the current step started.").optional(),
+    pauseStartTime: time("When the current pause started.").optional(),
+    canaryStartTime: time("When the canary revision was first deployed.").optional(),
+    history: z
+      .array(HistoryEntrySchema)
+      .max(HISTORY_MAX_ITEMS)
+      .optional()
+      .describe("Finished revisions, newest first, bounded by spec.rollout.revisionHistoryLimit."),
+    health: z
+      .object({ stable: RevisionHealthSchema.optional(), canary: RevisionHealthSchema.optional() })
+      .optional()
+      .describe("Prober measurements per live revision."),
+    conditions: z
+      .array(ConditionSchema)
+      .max(32)
+      .optional()
+      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] })
+      .describe("Standard conditions: Available, Progressing, Healthy, Degraded, Paused, InvalidSpec."),
+  })
+  .describe("Observed state, written by the operator.");
+
+export type ModelDeploymentStatus = z.output<typeof ModelDeploymentStatusSchema>;
