@@ -78,7 +78,10 @@ describe("local control plane", () => {
                 properties: {
                   spec: {
                     type: "object",
-                    properties: { size: { type: "integer", minimum: 1 }, color: { type: "string", default: "blue" } },
+                    properties: {
+                      size: { type: "integer", minimum: 1 },
+                      color: { type: "string", default: "blue" },
+                    },
                   },
                   status: { type: "object", properties: { seen: { type: "boolean" } } },
                 },
@@ -99,7 +102,12 @@ describe("local control plane", () => {
     });
     await custom.createNamespacedCustomObject({
       ...ref,
-      body: { apiVersion: "e2e.modelship.dev/v1", kind: "Widget", metadata: { name: "w1" }, spec: { size: 3 } },
+      body: {
+        apiVersion: "e2e.modelship.dev/v1",
+        kind: "Widget",
+        metadata: { name: "w1" },
+        spec: { size: 3 },
+      },
     });
     const got = (await custom.getNamespacedCustomObject({ ...ref, name: "w1" })) as {
       spec: { size: number; color: string };
@@ -110,7 +118,12 @@ describe("local control plane", () => {
     await expect(
       custom.createNamespacedCustomObject({
         ...ref,
-        body: { apiVersion: "e2e.modelship.dev/v1", kind: "Widget", metadata: { name: "w2" }, spec: { size: 0 } },
+        body: {
+          apiVersion: "e2e.modelship.dev/v1",
+          kind: "Widget",
+          metadata: { name: "w2" },
+          spec: { size: 0 },
+        },
       }),
     ).rejects.toThrow(/spec\.size/);
     await kubectl(["delete", "crd", "widgets.e2e.modelship.dev", "--wait=false"]);

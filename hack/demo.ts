@@ -21,9 +21,13 @@ const kubectl = (args: string[]) =>
   execFileSync(join(binDir, "kubectl"), ["--kubeconfig", cluster.kubeconfig, ...args], { encoding: "utf8" });
 say(kubectl(["get", "nodes", "-o", "wide"]));
 
-const operator = spawn(process.execPath, [join(root, "operator/src/main.ts"), `--kubeconfig=${cluster.kubeconfig}`, "--metrics-addr=127.0.0.1:0"], {
-  stdio: ["ignore", "inherit", "inherit"],
-});
+const operator = spawn(
+  process.execPath,
+  [join(root, "operator/src/main.ts"), `--kubeconfig=${cluster.kubeconfig}`, "--metrics-addr=127.0.0.1:0"],
+  {
+    stdio: ["ignore", "inherit", "inherit"],
+  },
+);
 
 let stopping = false;
 async function finish(code: number): Promise<never> {

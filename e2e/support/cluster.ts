@@ -38,7 +38,11 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
 }
 
 /** Polls `fn` until it returns a value that is not undefined/false, or fails with `what`. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+) {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -15,7 +15,9 @@ export function ensureBinaries(): Promise<string> {
       out += d.toString();
     });
     child.on("exit", (code) =>
-      code === 0 ? resolve(out.trim().split("\n").pop() ?? "") : reject(new Error(`${script} failed (${code})`)),
+      code === 0
+        ? resolve(out.trim().split("\n").pop() ?? "")
+        : reject(new Error(`${script} failed (${code})`)),
     );
   });
 }

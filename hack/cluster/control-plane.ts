@@ -9,7 +9,15 @@ import { request } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { assertContained, ensurePodNetwork, MAX_SLOTS, nodeIpForSlot, podCidrForSlot, SERVICE_CIDR } from "./network.ts";
+import { stagesWithFaults } from "./kwok-faults.ts";
+import {
+  assertContained,
+  ensurePodNetwork,
+  MAX_SLOTS,
+  nodeIpForSlot,
+  podCidrForSlot,
+  SERVICE_CIDR,
+} from "./network.ts";
 
 export type Component = "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kwok";
 
@@ -204,7 +212,9 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
   const dir = join(clustersRoot(), opts.name);
   const prev = readState(dir);
   if (prev && Object.values(prev.pids).some(alive)) {
-    throw new Error(`cluster ${opts.name} is already running (${dir}); run hack/cluster/down ${opts.name} first`);
+    throw new Error(
+      `cluster ${opts.name} is already running (${dir}); run hack/cluster/down ${opts.name} first`,
+    );
   }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "logs"), { recursive: true });
@@ -247,7 +257,13 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
     "--quota-backend-bytes=8589934592",
   ]);
   launch(s, "kube-apiserver", apiserverArgs(s));
-  await waitFor("the apiserver's /readyz", s, "kube-apiserver", async () => (await apiGet(s, "/readyz")).code === 200, 90_000);
+  await waitFor(
+    "the apiserver's /readyz",
+    s,
+    "kube-apiserver",
+    async () => (await apiGet(s, "/readyz")).code === 200,
+    90_000,
+  );
 
   // The apiserver signed its own serving cert into --cert-dir; clients trust exactly that.
   writeFileSync(s.kubeconfig, kubeconfigYaml(s, join(dir, "pki", "apiserver.crt")));
@@ -269,9 +285,11 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
     "--bind-address=127.0.0.1",
     "--secure-port=0",
   ]);
+  const stages = join(dir, "kwok-stages.yaml");
+  writeFileSync(stages, stagesWithFaults(readFileSync(join(s.binDir, "kwok-stages.yaml"), "utf8")));
   launch(s, "kwok", [
     `--kubeconfig=${s.kubeconfig}`,
-    `--config=${join(s.binDir, "kwok-stages.yaml")}`,
+    `--config=${stages}`,
     "--manage-all-nodes=true",
     `--cidr=${s.podCidr}`,
     `--node-ip=${s.nodeIp}`,
@@ -293,17 +311,23 @@ async function createNodes(s: ClusterState, n: number): Promise<void> {
   const file = join(s.dir, "nodes.json");
   writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
   await run(join(s.binDir, "kubectl"), ["--kubeconfig", s.kubeconfig, "apply", "-f", file]);
-  await waitFor("nodes to be Ready", s, "kwok", async () => {
-    const r = await apiGet(s, "/api/v1/nodes");
-    if (r.code !== 200) return false;
-    const list = JSON.parse(r.body) as {
-      items: { status?: { conditions?: { type: string; status: string }[] } }[];
-    };
-    const ready = list.items.filter((nd) =>
-      nd.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
-    );
-    return ready.length >= n;
-  }, 60_000);
+  await waitFor(
+    "nodes to be Ready",
+    s,
+    "kwok",
+    async () => {
+      const r = await apiGet(s, "/api/v1/nodes");
+      if (r.code !== 200) return false;
+      const list = JSON.parse(r.body) as {
+        items: { status?: { conditions?: { type: string; status: string }[] } }[];
+      };
+      const ready = list.items.filter((nd) =>
+        nd.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+      );
+      return ready.length >= n;
+    },
+    60_000,
+  );
 }
 
 function run(cmd: string, args: string[]): Promise<void> {
@@ -313,7 +337,9 @@ function run(cmd: string, args: string[]): Promise<void> {
     child.stderr.on("data", (d: Buffer) => {
       err += d.toString();
     });
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")}: ${err}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")}: ${err}`)),
+    );
   });
 }
 
@@ -329,7 +355,13 @@ export async function restartApiserver(s: ClusterState, downMs = 0): Promise<voi
   await stopPid(s.pids["kube-apiserver"], "SIGKILL");
   if (downMs > 0) await sleep(downMs);
   launch(s, "kube-apiserver", s.args["kube-apiserver"] ?? apiserverArgs(s));
-  await waitFor("the apiserver's /readyz", s, "kube-apiserver", async () => (await apiGet(s, "/readyz")).code === 200, 90_000);
+  await waitFor(
+    "the apiserver's /readyz",
+    s,
+    "kube-apiserver",
+    async () => (await apiGet(s, "/readyz")).code === 200,
+    90_000,
+  );
 }
 
 /** Stops every process this cluster started (by PID), frees its slot and, unless kept, its files. */

@@ -10,7 +10,9 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { all: { type: "boolean" }, network: { type: "boolean" }, keep: { type: "boolean" } },
 });
-let names = values.all ? readdirSync(clustersRoot()).filter((n) => !n.startsWith(".")) : [positionals[0] ?? "dev"];
+let names = values.all
+  ? readdirSync(clustersRoot()).filter((n) => !n.startsWith("."))
+  : [positionals[0] ?? "dev"];
 if (values.all && names.length === 0) names = [];
 for (const name of names) {
   const s = readState(join(clustersRoot(), name));

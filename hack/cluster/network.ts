@@ -52,7 +52,11 @@ export function ensurePodNetwork(): void {
         "must not route off this machine. Run as root, or point KUBECONFIG at an existing cluster.",
     );
   }
-  if (!ip(["netns", "list"]).split("\n").some((l) => l.split(" ")[0] === NETNS)) {
+  if (
+    !ip(["netns", "list"])
+      .split("\n")
+      .some((l) => l.split(" ")[0] === NETNS)
+  ) {
     ip(["netns", "add", NETNS]);
   }
   if (!tryIp(["link", "show", HOST_VETH])) {

@@ -65,5 +65,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
 }
 
 export const FLAGS_HELP = Object.keys(ENV)
-  .map((k) => `  --${FLAG(k)} (env ${ENV[k as keyof Config]})  ${ConfigSchema.shape[k as keyof Config].description ?? ""}`)
+  .map(
+    (k) =>
+      `  --${FLAG(k)} (env ${ENV[k as keyof Config]})  ${ConfigSchema.shape[k as keyof Config].description ?? ""}`,
+  )
   .join("\n");

@@ -4,7 +4,9 @@ import { pino } from "pino";
 import { ConfigError, FLAGS_HELP, loadConfig } from "./config.ts";
 import { loadKubeConfig, serverVersion } from "./kube/client.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--version")) {
@@ -34,7 +36,12 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const msg = err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const msg =
+      err instanceof ConfigError
+        ? err.message
+        : err instanceof Error
+          ? (err.stack ?? err.message)
+          : String(err);
     process.stderr.write(`modelship: ${msg}\n`);
     process.exit(1);
   },

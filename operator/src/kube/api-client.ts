@@ -5,8 +5,8 @@ import {
   ApiException,
   CustomObjectsApi,
   type KubeConfig,
-  KubernetesObjectApi,
   type KubernetesObject,
+  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
 } from "@kubernetes/client-node";
@@ -66,7 +66,11 @@ export class ApiClient {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
 
-  constructor(kc: KubeConfig, gate: RequestGate = { acquire: async () => {} }, observe: RequestObserver = () => {}) {
+  constructor(
+    kc: KubeConfig,
+    gate: RequestGate = { acquire: async () => {} },
+    observe: RequestObserver = () => {},
+  ) {
     this.kc = kc;
     this.gate = gate;
     this.observe = observe;
@@ -97,13 +101,21 @@ export class ApiClient {
 
   delete(ref: ObjectRef): Promise<unknown> {
     return this.call("delete", ref.kind, () =>
-      this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }),
+      this.objects.delete({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      }),
     );
   }
 
   read<T extends KubernetesObject>(ref: ObjectRef): Promise<T> {
     return this.call("get", ref.kind, () =>
-      this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }),
+      this.objects.read({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      }),
     ) as Promise<T>;
   }
 
@@ -121,7 +133,16 @@ export class ApiClient {
     };
     return this.call("apply", `${ref.plural}/status`, () =>
       this.custom.patchNamespacedCustomObjectStatus(
-        { group: ref.group, version: ref.version, plural: ref.plural, namespace: ref.namespace, name: ref.name, body, fieldManager, force: true },
+        {
+          group: ref.group,
+          version: ref.version,
+          plural: ref.plural,
+          namespace: ref.namespace,
+          name: ref.name,
+          body,
+          fieldManager,
+          force: true,
+        },
         setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
       ),
     );

@@ -1,0 +1,69 @@
+// Kubernetes Events for what a person wants to know (kubectl describe mdep, kubectl events).
+// The same event for the same object is not repeated within a window: a level-triggered
+// reconcile that re-decides the same thing every resync must not flood the namespace.
+import { EventsV1Api, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { ApiClient } from "./api-client.ts";
+
+export interface EventTarget {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface EventSpec {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  action?: string;
+}
+
+const REPEAT_WINDOW_MS = 10 * 60 * 1000;
+const MAX_REMEMBERED = 10_000;
+
+export class EventRecorder {
+  private readonly api: EventsV1Api;
+  private readonly recent = new Map<string, number>();
+  private readonly client: ApiClient;
+  private readonly log: Logger;
+  private readonly instance: string;
+
+  constructor(kc: KubeConfig, client: ApiClient, log: Logger, instance: string) {
+    this.api = kc.makeApiClient(EventsV1Api);
+    this.client = client;
+    this.log = log;
+    this.instance = instance;
+  }
+
+  /** Fire and forget: an event that cannot be written is logged, never fails a reconcile. */
+  record(target: EventTarget, e: EventSpec): void {
+    const key = `${target.uid}|${e.type}|${e.reason}|${e.message}`;
+    const now = Date.now();
+    const last = this.recent.get(key);
+    if (last !== undefined && now - last < REPEAT_WINDOW_MS) return;
+    if (this.recent.size >= MAX_REMEMBERED) this.recent.clear();
+    this.recent.set(key, now);
+    const body = {
+      metadata: { generateName: `${target.name}.`, namespace: target.namespace },
+      eventTime: new V1MicroTime(now),
+      reportingController: "modelship.dev/operator",
+      reportingInstance: this.instance.slice(0, 128),
+      action: (e.action ?? e.reason).slice(0, 128),
+      reason: e.reason.slice(0, 128),
+      note: e.message.slice(0, 1024),
+      type: e.type,
+      regarding: {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        namespace: target.namespace,
+        name: target.name,
+        uid: target.uid,
+      },
+    };
+    this.client
+      .call("create", "events", () => this.api.createNamespacedEvent({ namespace: target.namespace, body }))
+      .catch((err: unknown) => this.log.warn({ err, reason: e.reason }, "could not record event"));
+  }
+}

@@ -1,0 +1,113 @@
+// spec → one apps/v1 Deployment per live revision. Field by field:
+//   spec.runtime.image/command/args/env/resources → the model-server container
+//   spec.runtime.preset (+ port, healthPath)     → container port and the three probes
+//   spec.runtime.startupTimeoutSeconds            → startupProbe.failureThreshold × periodSeconds
+//   spec.model.name/version/uri                   → MODEL_NAME, MODEL_VERSION, MODEL_URI env
+//   spec.template.*                               → pod metadata, scheduling, pull secrets, SA
+//   spec.rollout.progressDeadlineSeconds          → Deployment.spec.progressDeadlineSeconds
+// The replica count comes from the rollout decision, not from the spec.
+import type { ModelDeploymentSpec } from "../api/index.ts";
+import { resolveRuntimeEndpoints } from "../api/index.ts";
+import { commonLabels, deploymentSelector, LABEL_REVISION, toLabelValue } from "./labels.ts";
+import { deploymentName } from "./names.ts";
+import { ownerReference } from "./owner.ts";
+import type { ApplyObject, Owner } from "./types.ts";
+
+export const CONTAINER_NAME = "model-server";
+export const PORT_NAME = "http";
+const STARTUP_PERIOD_SECONDS = 10;
+
+export interface DeploymentInput {
+  owner: Owner;
+  spec: ModelDeploymentSpec;
+  revision: string;
+  replicas: number;
+}
+
+export function revisionSelector(mdName: string, revision: string): Record<string, string> {
+  return { ...deploymentSelector(mdName), [LABEL_REVISION]: revision };
+}
+
+export function renderDeployment({ owner, spec, revision, replicas }: DeploymentInput): ApplyObject {
+  const endpoints = resolveRuntimeEndpoints(spec.runtime);
+  const labels = {
+    ...commonLabels(owner.name, spec.model.name),
+    "app.kubernetes.io/version": toLabelValue(spec.model.version),
+    [LABEL_REVISION]: revision,
+  };
+  const template = spec.template ?? {};
+  const httpGet = (path: string) => ({ path, port: PORT_NAME });
+  const modelEnv = [
+    { name: "MODEL_NAME", value: spec.model.name },
+    { name: "MODEL_VERSION", value: spec.model.version },
+    ...(spec.model.uri ? [{ name: "MODEL_URI", value: spec.model.uri }] : []),
+  ];
+  const userEnv = spec.runtime.env ?? [];
+  const env = [...modelEnv.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
+
+  const container = {
+    name: CONTAINER_NAME,
+    image: spec.runtime.image,
+    ...(spec.runtime.command ? { command: spec.runtime.command } : {}),
+    ...(spec.runtime.args ? { args: spec.runtime.args } : {}),
+    env,
+    ports: [{ name: PORT_NAME, containerPort: endpoints.port, protocol: "TCP" }],
+    ...(spec.runtime.resources ? { resources: spec.runtime.resources } : {}),
+    // Big models load for minutes: the startup probe carries that budget so liveness never
+    // kills a pod that is still loading.
+    startupProbe: {
+      httpGet: httpGet(endpoints.readinessPath),
+      periodSeconds: STARTUP_PERIOD_SECONDS,
+      failureThreshold: Math.max(1, Math.ceil(spec.runtime.startupTimeoutSeconds / STARTUP_PERIOD_SECONDS)),
+      timeoutSeconds: 5,
+    },
+    readinessProbe: {
+      httpGet: httpGet(endpoints.readinessPath),
+      periodSeconds: 5,
+      failureThreshold: 3,
+      timeoutSeconds: 5,
+    },
+    // Liveness only asks "is the process alive", never runs inference: a busy model is not dead.
+    livenessProbe: {
+      httpGet: httpGet(endpoints.livenessPath),
+      periodSeconds: 10,
+      failureThreshold: 6,
+      timeoutSeconds: 5,
+    },
+  };
+
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: deploymentName(owner.name, revision),
+      namespace: owner.namespace,
+      labels,
+      ownerReferences: [ownerReference(owner)],
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: revisionSelector(owner.name, revision) },
+      progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
+      // A revision's pod template never changes (it is the revision); history is ours, not the Deployment's.
+      revisionHistoryLimit: 0,
+      template: {
+        metadata: {
+          labels: { ...(template.metadata?.labels ?? {}), ...labels },
+          ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+        },
+        spec: {
+          containers: [container],
+          ...(template.serviceAccountName
+            ? { serviceAccountName: template.serviceAccountName }
+            : { automountServiceAccountToken: false }),
+          ...(template.nodeSelector ? { nodeSelector: template.nodeSelector } : {}),
+          ...(template.tolerations ? { tolerations: template.tolerations } : {}),
+          ...(template.affinity ? { affinity: template.affinity } : {}),
+          ...(template.imagePullSecrets ? { imagePullSecrets: template.imagePullSecrets } : {}),
+          ...(template.priorityClassName ? { priorityClassName: template.priorityClassName } : {}),
+        },
+      },
+    },
+  };
+}
