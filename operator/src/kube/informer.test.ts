@@ -349,6 +349,31 @@ describe("SupervisedInformer", () => {
     expect(inf.stats().running).toBe(false);
   });
 
+  it("backs off and retries when building the informer throws", async () => {
+    const api = new FakeApi();
+    let builds = 0;
+    informer = new SupervisedInformer<Obj>({
+      name: "configmaps",
+      informerFactory: () => {
+        builds += 1;
+        if (builds < 3) throw new Error("No currently active cluster");
+        return new ListWatch<Obj>("/api/v1/configmaps", api.watch as unknown as Watch, api.listFn, false);
+      },
+      log: pino({ level: "silent" }),
+      clock,
+      random: () => 0.5,
+    });
+    const started = informer.start();
+    await vi.advanceTimersByTimeAsync(750 + 1500);
+    await started;
+    expect(builds).toBe(3);
+    expect(informer.stats()).toMatchObject({
+      errors: 2,
+      restarts: 2,
+      lastError: "No currently active cluster",
+    });
+  });
+
   it("an unsubscribed handler gets no more events", async () => {
     const { api, inf } = setup();
     const seen: string[] = [];

@@ -78,7 +78,7 @@ export interface InformerStats {
   /** Exceptions thrown by our change or resync handlers (logged and swallowed). */
   handlerErrors: number;
   resyncs: number;
-  /** Last time (clock ms) a connect or object event was seen. */
+  /** Last time (clock ms) the informer (re)started, connected or delivered an object event. */
   lastEventAt: number | undefined;
   lastError: string | undefined;
   lastRestartAt: number | undefined;
@@ -240,7 +240,15 @@ export class SupervisedInformer<T extends KubernetesObject> {
   }
 
   #launch(): void {
-    const informer = this.#factory();
+    let informer: ListWatchInformer<T>;
+    try {
+      informer = this.#factory();
+    } catch (err) {
+      // Thrown from a timer callback this would crash the process; back off and retry instead.
+      this.#run = undefined;
+      this.#scheduleRestart(err, undefined);
+      return;
+    }
     const run: Run<T> = { informer, over: false, syncedAt: undefined };
     this.#run = run;
     this.#touch();
@@ -281,8 +289,14 @@ export class SupervisedInformer<T extends KubernetesObject> {
   #onError(run: Run<T>, err: unknown): void {
     if (run.over || run !== this.#run || !this.#running) return;
     run.over = true;
+    void this.#stopQuietly(run);
+    this.#scheduleRestart(err, run.syncedAt);
+  }
+
+  /** Counts the failure and restarts after a jittered exponential backoff. */
+  #scheduleRestart(err: unknown, syncedAt: number | undefined): void {
     const now = this.#clock.now();
-    if (run.syncedAt !== undefined && now - run.syncedAt >= this.#backoff.healthyResetMs) this.#failures = 0;
+    if (syncedAt !== undefined && now - syncedAt >= this.#backoff.healthyResetMs) this.#failures = 0;
     const base = Math.min(this.#backoff.capMs, this.#backoff.baseMs * 2 ** this.#failures);
     // Equal jitter: many informers failing together (API server restart) do not return together.
     const delayMs = Math.round(base / 2 + (this.#random() * base) / 2);
@@ -290,7 +304,6 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.#stats.errors += 1;
     this.#stats.lastError = describeError(err);
     this.#log.warn({ err, delayMs, failures: this.#failures }, "informer failed; restarting after backoff");
-    void this.#stopQuietly(run);
     this.#restartTimer = this.#clock.setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#running) this.#restart(RestartReason.Error);
