@@ -63,6 +63,12 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
+/** Tears a response body down (and its connection) without an unhandled 'error' event. */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on("error", () => undefined);
+  body.destroy();
+}
+
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
 
@@ -151,7 +157,8 @@ export class ProbeHttpClient {
       });
       const status = res.statusCode;
       if (status >= 300 && status < 400) {
-        res.body.destroy();
+        // Read (a little of) the body so the keep-alive connection survives; never follow.
+        await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
         const location = res.headers.location;
         return {
           kind: "redirect",
@@ -162,7 +169,7 @@ export class ProbeHttpClient {
       }
       const declared = Number(res.headers["content-length"] ?? Number.NaN);
       if (declared > this.#maxBodyBytes) {
-        res.body.destroy();
+        discard(res.body);
         return {
           kind: "body-too-large",
           status,
@@ -176,7 +183,7 @@ export class ProbeHttpClient {
         const buf = chunk as Buffer;
         size += buf.length;
         if (size > this.#maxBodyBytes) {
-          res.body.destroy();
+          discard(res.body);
           return {
             kind: "body-too-large",
             status,
