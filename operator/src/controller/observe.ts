@@ -1,0 +1,120 @@
+// What the children say, per revision: replica counts from the Deployments, and the reasons a
+// person needs (crash loop, image pull, unschedulable, quota, progress deadline) from the
+// Deployments' conditions and their pods' statuses. Pure: takes cached objects, returns values.
+import { LABEL_REVISION } from "../render/labels.ts";
+
+export interface ObservedDeployment {
+  metadata?: { name?: string; labels?: Record<string, string>; generation?: number; deletionTimestamp?: unknown };
+  spec?: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    updatedReplicas?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+export interface ObservedPod {
+  metadata?: { name?: string; labels?: Record<string, string>; deletionTimestamp?: unknown };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    containerStatuses?: { name: string; ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string; message?: string } } }[];
+  };
+}
+
+export interface RevisionFailure {
+  reason: string;
+  message: string;
+}
+
+export interface RevisionObservation {
+  revision: string;
+  deploymentName: string;
+  specReplicas: number;
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  updatedReplicas: number;
+  /** The Deployment controller has seen our latest write (its status counts are current). */
+  settled: boolean;
+  failure?: RevisionFailure;
+  readyPods: { name: string; ip: string }[];
+}
+
+const POD_FAILURES = new Set([
+  "CrashLoopBackOff",
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "InvalidImageName",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "RunContainerError",
+]);
+
+function podFailure(pods: ObservedPod[]): RevisionFailure | undefined {
+  for (const p of pods) {
+    if (p.metadata?.deletionTimestamp) continue;
+    for (const c of p.status?.containerStatuses ?? []) {
+      const w = c.state?.waiting;
+      if (w?.reason && POD_FAILURES.has(w.reason)) {
+        const reason = w.reason === "ErrImagePull" ? "ImagePullBackOff" : w.reason;
+        return { reason, message: `pod ${p.metadata?.name}: ${w.reason}${w.message ? `: ${w.message}` : ""}` };
+      }
+    }
+    const sched = p.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+    if (sched?.reason === "Unschedulable") {
+      return { reason: "Unschedulable", message: `pod ${p.metadata?.name}: ${sched.message ?? "unschedulable"}` };
+    }
+  }
+  return undefined;
+}
+
+function deploymentFailure(d: ObservedDeployment): RevisionFailure | undefined {
+  for (const c of d.status?.conditions ?? []) {
+    if (c.type === "Progressing" && c.status === "False" && c.reason === "ProgressDeadlineExceeded") {
+      return { reason: "ProgressDeadlineExceeded", message: c.message ?? "progress deadline exceeded" };
+    }
+    if (c.type === "ReplicaFailure" && c.status === "True") {
+      const quota = /quota/i.test(c.message ?? "");
+      return { reason: quota ? "QuotaExceeded" : (c.reason ?? "ReplicaFailure"), message: c.message ?? "cannot create pods" };
+    }
+  }
+  return undefined;
+}
+
+export function isPodReady(p: ObservedPod): boolean {
+  return !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+}
+
+/** One observation per Deployment (= per revision), pods matched by the revision label. */
+export function observeRevisions(deployments: ObservedDeployment[], pods: ObservedPod[]): RevisionObservation[] {
+  const out: RevisionObservation[] = [];
+  for (const d of deployments) {
+    const revision = d.metadata?.labels?.[LABEL_REVISION];
+    if (!revision || d.metadata?.deletionTimestamp) continue;
+    const own = pods.filter((p) => p.metadata?.labels?.[LABEL_REVISION] === revision);
+    const failure = deploymentFailure(d) ?? podFailure(own);
+    const s = d.status ?? {};
+    out.push({
+      revision,
+      deploymentName: d.metadata?.name ?? "",
+      specReplicas: d.spec?.replicas ?? 0,
+      replicas: s.replicas ?? 0,
+      readyReplicas: s.readyReplicas ?? 0,
+      availableReplicas: s.availableReplicas ?? 0,
+      updatedReplicas: s.updatedReplicas ?? 0,
+      settled: (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+      ...(failure ? { failure } : {}),
+      readyPods: own
+        .filter(isPodReady)
+        .filter((p) => p.status?.podIP)
+        .map((p) => ({ name: p.metadata?.name ?? "", ip: p.status?.podIP ?? "" }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    });
+  }
+  return out.sort((a, b) => a.revision.localeCompare(b.revision));
+}
