@@ -61,8 +61,8 @@ describe("deep checks per runtime preset, against the fixture model server", () 
   });
 
   it.each([
-    ["openai", "models-list: /v1/models does not list \"recommender\" (serves: ranker)", "model-missing"],
-    ["vllm", "models-list: /v1/models does not list \"recommender\" (serves: ranker)", "model-missing"],
+    ["openai", 'models-list: /v1/models does not list "recommender" (serves: ranker)', "model-missing"],
+    ["vllm", 'models-list: /v1/models does not list "recommender" (serves: ranker)', "model-missing"],
     ["openInference", "model-ready: HTTP 404", "status"],
     ["tgi", 'info: /info serves "ranker", expected "recommender"', "model-missing"],
   ] as const)("%s fails when the pod serves another model", async (preset, error, reason) => {
@@ -92,7 +92,11 @@ describe("deep checks per runtime preset, against the fixture model server", () 
     it("passes when the answer has the expected field, and its latency is the sample's", async () => {
       const checks = [
         ...presetChecks({ preset: "openInference", modelName: "recommender" }),
-        inferenceCheck({ path: "/v2/models/recommender/infer", body, expectField: { path: "outputs[0].data[0]" } }),
+        inferenceCheck({
+          path: "/v2/models/recommender/infer",
+          body,
+          expectField: { path: "outputs[0].data[0]" },
+        }),
       ];
       const r = await runProbeRound(client, { ip: GOOD, port: server.port }, checks, 1000);
       expect(r).toMatchObject({ ok: true, inferenceOk: true });
@@ -112,7 +116,11 @@ describe("deep checks per runtime preset, against the fixture model server", () 
       });
       expect((await runProbeRound(client, { ip: GOOD, port: server.port }, [pass], 1000)).ok).toBe(true);
       const r = await runProbeRound(client, { ip: GOOD, port: server.port }, [fail], 1000);
-      expect(r).toMatchObject({ ok: false, inferenceOk: false, error: 'inference: outputs.0.name is "probability", expected "logits"' });
+      expect(r).toMatchObject({
+        ok: false,
+        inferenceOk: false,
+        error: 'inference: outputs.0.name is "probability", expected "logits"',
+      });
     });
 
     it("fails a correct but slow answer", async () => {

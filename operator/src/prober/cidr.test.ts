@@ -33,7 +33,10 @@ describe("parseCidrAllowList", () => {
     expect(parseCidrAllowList([]).allows("127.0.0.1")).toBe(false);
   });
 
-  it.each([["10.0.0.0/33"], ["10.0.0/8"], ["fd00::/129"], ["pods"]])("rejects %s with the bad entry named", (bad) => {
-    expect(() => parseCidrAllowList([bad])).toThrow(bad);
-  });
+  it.each([["10.0.0.0/33"], ["10.0.0/8"], ["fd00::/129"], ["pods"]])(
+    "rejects %s with the bad entry named",
+    (bad) => {
+      expect(() => parseCidrAllowList([bad])).toThrow(bad);
+    },
+  );
 });

@@ -51,7 +51,11 @@ describe("ProbeHttpClient", () => {
   let client: ProbeHttpClient;
 
   beforeAll(async () => {
-    [a, b, outside] = await Promise.all([startRig("127.0.0.4"), startRig("127.0.0.5"), startRig("127.0.0.6")]);
+    [a, b, outside] = await Promise.all([
+      startRig("127.0.0.4"),
+      startRig("127.0.0.5"),
+      startRig("127.0.0.6"),
+    ]);
     client = new ProbeHttpClient({ allowList: parseCidrAllowList(["127.0.0.4/31"]) });
   });
   afterAll(async () => {
@@ -65,7 +69,10 @@ describe("ProbeHttpClient", () => {
   it("reuses one keep-alive connection per target", async () => {
     const before = b.connections;
     for (let i = 0; i < 20; i++) {
-      const r = await client.request({ ip: "127.0.0.5", port: b.port }, { method: "GET", path: "/ok", timeoutMs: 1000 });
+      const r = await client.request(
+        { ip: "127.0.0.5", port: b.port },
+        { method: "GET", path: "/ok", timeoutMs: 1000 },
+      );
       expect(r).toMatchObject({ kind: "response", status: 200, body: '{"path":"/ok"}' });
     }
     expect(b.connections - before).toBe(1);
@@ -73,7 +80,10 @@ describe("ProbeHttpClient", () => {
 
   it("times out a hanging server without stalling probes of other targets", async () => {
     const t0 = performance.now();
-    const hanging = client.request({ ip: "127.0.0.4", port: a.port }, { method: "GET", path: "/hang", timeoutMs: 400 });
+    const hanging = client.request(
+      { ip: "127.0.0.4", port: a.port },
+      { method: "GET", path: "/hang", timeoutMs: 400 },
+    );
     const others = await Promise.all(
       Array.from({ length: 10 }, () =>
         client.request({ ip: "127.0.0.5", port: b.port }, { method: "GET", path: "/ok", timeoutMs: 1000 }),
@@ -87,13 +97,19 @@ describe("ProbeHttpClient", () => {
     expect(r.latencyMs).toBeGreaterThanOrEqual(390);
     expect(r.latencyMs).toBeLessThan(1500);
     // and the target works again afterwards on a fresh connection
-    const again = await client.request({ ip: "127.0.0.4", port: a.port }, { method: "GET", path: "/ok", timeoutMs: 1000 });
+    const again = await client.request(
+      { ip: "127.0.0.4", port: a.port },
+      { method: "GET", path: "/ok", timeoutMs: 1000 },
+    );
     expect(again.kind).toBe("response");
   });
 
   it.each([["/big"], ["/big-declared"]])("cuts off a 10 MB body (%s) at the 1 MiB cap", async (path) => {
     const abortedBefore = a.aborted;
-    const r = await client.request({ ip: "127.0.0.4", port: a.port }, { method: "GET", path, timeoutMs: 5000 });
+    const r = await client.request(
+      { ip: "127.0.0.4", port: a.port },
+      { method: "GET", path, timeoutMs: 5000 },
+    );
     expect(r.kind).toBe("body-too-large");
     expect(r).toMatchObject({ status: 200 });
     if (r.kind === "body-too-large") expect(r.error).toContain("1048576-byte limit");
@@ -102,7 +118,10 @@ describe("ProbeHttpClient", () => {
   });
 
   it("treats a redirect as a failure and never follows it", async () => {
-    const r = await client.request({ ip: "127.0.0.4", port: a.port }, { method: "GET", path: "/redirect", timeoutMs: 1000 });
+    const r = await client.request(
+      { ip: "127.0.0.4", port: a.port },
+      { method: "GET", path: "/redirect", timeoutMs: 1000 },
+    );
     expect(r).toMatchObject({ kind: "redirect", status: 302 });
     if (r.kind === "redirect") expect(r.error).toContain("/target");
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -116,7 +135,10 @@ describe("ProbeHttpClient", () => {
     ["an IPv4-mapped form of an address outside the list", "::ffff:127.0.0.6"],
   ])("refuses %s without dialling", async (_name, ip) => {
     const before = outside.connections;
-    const r = await client.request({ ip, port: outside.port }, { method: "GET", path: "/ok", timeoutMs: 500 });
+    const r = await client.request(
+      { ip, port: outside.port },
+      { method: "GET", path: "/ok", timeoutMs: 500 },
+    );
     expect(r.kind).toBe("refused");
     if (r.kind === "refused") expect(r.error).toContain("outside the prober allow-list");
     expect(r.latencyMs).toBe(0);
@@ -125,7 +147,10 @@ describe("ProbeHttpClient", () => {
   });
 
   it("refuses paths that are not absolute", async () => {
-    const r = await client.request({ ip: "127.0.0.4", port: a.port }, { method: "GET", path: "//evil/x", timeoutMs: 500 });
+    const r = await client.request(
+      { ip: "127.0.0.4", port: a.port },
+      { method: "GET", path: "//evil/x", timeoutMs: 500 },
+    );
     expect(r.kind).toBe("refused");
   });
 

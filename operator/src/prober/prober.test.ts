@@ -1,0 +1,152 @@
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ModelServer, startModelServer } from "../../../e2e/fixtures/model-server.ts";
+import type { RevisionHealth, RevisionProbeSpec } from "./prober.ts";
+import { Prober } from "./prober.ts";
+import { judgeCanary, judgeWarmUp } from "./verdict.ts";
+
+const STABLE = "127.0.0.2";
+const CANARY = "127.0.0.3";
+const log = pino({ level: "silent" });
+
+describe("Prober", () => {
+  let server: ModelServer;
+  let spec: RevisionProbeSpec;
+
+  beforeAll(async () => {
+    server = await startModelServer({ bind: [STABLE, CANARY] });
+    spec = {
+      preset: "openInference",
+      modelName: "recommender",
+      port: server.port,
+      intervalMs: 40,
+      timeoutMs: 500,
+    };
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("tells a failing canary from a healthy stable and reports through onStats", async () => {
+    server.setPod(CANARY, { errorRate: 0.5 });
+    const seen = new Set<string>();
+    const prober = new Prober({
+      allowCidrs: ["127.0.0.0/8"],
+      concurrency: 8,
+      log,
+      onStats: (key) => seen.add(key),
+    });
+    try {
+      prober.setRevisionTargets("shop/recommender/stable", spec, [{ ip: STABLE, podName: "stable-1" }]);
+      prober.setRevisionTargets("shop/recommender/canary", spec, [{ ip: CANARY, podName: "canary-1" }]);
+      await expect
+        .poll(
+          () =>
+            Math.min(
+              prober.stats("shop/recommender/stable")?.samples ?? 0,
+              prober.stats("shop/recommender/canary")?.samples ?? 0,
+            ),
+          {
+            timeout: 5000,
+            interval: 50,
+          },
+        )
+        .toBeGreaterThanOrEqual(20);
+      const stable = prober.stats("shop/recommender/stable") as RevisionHealth;
+      const canary = prober.stats("shop/recommender/canary") as RevisionHealth;
+      expect(stable.successRate).toBe(1);
+      expect(canary.successRate).toBeLessThan(0.8);
+      expect(canary.lastError).toMatch(/^canary-1: (server|model)-ready: HTTP 500$/);
+      expect(canary.pods).toEqual([expect.objectContaining({ podName: "canary-1", ip: CANARY })]);
+      const analysis = { successRate: 0.99, p99LatencyMs: 500, minSamples: 20, failureLimit: 0 };
+      expect(judgeCanary(analysis, canary, stable).verdict).toBe("Fail");
+      expect(judgeCanary(analysis, stable).verdict).toBe("Pass");
+      expect(seen).toEqual(new Set(["shop/recommender/stable", "shop/recommender/canary"]));
+    } finally {
+      await prober.stop();
+      server.resetPod(CANARY);
+    }
+  });
+
+  it("stops probing removed pods and removed revisions", async () => {
+    const prober = new Prober({ allowCidrs: ["127.0.0.0/8"], concurrency: 8, log });
+    try {
+      prober.setRevisionTargets("ns/m/r1", spec, [
+        { ip: STABLE, podName: "p1" },
+        { ip: CANARY, podName: "p2" },
+      ]);
+      await expect.poll(() => server.podStats(CANARY).requests, { timeout: 3000 }).toBeGreaterThan(4);
+      prober.setRevisionTargets("ns/m/r1", spec, [{ ip: STABLE, podName: "p1" }]);
+      expect(prober.stats("ns/m/r1")?.pods.map((p) => p.podName)).toEqual(["p1"]);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // let a round in flight finish
+      const canaryRequests = server.podStats(CANARY).requests;
+      const stableRequests = server.podStats(STABLE).requests;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(server.podStats(CANARY).requests).toBe(canaryRequests);
+      expect(server.podStats(STABLE).requests).toBeGreaterThan(stableRequests);
+
+      prober.removeRevision("ns/m/r1");
+      expect(prober.stats("ns/m/r1")).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const after = server.podStats(STABLE).requests;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(server.podStats(STABLE).requests).toBe(after);
+    } finally {
+      await prober.stop();
+    }
+  });
+
+  it("counts a revision warm once every pod passed the required inference checks", async () => {
+    const prober = new Prober({ allowCidrs: ["127.0.0.0/8"], concurrency: 8, log });
+    try {
+      prober.setRevisionTargets(
+        "ns/m/warm",
+        {
+          ...spec,
+          warmupInferences: 3,
+          inference: {
+            path: "/v2/models/recommender/infer",
+            body: { inputs: [{ name: "price_usd", shape: [1], datatype: "FP32", data: [25] }] },
+            expectField: { path: "outputs[0].data[0]" },
+          },
+        },
+        [
+          { ip: STABLE, podName: "w1" },
+          { ip: CANARY, podName: "w2" },
+        ],
+      );
+      expect(
+        judgeWarmUp(prober.stats("ns/m/warm")?.warmUp ?? { required: 3, warmPods: 0, pods: 0 }).warm,
+      ).toBe(false);
+      await expect.poll(() => prober.stats("ns/m/warm")?.warmUp.warmPods, { timeout: 3000 }).toBe(2);
+      expect(judgeWarmUp((prober.stats("ns/m/warm") as RevisionHealth).warmUp).warm).toBe(true);
+    } finally {
+      await prober.stop();
+    }
+  });
+
+  it("refuses pods outside the allow-list: failed samples, no request reaches them", async () => {
+    const before = server.podStats(CANARY).requests;
+    const prober = new Prober({ allowCidrs: [`${STABLE}/32`], concurrency: 8, log });
+    try {
+      prober.setRevisionTargets("ns/m/outside", spec, [{ ip: CANARY, podName: "x1" }]);
+      await expect
+        .poll(() => prober.stats("ns/m/outside")?.samples ?? 0, { timeout: 3000 })
+        .toBeGreaterThan(3);
+      const s = prober.stats("ns/m/outside") as RevisionHealth;
+      expect(s.successRate).toBe(0);
+      expect(s.lastError).toContain("outside the prober allow-list");
+      expect(server.podStats(CANARY).requests).toBe(before);
+    } finally {
+      await prober.stop();
+    }
+  });
+
+  it("rejects a spec it cannot probe, naming the revision and the problem", () => {
+    const prober = new Prober({ allowCidrs: ["127.0.0.0/8"], concurrency: 1, log });
+    expect(() => prober.setRevisionTargets("ns/m/bad", { ...spec, port: 0, intervalMs: 0 }, [])).toThrow(
+      "probe spec of ns/m/bad: port must be 1..65535; intervalMs must be > 0",
+    );
+    void prober.stop();
+  });
+});
