@@ -51,10 +51,6 @@ function validationOf(node: JsonSchema): string {
   return parts.join("; ");
 }
 
-function cell(text: string): string {
-  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
-}
-
 function collect(node: JsonSchema, path: string, required: boolean, rows: Row[]): void {
   rows.push({
     path,
@@ -88,17 +84,19 @@ function collect(node: JsonSchema, path: string, required: boolean, rows: Row[])
   }
 }
 
-function table(rows: Row[]): string {
-  const lines = [
-    "| Field | Type | Required | Default | Validation | Description |",
-    "| --- | --- | --- | --- | --- | --- |",
-  ];
-  for (const r of rows) {
-    lines.push(
-      `| \`${r.path}\` | ${cell(r.type)} | ${r.required ? "yes" : ""} | ${cell(r.defaultValue)} | ${cell(r.validation)} | ${cell(r.description)} |`,
-    );
-  }
-  return lines.join("\n");
+// One entry per field rather than a table: descriptions are long, and biome's markdown formatter
+// would pad a table to the width of its longest cell.
+function entries(rows: Row[]): string {
+  return rows
+    .map((r) => {
+      const facts = [r.type, r.required ? "required" : "optional"];
+      if (r.defaultValue !== "") facts.push(`default ${r.defaultValue}`);
+      const lines = [`- \`${r.path}\` (${facts.join(", ")})`];
+      if (r.description !== "") lines.push(`  ${r.description}`);
+      if (r.validation !== "") lines.push(`  Validation: ${r.validation}.`);
+      return lines.join("\n");
+    })
+    .join("\n");
 }
 
 export function renderReference(): string {
@@ -129,13 +127,13 @@ How to read this page:
 
 ## spec
 
-${table(specRows)}
+${entries(specRows)}
 
 ## status
 
 Written only by the operator, through the status subresource.
 
-${table(statusRows)}
+${entries(statusRows)}
 `;
 }
 

@@ -20,7 +20,7 @@ const ModelSchema = z
   .object({
     name: cel(
       dnsLabel(
-        "The served model name, used in health and inference checks (e.g. /v2/models/<name>/ready) and in labels.",
+        "The served model name, used in health and inference checks (e.g. /v2/models/{name}/ready) and in labels.",
       ),
       [
         {
