@@ -1,0 +1,70 @@
+// "Should the canary be aborted?" as an ordered chain of small predicates; the first hit wins and
+// its reason becomes the Degraded condition, the event and the history entry.
+import type { Ctx, Draft } from "./rollout-context.ts";
+import { short } from "./rollout-context.ts";
+import { formatDuration, toMs } from "./time.ts";
+import type { RevisionHealth } from "./types.ts";
+
+export interface AbortCause {
+  reason: string;
+  message: string;
+}
+
+/**
+ * Pod failures that do not heal by waiting. Unschedulable is left out on purpose: a cluster
+ * autoscaler may add a node (GPU nodes take minutes), so it aborts at the progress deadline, with
+ * Unschedulable as the reason.
+ */
+const FAILS_AT_ONCE: ReadonlySet<string> = new Set([
+  "CrashLoopBackOff",
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "InvalidImageName",
+  "CreateContainerConfigError",
+  "QuotaExceeded",
+  "ProgressDeadline",
+]);
+
+export function describeVerdict(health: RevisionHealth | undefined): string {
+  if (health === undefined) return "no verdict yet";
+  const evidence = (health.evidence ?? [])
+    .map((e) => `${e.metric} ${e.value} (limit ${e.threshold}, ${e.ok ? "ok" : "failed"}, n=${e.samples})`)
+    .join("; ");
+  return evidence === "" ? health.message : `${health.message} [${evidence}]`;
+}
+
+export function manualAbort(ctx: Ctx, draft: Draft): AbortCause | null {
+  if (!draft.abort) return null;
+  return { reason: "ManualAbort", message: `abort requested (id ${ctx.input.requests.abort})` };
+}
+
+export function workloadFailed(ctx: Ctx, revision: string): AbortCause | null {
+  const failure = ctx.observation(revision)?.failure;
+  if (failure === undefined || !FAILS_AT_ONCE.has(failure.reason)) return null;
+  return { reason: failure.reason, message: `canary ${short(revision)}: ${failure.message}` };
+}
+
+/** Background analysis (any step) or an analysis step: a Fail verdict aborts. */
+export function analysisFailed(ctx: Ctx, revision: string, atAnalysisStep: boolean): AbortCause | null {
+  if (!ctx.input.rollout.analysisConfigured && !atAnalysisStep) return null;
+  const health = ctx.health(revision);
+  if (health?.verdict !== "Fail") return null;
+  return {
+    reason: "AnalysisFailed",
+    message: `canary ${short(revision)} failed analysis: ${describeVerdict(health)}`,
+  };
+}
+
+/** Checked after the steps ran: only a step that waits on readiness or analysis has a deadline. */
+export function progressDeadlinePassed(ctx: Ctx, draft: Draft, revision: string): AbortCause | null {
+  const waiting = draft.waiting;
+  if (waiting === undefined || !waiting.deadline || draft.state.pausedAt !== undefined) return null;
+  const waited = ctx.now - toMs(draft.state.stepStartedAt, ctx.now);
+  if (waited < ctx.input.rollout.progressDeadlineMs) return null;
+  const failure = ctx.observation(revision)?.failure;
+  const cause = failure === undefined ? "" : `; ${failure.reason}: ${failure.message}`;
+  return {
+    reason: failure?.reason === "Unschedulable" ? "Unschedulable" : "ProgressDeadlineExceeded",
+    message: `canary ${short(revision)} made no progress for ${formatDuration(waited)}: waiting for ${waiting.what}${cause}`,
+  };
+}

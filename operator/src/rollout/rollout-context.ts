@@ -1,0 +1,96 @@
+// The read-only view of one decision's inputs plus the draft it builds. Helpers here answer the
+// questions every step asks: how many Ready (and warm) pods a revision has, what its verdict is.
+
+import { toRfc3339 } from "./time.ts";
+import type {
+  HistoryEntry,
+  HistoryOutcome,
+  RevisionHealth,
+  RevisionObservation,
+  RolloutEvent,
+  RolloutInput,
+  RolloutState,
+  RolloutStep,
+} from "./types.ts";
+
+/** What the canary (or first deployment) is waiting for at the end of this decision. */
+export interface Waiting {
+  /** For the status message, e.g. "canary 1/2 ready". */
+  what: string;
+  /** Counts toward the progress deadline (readiness, analysis); pauses do not. */
+  deadline: boolean;
+  /** A pause step: its length (undefined = until promoted) and time already spent. */
+  pause?: { durationMs?: number; elapsedMs: number };
+}
+
+export interface Draft {
+  state: RolloutState;
+  events: RolloutEvent[];
+  waiting?: Waiting;
+  /** Manual requests still to act on in this decision (cleared when acted on). */
+  promote: boolean;
+  promoteFull: boolean;
+  abort: boolean;
+}
+
+export interface Ctx {
+  input: RolloutInput;
+  now: number;
+  nowTime: string;
+  total: number;
+  steps: readonly RolloutStep[];
+  observation(revision: string | undefined): RevisionObservation | undefined;
+  /** Ready pods that may carry traffic: 0 while the prober says the revision is not warm yet. */
+  ready(revision: string | undefined): number;
+  health(revision: string | undefined): RevisionHealth | undefined;
+}
+
+export function makeContext(input: RolloutInput): Ctx {
+  const byRevision = new Map(input.observed.map((o) => [o.revision, o]));
+  const observation = (revision: string | undefined) =>
+    revision === undefined ? undefined : byRevision.get(revision);
+  const health = (revision: string | undefined) =>
+    revision === undefined ? undefined : input.health[revision];
+  return {
+    input,
+    now: input.now,
+    nowTime: toRfc3339(input.now),
+    total: Math.max(0, Math.floor(input.totalReplicas)),
+    steps: input.rollout.steps,
+    observation,
+    health,
+    ready: (revision) => {
+      if (health(revision)?.warmedUp === false) return 0;
+      return observation(revision)?.readyReplicas ?? 0;
+    },
+  };
+}
+
+/** First characters of a revision hash, for messages. */
+export function short(revision: string | undefined): string {
+  return revision === undefined ? "-" : revision.slice(0, 7);
+}
+
+export function recordHistory(
+  ctx: Ctx,
+  draft: Draft,
+  entry: {
+    revision: string;
+    modelVersion?: string;
+    image?: string;
+    outcome: HistoryOutcome;
+    reason: string;
+    message: string;
+  },
+): void {
+  const limit = Math.max(1, ctx.input.rollout.historyLimit ?? 10);
+  const full: HistoryEntry = { ...entry, time: ctx.nowTime };
+  // Drop undefined keys so the state stays plain, comparable JSON.
+  if (full.modelVersion === undefined) delete full.modelVersion;
+  if (full.image === undefined) delete full.image;
+  draft.state.history = [full, ...draft.state.history].slice(0, limit);
+}
+
+export function emit(draft: Draft, type: RolloutEvent["type"], reason: string, message: string): void {
+  draft.events.push({ type, reason, message });
+}

@@ -1,0 +1,237 @@
+// Plain input and output shapes of the rollout state machine. Structural on purpose: rollout/ does
+// not import api/; the reconciler maps the parsed ModelDeployment, its children and the prober's
+// verdicts into these, and maps the decision back into status and rendered children.
+
+/** How traffic is split: by ready-pod ratio behind one Service, or by HTTPRoute backend weights. */
+export type TrafficMode = "replicaRatio" | "gatewayAPI";
+
+/**
+ * One rollout step (exactly one key). setWeight 0 is a "dark" canary: one pod, probed directly by the
+ * prober, no user traffic. A pause without durationMs waits for a promote request.
+ */
+export type RolloutStep =
+  | { setWeight: number }
+  | { pause: { durationMs?: number } }
+  // Thresholds live in the prober; the state machine only reads the verdict.
+  | { analysis: Record<string, unknown> };
+
+export interface RolloutConfig {
+  steps: readonly RolloutStep[];
+  /** A step waiting on readiness or analysis for this long aborts the canary. */
+  progressDeadlineMs: number;
+  /** How long a revision that lost its traffic keeps its pods so in-flight requests drain. */
+  scaleDownDelayMs: number;
+  /** Same, after an abort. Absent: scaleDownDelayMs. 0: remove at once. */
+  abortScaleDownDelayMs?: number;
+  traffic: TrafficMode;
+  /** Background analysis: a Fail verdict for the canary aborts it at any step. */
+  analysisConfigured: boolean;
+  /** Bound of state.history. Absent: 10. */
+  historyLimit?: number;
+}
+
+export type FailureReason =
+  | "CrashLoopBackOff"
+  | "ImagePullBackOff"
+  | "Unschedulable"
+  | "QuotaExceeded"
+  | "ProgressDeadline"
+  | (string & {});
+
+/** What the revision's Deployment and pods look like now (from the informer caches). */
+export interface RevisionObservation {
+  revision: string;
+  specReplicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  updatedReplicas: number;
+  /** The worst thing wrong with its pods, if anything (crash loop, image pull, scheduling, quota). */
+  failure?: { reason: FailureReason; message: string };
+}
+
+export type HealthVerdict = "Pass" | "Fail" | "Inconclusive";
+
+/** Same shape as the prober's Evidence, so its judgement can be passed through unchanged. */
+export interface VerdictEvidence {
+  metric: string;
+  value: number;
+  threshold: number;
+  samples: number;
+  ok: boolean;
+}
+
+/**
+ * The analysis gate. Until the prober runs, the reconciler passes `Pass` for a Ready revision.
+ * `warmedUp: false` means "Ready but not warm": such pods are not counted as capacity and get no
+ * traffic moved to them. Absent verdict = Inconclusive.
+ */
+export interface RevisionHealth {
+  verdict: HealthVerdict;
+  message: string;
+  evidence?: readonly VerdictEvidence[];
+  warmedUp?: boolean;
+}
+
+/**
+ * Manual operations, from annotations: each value is an id (e.g. a timestamp). A request is acted on
+ * once, when its id differs from the one in state.handledRequests. `paused` is level-triggered.
+ */
+export interface ManualRequests {
+  promote?: string;
+  promoteFull?: string;
+  abort?: string;
+  retry?: string;
+  paused: boolean;
+}
+
+export type HandledRequests = Partial<Record<"promote" | "promoteFull" | "abort" | "retry", string>>;
+
+export type HistoryOutcome = "Promoted" | "Aborted" | "Superseded" | "RolledBack";
+
+/** Times in the state are RFC 3339 strings in UTC with milliseconds (Date#toISOString). */
+export type Rfc3339 = string;
+
+export interface HistoryEntry {
+  revision: string;
+  modelVersion?: string;
+  image?: string;
+  outcome: HistoryOutcome;
+  reason: string;
+  message: string;
+  time: Rfc3339;
+}
+
+/** A revision that no longer gets traffic, kept at `replicas` until `at` so requests drain. */
+export interface PendingScaleDown {
+  revision: string;
+  at: Rfc3339;
+  replicas: number;
+}
+
+/**
+ * A canary leaving: stable is restored to full Ready capacity first, then traffic moves to stable,
+ * then the revision joins pendingScaleDowns. Abort = rejected; Supersede = a newer spec replaced it;
+ * Revert = the spec went back to the stable revision.
+ */
+export interface Withdrawal {
+  revision: string;
+  modelVersion?: string;
+  image?: string;
+  cause: "Abort" | "Supersede" | "Revert";
+  reason: string;
+  message: string;
+  since: Rfc3339;
+  /** Held while stable catches up (its size when the withdrawal began). */
+  replicas: number;
+}
+
+/** An aborted revision: not started again while it is the desired revision, until a retry. */
+export interface Rejection {
+  revision: string;
+  reason: string;
+  message: string;
+  at: Rfc3339;
+}
+
+/**
+ * Everything the rollout remembers between reconciles (goes into status, so it is plain JSON).
+ * A restarted operator continues from it exactly.
+ */
+export interface RolloutState {
+  stableRevision?: string;
+  stableModelVersion?: string;
+  stableImage?: string;
+  /** The revision the steps apply to; with no stableRevision it is the first deployment. */
+  canaryRevision?: string;
+  canaryModelVersion?: string;
+  canaryImage?: string;
+  /** Index of the step in progress; steps.length = all steps done, promoting. */
+  stepIndex: number;
+  /** When the current step began (shifted forward by manual-pause time, so pauses don't count). */
+  stepStartedAt?: Rfc3339;
+  canaryStartedAt?: Rfc3339;
+  /** Traffic percentage actually moved to the canary (or to the revision being withdrawn). */
+  canaryWeight: number;
+  /** When the current manual pause began. */
+  pausedAt?: Rfc3339;
+  withdrawal?: Withdrawal;
+  rejected?: Rejection;
+  pendingScaleDowns: PendingScaleDown[];
+  handledRequests: HandledRequests;
+  /** Newest first, bounded by rollout.historyLimit. */
+  history: HistoryEntry[];
+}
+
+export interface RolloutInput {
+  /** Hash of what changes the pods in the current spec. */
+  desiredRevision: string;
+  desiredModelVersion?: string;
+  desiredImage?: string;
+  generation: number;
+  rollout: RolloutConfig;
+  /** spec.replicas, or the HPA's current choice through the scale subresource. */
+  totalReplicas: number;
+  /** Persisted state; `{}` for a new resource. */
+  state: Partial<RolloutState>;
+  observed: readonly RevisionObservation[];
+  /** Verdicts by revision. */
+  health: Readonly<Record<string, RevisionHealth>>;
+  requests: ManualRequests;
+  /** Milliseconds since the epoch. */
+  now: number;
+}
+
+export type RevisionRole = "stable" | "canary" | "draining";
+
+/** A revision that must exist with this many replicas. Revisions not listed are deleted. */
+export interface DesiredRevision {
+  revision: string;
+  replicas: number;
+  role: RevisionRole;
+}
+
+/**
+ * replicaRatio: one Service; `revision` pins it to one revision, undefined selects every live
+ * revision (traffic follows the ready-pod ratio). gatewayAPI: an HTTPRoute over `-stable` and
+ * `-canary` Services pointing at the named revisions.
+ */
+export type TrafficDecision =
+  | { mode: "replicaRatio"; serviceSelector: { revision?: string } }
+  | {
+      mode: "gatewayAPI";
+      stableRevision?: string;
+      canaryRevision?: string;
+      weights: { stable: number; canary: number };
+    };
+
+export type RolloutPhase = "Healthy" | "Progressing" | "Paused" | "Degraded";
+
+export interface DesiredCondition {
+  type: "Progressing" | "Paused" | "Degraded" | "Available";
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  /** The generation this condition was computed from. */
+  observedGeneration: number;
+}
+
+export interface RolloutEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+export interface RolloutDecision {
+  state: RolloutState;
+  revisions: DesiredRevision[];
+  traffic: TrafficDecision;
+  phase: RolloutPhase;
+  message: string;
+  canaryWeight: number;
+  currentStepIndex: number;
+  conditions: DesiredCondition[];
+  /** Only for transitions, never for a reconcile that changed nothing. */
+  events: RolloutEvent[];
+  /** When to look again although nothing may change in the cluster (pause end, drain, deadline). */
+  requeueAfterMs?: number;
+}
