@@ -12,7 +12,7 @@ export type HttpProbeRequest = {
   path: string;
   /** A JSON document sent as the body (POST). */
   jsonBody?: string;
-  /** Budget for the whole exchange: connect, headers and body. */
+  /** Budget of each phase of the exchange: connecting, waiting for headers, and between body chunks. */
   timeoutMs: number;
 };
 
@@ -63,6 +63,12 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
+/** Bodies up to this declared size are read in one go; larger ones stream against the cap. */
+const SMALL_BODY = 64 * 1024;
+
+const GET_HEADERS = { accept: "application/json", "user-agent": "modelship-prober" };
+const POST_HEADERS = { ...GET_HEADERS, "content-type": "application/json" };
+
 /** Tears a response body down (and its connection) without an unhandled 'error' event. */
 function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
   body.on("error", () => undefined);
@@ -108,6 +114,7 @@ export class ProbeHttpClient {
     const origin = originOf(target);
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
+      // The connector keeps the first timeout it was given for this origin.
       const allowList = this.#allowList;
       const base = buildConnector({ timeout: connectTimeoutMs, keepAlive: true });
       pool = new Pool(origin, {
@@ -133,25 +140,23 @@ export class ProbeHttpClient {
   async request(target: ProbeTarget, req: HttpProbeRequest): Promise<HttpProbeResult> {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-    const refusal = this.#refusal(target);
-    if (refusal !== undefined) return { kind: "refused", error: refusal, latencyMs: 0 };
     if (!req.path.startsWith("/") || req.path.startsWith("//")) {
       return { kind: "refused", error: `probe path "${req.path}" must be an absolute path`, latencyMs: 0 };
     }
-    const pool = this.#poolFor(target, req.timeoutMs);
-    const signal = AbortSignal.timeout(req.timeoutMs);
+    // An existing pool was created after its origin passed the allow-list (and its connector checks
+    // again before every dial), so only a new origin pays for the check here.
+    let pool = this.#pools.get(originOf(target));
+    if (pool === undefined) {
+      const refusal = this.#refusal(target);
+      if (refusal !== undefined) return { kind: "refused", error: refusal, latencyMs: 0 };
+      pool = this.#poolFor(target, req.timeoutMs);
+    }
     try {
-      const headers: Record<string, string> = {
-        accept: "application/json",
-        "user-agent": "modelship-prober",
-      };
-      if (req.jsonBody !== undefined) headers["content-type"] = "application/json";
       const res = await pool.request({
         method: req.method,
         path: req.path,
-        headers,
+        headers: req.jsonBody === undefined ? GET_HEADERS : POST_HEADERS,
         body: req.jsonBody,
-        signal,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
@@ -177,6 +182,10 @@ export class ProbeHttpClient {
           latencyMs: elapsed(),
         };
       }
+      if (declared >= 0 && declared <= SMALL_BODY) {
+        // The parser enforces Content-Length, so a small declared body is safe to read whole.
+        return { kind: "response", status, body: await res.body.text(), latencyMs: elapsed() };
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
@@ -191,6 +200,16 @@ export class ProbeHttpClient {
             latencyMs: elapsed(),
           };
         }
+        if (performance.now() - started > 2 * req.timeoutMs) {
+          // A body that trickles in under the per-chunk timeout still has to end in time.
+          discard(res.body);
+          return {
+            kind: "timeout",
+            status,
+            error: `body still arriving after ${2 * req.timeoutMs} ms`,
+            latencyMs: elapsed(),
+          };
+        }
         chunks.push(buf);
       }
       const body =
@@ -200,8 +219,14 @@ export class ProbeHttpClient {
       const latencyMs = elapsed();
       if (err instanceof RefusedTargetError) return { kind: "refused", error: err.message, latencyMs };
       const code = errorCode(err);
-      if (signal.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
-        return { kind: "timeout", error: `no complete response within ${req.timeoutMs} ms`, latencyMs };
+      if (code !== undefined && TIMEOUT_CODES.has(code)) {
+        const phase =
+          code === "UND_ERR_CONNECT_TIMEOUT"
+            ? "connect"
+            : code === "UND_ERR_HEADERS_TIMEOUT"
+              ? "headers"
+              : "body";
+        return { kind: "timeout", error: `${phase} timeout after ${req.timeoutMs} ms`, latencyMs };
       }
       if (code !== undefined && CONNECT_CODES.has(code)) {
         return { kind: "connect-error", error: errorText(err), latencyMs };
