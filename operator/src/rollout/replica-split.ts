@@ -19,21 +19,24 @@ export function canaryReplicasFor(weight: number, total: number, mode: TrafficMo
 export interface RatioSideInput {
   /** Replicas this side should end up with at the target weight. */
   target: number;
-  /** Replicas its Deployment has now (spec), the most it is kept at while the other side catches up. */
+  /** Replicas its Deployment has now (spec): the canary is kept at most at this while stable catches up. */
   current: number;
 }
 
 /**
  * Replica-ratio split while both sides serve: a side shrinks only as far as the other side's Ready
- * pods cover (never cut capacity before the other side is Ready), and never grows past its current
- * size to make up for the other side.
+ * pods cover (never cut capacity before the other side is Ready). Stable, the safe side, grows back
+ * when canary pods stop being Ready; the canary never grows past its current size to make up for
+ * stable (that would shift traffic toward the unproven side).
  */
 export function splitBothServing(
   total: number,
   stable: RatioSideInput & { ready: number },
   canary: RatioSideInput & { ready: number },
 ): { stable: number; canary: number } {
-  const keep = (self: RatioSideInput, other: RatioSideInput & { ready: number }) =>
-    Math.max(self.target, Math.min(self.current, total - Math.min(other.ready, other.target)));
-  return { stable: keep(stable, canary), canary: keep(canary, stable) };
+  const covered = (other: RatioSideInput & { ready: number }) => total - Math.min(other.ready, other.target);
+  return {
+    stable: Math.max(stable.target, covered(canary)),
+    canary: Math.max(canary.target, Math.min(canary.current, covered(stable))),
+  };
 }

@@ -98,9 +98,8 @@ function runStep(ctx: Ctx, draft: Draft, step: RolloutStep): string | undefined 
 
 /**
  * Moves the traffic weight to `weight` once the side that gains traffic has the Ready pods for it.
- * gatewayAPI: lowering the weight is always safe (stable keeps full capacity). replicaRatio: the
- * Service selects every revision once the canary has traffic, so a raise waits for the canary's
- * Ready pods, a lowering for stable's.
+ * replicaRatio: the Service selects every revision once the canary has traffic, so the weight is
+ * reached when both sides have their share Ready.
  */
 function applyWeight(ctx: Ctx, draft: Draft, weight: number): string | undefined {
   const s = draft.state;
@@ -113,8 +112,18 @@ function applyWeight(ctx: Ctx, draft: Draft, weight: number): string | undefined
     return `${weight}% of traffic on canary ${short(s.canaryRevision)} (${canaryReady} ready), stable ${stableReady} ready`;
   };
   if (mode === "gatewayAPI") {
-    if (weight <= s.canaryWeight || canaryReady >= need) return done();
-    draft.waiting = { what: `canary ${canaryReady}/${need} ready for ${weight}%`, deadline: true };
+    // Stable normally has full capacity, but a lowering still waits for its share to be Ready.
+    const stableNeed = canaryReplicasFor(100 - weight, ctx.total, mode);
+    if (weight === s.canaryWeight) return done();
+    if (weight < s.canaryWeight && stableReady >= stableNeed) return done();
+    if (weight > s.canaryWeight && canaryReady >= need) return done();
+    draft.waiting = {
+      what:
+        weight < s.canaryWeight
+          ? `stable ${stableReady}/${stableNeed} ready for ${100 - weight}%`
+          : `canary ${canaryReady}/${need} ready for ${weight}%`,
+      deadline: true,
+    };
     return undefined;
   }
   if (weight === 0) {
