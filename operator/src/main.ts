@@ -1,12 +1,24 @@
-// Composition root: configuration, logger, kube client; everything else is built from here.
+// Composition root: configuration, logger, kube client, health server, leader election and the
+// controller manager. Nothing below reads process.env or globals; everything is passed in.
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { pino } from "pino";
 import { ConfigError, FLAGS_HELP, loadConfig } from "./config.ts";
+import { startManager } from "./controller/manager.ts";
 import { loadKubeConfig, serverVersion } from "./kube/client.ts";
+import { LeaderElector } from "./kube/leader-election.ts";
+import { KubeLeaseStore } from "./kube/lease-store.ts";
+import { createMetrics } from "./metrics/registry.ts";
+import { leaderElectionReadiness, startHealthServer } from "./server/health-server.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
 };
+
+function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(":");
+  return { host: addr.slice(0, i) || "0.0.0.0", port: Number(addr.slice(i + 1)) };
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--version")) {
@@ -19,18 +31,79 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig(argv, process.env);
   const log = pino({ level: config.logLevel, base: { component: "modelship" } });
+  const identity = `${process.env.POD_NAME ?? hostname()}-${process.pid}`;
   const kc = loadKubeConfig(config.kubeconfig);
   const version = await serverVersion(kc);
-  log.info({ server: kc.getCurrentCluster()?.server, version }, "connected to the Kubernetes API");
+  log.info({ server: kc.getCurrentCluster()?.server, version, identity }, "connected to the Kubernetes API");
 
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+  const metrics = createMetrics();
+  const manager = await startManager({
+    kc,
+    log,
+    namespaces: config.namespaces,
+    workers: config.workers,
+    qps: config.qps,
+    burst: config.burst,
+    identity,
+    metrics,
+  });
+
+  const elector = config.leaderElect
+    ? new LeaderElector({
+        store: KubeLeaseStore.fromKubeConfig(kc),
+        namespace: config.leaderElectionNamespace,
+        name: "modelship-operator",
+        identity,
+        log,
+      })
+    : undefined;
+  const { host, port } = splitHostPort(config.metricsAddr);
+  const server = await startHealthServer({
+    host,
+    port,
+    registry: metrics.registry,
+    log,
+    readiness: [
+      { name: "informers-synced", ready: () => manager.synced() },
+      ...(elector ? [leaderElectionReadiness(() => elector.status())] : []),
+    ],
+  });
+  log.info({ addr: `${server.host}:${server.port}` }, "serving /healthz, /readyz, /metrics");
+
+  let exitCode = 0;
+  const stopped = new Promise<NodeJS.Signals | "lost-leadership">((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
+    if (elector) {
+      void elector.run({
+        onStartedLeading: () => {
+          metrics.leaderStatus.set(1);
+          log.info("leading: starting workers");
+          manager.startWorkers();
+        },
+        onStoppedLeading: (reason) => {
+          metrics.leaderStatus.set(0);
+          if (reason !== "released") {
+            // Another process may already be acting: stop at once rather than race it.
+            log.error({ reason }, "lost leadership; exiting");
+            exitCode = 1;
+            resolve("lost-leadership");
+          }
+        },
+      });
+    }
   });
+  if (!elector) {
+    metrics.leaderStatus.set(1);
+    manager.startWorkers();
+  }
   log.info({ namespaces: config.namespaces.length ? config.namespaces : "all" }, "operator running");
-  const signal = await stopped;
-  log.info({ signal }, "shutting down");
-  return 0;
+  const why = await stopped;
+  log.info({ why }, "shutting down");
+  await manager.stop();
+  await elector?.release();
+  await server.close();
+  return exitCode;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,7 @@
 // status of a ModelDeployment: written only by the operator, through the status subresource.
 // Every field is optional so a brand-new object (no status yet) parses.
 import { z } from "zod";
+import { opaqueObject } from "./schema-helpers.ts";
 
 const time = (description: string) => z.iso.datetime({ offset: true }).describe(description);
 
@@ -105,6 +106,9 @@ export const ModelDeploymentStatusSchema = z
       .max(HISTORY_MAX_ITEMS)
       .optional()
       .describe("Finished revisions, newest first, bounded by spec.rollout.revisionHistoryLimit."),
+    rolloutState: opaqueObject(
+      "The rollout state machine's own progress (steps, withdrawals, pending scale-downs, handled requests), so a restarted operator continues exactly where it was. Read-only; its shape may change between operator versions.",
+    ).optional(),
     health: z
       .object({ stable: RevisionHealthSchema.optional(), canary: RevisionHealthSchema.optional() })
       .optional()

@@ -1,0 +1,157 @@
+// Wires the operator together: informers → work queue → workers → reconciler, plus the request
+// limiter, metrics and (optionally) the prober. Informer handlers only enqueue keys.
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { KIND } from "../api/index.ts";
+import { ApiClient } from "../kube/api-client.ts";
+import { EventRecorder } from "../kube/events.ts";
+import { apiServes, createInformers, type InformerSet } from "../kube/informers.ts";
+import { RequestLimiter } from "../kube/request-limiter.ts";
+import type { OperatorMetrics } from "../metrics/registry.ts";
+import { LABEL_DEPLOYMENT, MANAGED_SELECTOR } from "../render/labels.ts";
+import { type Clock, createSystemClock } from "./clock.ts";
+import { createControllerRateLimiter } from "./rate-limiter.ts";
+import { type HealthSource, Reconciler } from "./reconciler.ts";
+import { objectKey, Priority, WorkQueue } from "./work-queue.ts";
+import { runWorkers, type WorkerPool } from "./workers.ts";
+
+export interface ManagerOptions {
+  kc: KubeConfig;
+  log: Logger;
+  namespaces: string[];
+  workers: number;
+  qps: number;
+  burst: number;
+  identity: string;
+  metrics?: OperatorMetrics;
+  health?: HealthSource;
+  clock?: Clock;
+  /** Periodic resync of every ModelDeployment (ms). */
+  resyncMs?: number;
+}
+
+export interface Manager {
+  informers: InformerSet;
+  client: ApiClient;
+  queue: WorkQueue;
+  /** Caches are filled: /readyz may say ready. */
+  synced(): boolean;
+  /** Start reconciling (after winning leader election, or at once without it). */
+  startWorkers(): void;
+  stop(): Promise<void>;
+}
+
+function ownerKey(obj: KubernetesObject): string | undefined {
+  const ns = obj.metadata?.namespace;
+  const ref = obj.metadata?.ownerReferences?.find((r) => r.controller && r.kind === KIND);
+  if (ref) return objectKey(ns, ref.name);
+  // Pods are owned by ReplicaSets; our label names their ModelDeployment.
+  const label = obj.metadata?.labels?.[LABEL_DEPLOYMENT];
+  return label ? objectKey(ns, label) : undefined;
+}
+
+export async function startManager(o: ManagerOptions): Promise<Manager> {
+  const clock = o.clock ?? createSystemClock();
+  const limiter = new RequestLimiter({ clock, qps: o.qps, burst: o.burst });
+  const client = new ApiClient(o.kc, limiter, (verb, resource, code) => {
+    o.metrics?.apiRequests.inc({ verb, resource, code: code === 0 ? "error" : String(code) });
+  });
+  const gatewayApi = await apiServes(o.kc, "gateway.networking.k8s.io/v1", "HTTPRoute");
+  o.log.info({ gatewayApi }, "Gateway API discovery");
+  const informers = createInformers({
+    kc: o.kc,
+    namespaces: o.namespaces,
+    labelSelector: MANAGED_SELECTOR,
+    log: o.log,
+    clock,
+    gatewayApi,
+    call: (verb, resource, fn) => client.call(verb, resource, fn),
+    ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+  });
+  const queue = new WorkQueue({ clock, rateLimiter: createControllerRateLimiter({ clock }) });
+  o.metrics?.setQueueDepthSource(() => queue.len());
+
+  // Objects that are already as they were (initial list, resync) go to the low-priority lane,
+  // so real changes jump ahead after a restart.
+  informers.modelDeployments.onChange((obj, _kind, info) => {
+    queue.add(
+      objectKey(obj.metadata?.namespace, obj.metadata?.name ?? ""),
+      info.initialList ? Priority.Low : Priority.Normal,
+    );
+  });
+  informers.modelDeployments.onResync((obj) =>
+    queue.add(objectKey(obj.metadata?.namespace, obj.metadata?.name ?? ""), Priority.Low),
+  );
+  for (const inf of [
+    informers.deployments,
+    informers.services,
+    informers.hpas,
+    informers.pods,
+    informers.httpRoutes,
+  ]) {
+    inf?.onChange((obj, _kind, info) => {
+      const key = ownerKey(obj);
+      if (key) queue.add(key, info.initialList ? Priority.Low : Priority.Normal);
+    });
+  }
+  await Promise.all(informers.all().map((i) => i.start()));
+  o.log.info("informer caches synced");
+
+  const reconciler = new Reconciler({
+    modelDeployments: informers.modelDeployments,
+    deployments: informers.deployments,
+    services: informers.services,
+    hpas: informers.hpas,
+    httpRoutes: informers.httpRoutes,
+    pods: informers.pods,
+    client,
+    events: new EventRecorder(o.kc, client, o.log, o.identity),
+    log: o.log,
+    now: () => clock.now(),
+    gatewayApiAvailable: () => gatewayApi,
+    ...(o.health ? { health: o.health } : {}),
+  });
+
+  let pool: WorkerPool | undefined;
+  return {
+    informers,
+    client,
+    queue,
+    synced: () => informers.all().every((i) => i.hasSynced()),
+    startWorkers() {
+      if (pool) return;
+      pool = runWorkers({
+        queue,
+        workers: o.workers,
+        log: o.log,
+        reconcile: async (key, signal) => {
+          const end = o.metrics?.reconcileDuration.startTimer();
+          try {
+            void signal;
+            const r = await reconciler.reconcile(key);
+            const result = r.requeueAfterMs !== undefined ? "requeue" : "success";
+            o.metrics?.reconcileTotal.inc({ result });
+            end?.({ result });
+            return r;
+          } catch (err) {
+            o.metrics?.reconcileTotal.inc({ result: "error" });
+            o.metrics?.reconcileErrors.inc({
+              reason: err instanceof Error ? err.constructor.name : "Unknown",
+            });
+            end?.({ result: "error" });
+            throw err;
+          }
+        },
+      });
+      // Everything known gets one look when we start leading.
+      for (const md of informers.modelDeployments.list()) {
+        queue.add(objectKey(md.metadata?.namespace, md.metadata?.name ?? ""), Priority.Low);
+      }
+    },
+    async stop() {
+      await pool?.stop();
+      queue.shutDown();
+      await Promise.all(informers.all().map((i) => i.stop()));
+    },
+  };
+}
