@@ -42,6 +42,7 @@ const SERVERS = Math.max(1, Math.min(4, Number(values.servers)));
 const PODS_PER_REVISION = 10;
 
 const started = performance.now();
+const loadBefore = os.loadavg();
 const children: ChildProcess[] = [];
 const killChildren = () => {
   for (const c of children) if (c.pid !== undefined && c.exitCode === null) c.kill("SIGTERM");
@@ -207,6 +208,9 @@ async function main(): Promise<void> {
       cpus: os.cpus().length,
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       os: `${os.type()} ${os.release()}`,
+      // Other work on the machine takes CPU from the prober; lag and probes/s depend on it.
+      loadAverage1mBefore: Math.round((loadBefore[0] ?? 0) * 100) / 100,
+      loadAverage1mAfter: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
     },
     node: process.version,
     settings: {
@@ -252,7 +256,7 @@ async function main(): Promise<void> {
     "| --- | --- | --- |",
     ...rows.map(([name, f]) => `| ${name} | ${f(nominal)} | ${f(saturated)} |`),
     "",
-    `wall time ${result.wallSeconds} s; JSON: hack/bench/results/prober.json`,
+    `wall time ${result.wallSeconds} s; load average (1 min) ${result.machine.loadAverage1mBefore} → ${result.machine.loadAverage1mAfter} on ${result.machine.cpus} CPUs; JSON: hack/bench/results/prober.json`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
