@@ -31,6 +31,8 @@ export interface ClusterState {
   ports: { etcdClient: number; etcdPeer: number; apiserver: number };
   token: string;
   kubeconfig: string;
+  /** A second admin identity ("modelship-operator") so audit logs tell the operator's writes apart. */
+  operatorKubeconfig: string;
   auditLog: string;
   pids: Partial<Record<Component, number>>;
   args: Partial<Record<Component, string[]>>;
@@ -102,7 +104,9 @@ function launch(s: ClusterState, c: Component, args: string[]): void {
   saveState(s);
 }
 
-function kubeconfigYaml(s: ClusterState, caFile: string): string {
+export const OPERATOR_USER = "modelship-operator";
+
+function kubeconfigYaml(s: ClusterState, caFile: string, token: string): string {
   return [
     "apiVersion: v1",
     "kind: Config",
@@ -114,7 +118,7 @@ function kubeconfigYaml(s: ClusterState, caFile: string): string {
     "users:",
     "- name: admin",
     "  user:",
-    `    token: ${s.token}`,
+    `    token: ${token}`,
     "contexts:",
     `- name: ${s.name}`,
     "  context:",
@@ -231,6 +235,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
     ports: { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() },
     token: randomBytes(24).toString("hex"),
     kubeconfig: join(dir, "kubeconfig.yaml"),
+    operatorKubeconfig: join(dir, "operator-kubeconfig.yaml"),
     auditLog: join(dir, "logs", "audit.log"),
     pids: {},
     args: {},
@@ -240,7 +245,11 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
 
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   writeFileSync(join(dir, "pki", "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }));
-  writeFileSync(join(dir, "pki", "tokens.csv"), `${s.token},admin,admin,"system:masters"\n`);
+  const operatorToken = randomBytes(24).toString("hex");
+  writeFileSync(
+    join(dir, "pki", "tokens.csv"),
+    `${s.token},admin,admin,"system:masters"\n${operatorToken},${OPERATOR_USER},${OPERATOR_USER},"system:masters"\n`,
+  );
   writeFileSync(join(dir, "audit-policy.yaml"), AUDIT_POLICY);
   saveState(s);
 
@@ -266,7 +275,8 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
   );
 
   // The apiserver signed its own serving cert into --cert-dir; clients trust exactly that.
-  writeFileSync(s.kubeconfig, kubeconfigYaml(s, join(dir, "pki", "apiserver.crt")));
+  writeFileSync(s.kubeconfig, kubeconfigYaml(s, join(dir, "pki", "apiserver.crt"), s.token));
+  writeFileSync(s.operatorKubeconfig, kubeconfigYaml(s, join(dir, "pki", "apiserver.crt"), operatorToken));
   launch(s, "kube-controller-manager", [
     `--kubeconfig=${s.kubeconfig}`,
     "--leader-elect=false",

@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     burst: config.burst,
     identity,
     metrics,
+    resyncMs: config.resyncSeconds * 1000,
   });
 
   const elector = config.leaderElect
