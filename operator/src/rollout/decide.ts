@@ -1,6 +1,19 @@
 // The rollout state machine: (spec, persisted state, observed children, verdicts, manual requests,
 // now) → next persisted state, desired children, traffic, status and events. Pure and deterministic:
 // every bit of progress is in the returned state, so a restarted operator continues where it was.
+//
+// Choices (see the tests for each):
+// - Times in state are RFC 3339 UTC with milliseconds; `now` is the only clock.
+// - setWeight 0 = dark canary: 1 pod the prober can judge and warm, no user traffic.
+// - A manual pause holds the step and the weight; its time counts neither for a timed pause nor
+//   for the progress deadline (stepStartedAt is shifted on resume). Failures still abort. It does
+//   not hold a first deployment (nothing to protect). promote/promoteFull still move the step.
+// - Timed pauses are Progressing; only a pause waiting for a person is Paused (Argo CD: Suspended).
+// - Unschedulable aborts at the progress deadline (a node may be added), other pod failures at once.
+// - A request id with nothing to act on is consumed with a RequestIgnored event.
+// - A canary leaves (abort, new spec, revert) only after stable is Ready at full size; the next
+//   canary starts after that, and in replica-ratio mode takes traffic only once drained revisions
+//   are gone (one Service cannot exclude them).
 import {
   type AbortCause,
   analysisFailed,
