@@ -3,6 +3,7 @@
 import type { TestProject } from "vitest/node";
 import { ensureBinaries } from "../hack/cluster/binaries.ts";
 import { type ClusterState, startCluster, stopCluster } from "../hack/cluster/control-plane.ts";
+import { startFixture } from "../hack/cluster/fixtures.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -10,6 +11,8 @@ declare module "vitest" {
     /** Path of the local cluster's state.json; empty when the suite runs against $KUBECONFIG. */
     clusterStateDir: string;
     binDir: string;
+    /** Control API of the fixture model servers by runtime port ("8080" → URL); empty off the local harness. */
+    fixtures: Record<string, string>;
   }
 }
 
@@ -20,6 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("kubeconfig", process.env.KUBECONFIG);
     project.provide("clusterStateDir", "");
     project.provide("binDir", process.env.MODELSHIP_BIN_DIR ?? "");
+    project.provide("fixtures", {});
     return async () => {};
   }
   const binDir = await ensureBinaries();
@@ -27,7 +31,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("kubeconfig", cluster.kubeconfig);
   project.provide("clusterStateDir", cluster.dir);
   project.provide("binDir", binDir);
+  // Model servers for the fake pods: the OIP/TorchServe port and the OpenAI/vLLM/Triton/NIM port.
+  const fixtures = [await startFixture(8080, 9900), await startFixture(8000, 9901)];
+  project.provide("fixtures", Object.fromEntries(fixtures.map((f) => [String(f.port), f.controlUrl])));
   return async () => {
+    for (const f of fixtures) await f.stop();
     // Keep the logs of a failed run for CI artifacts.
     if (cluster) await stopCluster(cluster, { keepFiles: process.env.MODELSHIP_KEEP_CLUSTER === "1" });
   };

@@ -48,7 +48,11 @@ describe("a ModelDeployment from the samples", () => {
     expect(deps.map((d) => d.metadata?.name)).toEqual([`recommender-${md.status?.stableRevision}`]);
     const dep = deps[0];
     expect(dep?.status?.readyReplicas).toBe(3);
-    expect(dep?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "ModelDeployment", name: "recommender", controller: true });
+    expect(dep?.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: "ModelDeployment",
+      name: "recommender",
+      controller: true,
+    });
     expect(dep?.metadata?.labels?.["app.kubernetes.io/instance"]).toBeUndefined();
     const container = dep?.spec?.template.spec?.containers[0];
     expect(container?.image).toBe("registry.example/recsys-server:1.4.2");
@@ -85,7 +89,9 @@ describe("updates", () => {
     await patchMdSpec(ns, "plain", { model: { name: "recommender", version: "v2" } });
     const v2 = await eventually("v2 stable", async () => {
       const md = await getMd(ns, "plain");
-      return md.status?.phase === "Healthy" && md.status.stableRevision !== v1.status?.stableRevision ? md : undefined;
+      return md.status?.phase === "Healthy" && md.status.stableRevision !== v1.status?.stableRevision
+        ? md
+        : undefined;
     });
     // The old revision drains for scaleDownDelaySeconds (2 s), then goes.
     await eventually("old revision removed", async () => (await deploymentsOf(ns, "plain")).length === 1);
@@ -94,7 +100,10 @@ describe("updates", () => {
     expect(minReady).toBeGreaterThanOrEqual(2);
     const [dep] = await deploymentsOf(ns, "plain");
     expect(dep?.metadata?.name).toBe(`plain-${v2.status?.stableRevision}`);
-    expect(v2.status?.history?.[0]).toMatchObject({ revision: v2.status?.stableRevision, outcome: "Promoted" });
+    expect(v2.status?.history?.[0]).toMatchObject({
+      revision: v2.status?.stableRevision,
+      outcome: "Promoted",
+    });
   });
 
   it("leaves the old revision serving when the new one cannot pull its image, and says why", async () => {
@@ -105,16 +114,30 @@ describe("updates", () => {
     });
     const md = await eventually("Degraded with the reason", async () => {
       const m = await getMd(ns, "plain");
-      return m.status?.observedGeneration === m.metadata.generation && m.status?.phase === "Degraded" ? m : undefined;
+      return m.status?.observedGeneration === m.metadata.generation && m.status?.phase === "Degraded"
+        ? m
+        : undefined;
     });
     expect(md.status?.message).toMatch(/ImagePullBackOff/);
     expect(md.status?.stableRevision).toBe(before.status?.stableRevision);
     expect(md.status?.rejectedRevision).toBeTruthy();
     expect(condition(md, "Degraded")?.status).toBe("True");
     // The old revision still has all its Ready pods, and the broken one is scaled away.
-    await eventually("only the stable revision left", async () => (await deploymentsOf(ns, "plain")).length === 1);
+    await eventually(
+      "only the stable revision left",
+      async () => (await deploymentsOf(ns, "plain")).length === 1,
+    );
     expect(await readyPodsOf(ns, "plain")).toBe(2);
-    const events = await kubectl(["get", "events", "-n", ns, "--field-selector", "involvedObject.name=plain", "-o", "json"]);
+    const events = await kubectl([
+      "get",
+      "events",
+      "-n",
+      ns,
+      "--field-selector",
+      "involvedObject.name=plain",
+      "-o",
+      "json",
+    ]);
     expect(events).toMatch(/ImagePullBackOff/);
   });
 
@@ -143,17 +166,27 @@ describe("scale", () => {
   });
 
   it("creates an HPA that targets the ModelDeployment and never reverts its choice", async () => {
-    await applyMd(ns, "auto", mdSpec({ replicas: undefined, autoscaling: { minReplicas: 2, maxReplicas: 5 } }));
+    await applyMd(
+      ns,
+      "auto",
+      mdSpec({ replicas: undefined, autoscaling: { minReplicas: 2, maxReplicas: 5 } }),
+    );
     await waitForPhase(ns, "auto", "Healthy");
     const hpa = await kubeConfig()
       .makeApiClient(AutoscalingV2Api)
       .readNamespacedHorizontalPodAutoscaler({ namespace: ns, name: "auto" });
-    expect(hpa.spec?.scaleTargetRef).toEqual({ apiVersion: "modelship.dev/v1alpha1", kind: "ModelDeployment", name: "auto" });
+    expect(hpa.spec?.scaleTargetRef).toEqual({
+      apiVersion: "modelship.dev/v1alpha1",
+      kind: "ModelDeployment",
+      name: "auto",
+    });
     expect(hpa.spec?.minReplicas).toBe(2);
     expect(hpa.spec?.maxReplicas).toBe(5);
     // The HPA reads the ModelDeployment through /scale (it reports the current replicas it sees).
     await eventually("HPA sees the scale subresource", async () => {
-      const h = await kubeConfig().makeApiClient(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ namespace: ns, name: "auto" });
+      const h = await kubeConfig()
+        .makeApiClient(AutoscalingV2Api)
+        .readNamespacedHorizontalPodAutoscaler({ namespace: ns, name: "auto" });
       return h.status?.currentReplicas === 2;
     });
     // What the HPA does when load rises: write spec.replicas through /scale.
@@ -169,10 +202,15 @@ describe("drift and idle cost", () => {
   it("puts back a child edited or deleted by hand", async () => {
     const [dep] = await deploymentsOf(ns, "plain");
     const name = dep?.metadata?.name ?? "";
-    await apps.patchNamespacedDeployment(
-      { namespace: ns, name, body: [{ op: "replace", path: "/spec/replicas", value: 1 }] },
+    await apps.patchNamespacedDeployment({
+      namespace: ns,
+      name,
+      body: [{ op: "replace", path: "/spec/replicas", value: 1 }],
+    });
+    await eventually(
+      "replicas repaired",
+      async () => (await apps.readNamespacedDeployment({ namespace: ns, name })).spec?.replicas === 3,
     );
-    await eventually("replicas repaired", async () => (await apps.readNamespacedDeployment({ namespace: ns, name })).spec?.replicas === 3);
     await core.deleteNamespacedService({ namespace: ns, name: "plain" });
     await eventually("service recreated", async () => {
       const s = await core.readNamespacedService({ namespace: ns, name: "plain" }).catch(() => undefined);
@@ -180,18 +218,25 @@ describe("drift and idle cost", () => {
     });
   });
 
-  it.skipIf(!localCluster())("makes zero API writes for unchanged objects, across resyncs and a restart", async () => {
-    // Let everything settle, then count what the operator writes while nothing changes.
-    await waitForPhase(ns, "plain", "Healthy");
-    await waitForPhase(ns, "auto", "Healthy");
-    await waitForPhase(ns, "recommender", "Healthy");
-    await new Promise((r) => setTimeout(r, 3000));
-    const since = Date.now();
-    await new Promise((r) => setTimeout(r, 12_000)); // two resyncs at --resync-seconds=5
-    await operator.stop();
-    operator = await startOperator({ name: "reconcile-restarted", args: ["--resync-seconds=5"] });
-    await new Promise((r) => setTimeout(r, 8000)); // initial list reconciles every object again
-    const writes = operatorWritesSince(since);
-    expect(writes.map((w) => `${w.verb} ${w.objectRef?.resource}/${w.objectRef?.subresource ?? ""} ${w.objectRef?.name}`)).toEqual([]);
-  });
+  it.skipIf(!localCluster())(
+    "makes zero API writes for unchanged objects, across resyncs and a restart",
+    async () => {
+      // Let everything settle, then count what the operator writes while nothing changes.
+      await waitForPhase(ns, "plain", "Healthy");
+      await waitForPhase(ns, "auto", "Healthy");
+      await waitForPhase(ns, "recommender", "Healthy");
+      await new Promise((r) => setTimeout(r, 3000));
+      const since = Date.now();
+      await new Promise((r) => setTimeout(r, 12_000)); // two resyncs at --resync-seconds=5
+      await operator.stop();
+      operator = await startOperator({ name: "reconcile-restarted", args: ["--resync-seconds=5"] });
+      await new Promise((r) => setTimeout(r, 8000)); // initial list reconciles every object again
+      const writes = operatorWritesSince(since);
+      expect(
+        writes.map(
+          (w) => `${w.verb} ${w.objectRef?.resource}/${w.objectRef?.subresource ?? ""} ${w.objectRef?.name}`,
+        ),
+      ).toEqual([]);
+    },
+  );
 });

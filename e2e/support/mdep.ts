@@ -16,7 +16,12 @@ export const custom = kc.makeApiClient(CustomObjectsApi);
 
 export async function installCrd(): Promise<void> {
   await kubectl(["apply", "--server-side", "--force-conflicts", "-f", CRD_FILE]);
-  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd/modeldeployments.modelship.dev"]);
+  await kubectl([
+    "wait",
+    "--for=condition=Established",
+    "--timeout=60s",
+    "crd/modeldeployments.modelship.dev",
+  ]);
 }
 
 export async function createNamespace(name: string): Promise<void> {
@@ -35,17 +40,34 @@ export interface MdStatus {
   readyReplicas?: number;
   rejectedRevision?: string;
   history?: { revision: string; outcome: string; reason?: string; message?: string }[];
-  conditions?: { type: string; status: string; reason: string; message: string; observedGeneration?: number }[];
+  conditions?: {
+    type: string;
+    status: string;
+    reason: string;
+    message: string;
+    observedGeneration?: number;
+  }[];
   health?: Record<string, unknown>;
 }
 
 export interface Md {
-  metadata: { name: string; namespace: string; generation: number; uid: string; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    generation: number;
+    uid: string;
+    annotations?: Record<string, string>;
+  };
   spec: Record<string, unknown> & { replicas?: number };
   status?: MdStatus;
 }
 
-const ref = (namespace: string) => ({ group: "modelship.dev", version: "v1alpha1", namespace, plural: "modeldeployments" });
+const ref = (namespace: string) => ({
+  group: "modelship.dev",
+  version: "v1alpha1",
+  namespace,
+  plural: "modeldeployments",
+});
 
 export async function getMd(namespace: string, name: string): Promise<Md> {
   return (await custom.getNamespacedCustomObject({ ...ref(namespace), name })) as Md;
@@ -57,12 +79,18 @@ export function mdSpec(overrides: Record<string, unknown> = {}): Record<string, 
     model: { name: "recommender", version: "v1" },
     runtime: { preset: "openInference", image: "registry.invalid/recsys:1" },
     replicas: 2,
-    rollout: { scaleDownDelaySeconds: 2, progressDeadlineSeconds: 60 },
+    rollout: { scaleDownDelaySeconds: 2, progressDeadlineSeconds: 60, analysis: { minSamples: 4 } },
+    health: { intervalSeconds: 1, timeoutSeconds: 1 },
     ...overrides,
   };
 }
 
-export async function applyMd(namespace: string, name: string, spec: Record<string, unknown>, annotations?: Record<string, string>) {
+export async function applyMd(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  annotations?: Record<string, string>,
+) {
   const body = {
     apiVersion: "modelship.dev/v1alpha1",
     kind: "ModelDeployment",
@@ -70,34 +98,58 @@ export async function applyMd(namespace: string, name: string, spec: Record<stri
     spec,
   };
   // A person's kubectl apply, with its own field manager.
-  await kubectl(["apply", "--server-side", "--field-manager=e2e-user", "--force-conflicts", "-f", "-"], JSON.stringify(body));
+  await kubectl(
+    ["apply", "--server-side", "--field-manager=e2e-user", "--force-conflicts", "-f", "-"],
+    JSON.stringify(body),
+  );
 }
 
 export async function patchMdSpec(namespace: string, name: string, patch: Record<string, unknown>) {
-  await kubectl(["patch", "mdep", name, "-n", namespace, "--type=merge", "-p", JSON.stringify({ spec: patch })]);
+  await kubectl([
+    "patch",
+    "mdep",
+    name,
+    "-n",
+    namespace,
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: patch }),
+  ]);
 }
 
 /** Waits until the operator has observed the current generation and the phase matches. */
-export async function waitForPhase(namespace: string, name: string, phase: string, timeoutMs = 90_000): Promise<Md> {
+export async function waitForPhase(
+  namespace: string,
+  name: string,
+  phase: string,
+  timeoutMs = 90_000,
+): Promise<Md> {
   return eventually(
     `${namespace}/${name} phase ${phase}`,
     async () => {
       const md = await getMd(namespace, name);
-      return md.status?.observedGeneration === md.metadata.generation && md.status?.phase === phase ? md : undefined;
+      return md.status?.observedGeneration === md.metadata.generation && md.status?.phase === phase
+        ? md
+        : undefined;
     },
     timeoutMs,
   );
 }
 
 export async function deploymentsOf(namespace: string, name: string): Promise<V1Deployment[]> {
-  const list = await apps.listNamespacedDeployment({ namespace, labelSelector: `modelship.dev/deployment=${name}` });
+  const list = await apps.listNamespacedDeployment({
+    namespace,
+    labelSelector: `modelship.dev/deployment=${name}`,
+  });
   return list.items.filter((d) => !d.metadata?.deletionTimestamp);
 }
 
 export async function readyPodsOf(namespace: string, name: string): Promise<number> {
   const list = await core.listNamespacedPod({ namespace, labelSelector: `modelship.dev/deployment=${name}` });
   return list.items.filter(
-    (p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+    (p) =>
+      !p.metadata?.deletionTimestamp &&
+      p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
   ).length;
 }
 

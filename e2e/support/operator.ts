@@ -35,6 +35,8 @@ export async function startOperator(opts: { args?: string[]; name?: string } = {
       `--kubeconfig=${kubeconfig}`,
       "--metrics-addr=127.0.0.1:0",
       "--log-level=debug",
+      // Only the harness's pod range; off the local harness the prober is off unless a test asks.
+      ...(localCluster() ? ["--probe-allow-cidrs=10.240.0.0/12"] : ["--prober=false"]),
       ...(opts.args ?? []),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },

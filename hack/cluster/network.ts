@@ -11,7 +11,7 @@ export const NETNS = "modelship-pods";
 const HOST_VETH = "ms-veth0";
 const NS_VETH = "ms-veth1";
 const HOST_ADDR = "10.239.255.1";
-const NS_ADDR = "10.239.255.2";
+export const NS_ADDR = "10.239.255.2";
 
 /** Pod IPs of cluster slot i are 10.(240+i).0.0/16; slots 0..14. */
 export const POD_SUPERNET = "10.240.0.0/12";

@@ -21,10 +21,19 @@ export const ConfigSchema = z.object({
   workers: z.coerce.number().int().min(1).max(64).default(4),
   qps: z.coerce.number().positive().default(20).describe("client-side API request rate"),
   burst: z.coerce.number().int().positive().default(30),
-  resyncSeconds: z.coerce.number().int().min(0).default(600).describe("re-check every ModelDeployment this often (0 = never)"),
+  resyncSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(600)
+    .describe("re-check every ModelDeployment this often (0 = never)"),
   leaderElect: z.stringbool().default(false),
   leaderElectionNamespace: z.string().default("default"),
-  probeAllowCidrs: csv.default(["10.0.0.0/8"]).describe("pod IP ranges the prober may dial"),
+  prober: z.stringbool().default(true).describe("probe model servers and gate rollouts on their verdicts"),
+  probeAllowCidrs: csv
+    .default(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])
+    .describe("pod IP ranges the prober may dial; nothing else is ever dialled"),
+  probeConcurrency: z.coerce.number().int().min(1).max(4096).default(128),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -39,7 +48,9 @@ const ENV: Record<keyof Config, string> = {
   resyncSeconds: "MODELSHIP_RESYNC_SECONDS",
   leaderElect: "MODELSHIP_LEADER_ELECT",
   leaderElectionNamespace: "MODELSHIP_LEADER_ELECTION_NAMESPACE",
+  prober: "MODELSHIP_PROBER",
   probeAllowCidrs: "MODELSHIP_PROBE_ALLOW_CIDRS",
+  probeConcurrency: "MODELSHIP_PROBE_CONCURRENCY",
 };
 
 const FLAG = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -4,11 +4,12 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { pino } from "pino";
 import { ConfigError, FLAGS_HELP, loadConfig } from "./config.ts";
-import { startManager } from "./controller/manager.ts";
+import { type Manager, startManager } from "./controller/manager.ts";
 import { loadKubeConfig, serverVersion } from "./kube/client.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
 import { KubeLeaseStore } from "./kube/lease-store.ts";
 import { createMetrics } from "./metrics/registry.ts";
+import { Prober } from "./prober/prober.ts";
 import { leaderElectionReadiness, startHealthServer } from "./server/health-server.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -37,6 +38,16 @@ async function main(argv: string[]): Promise<number> {
   log.info({ server: kc.getCurrentCluster()?.server, version, identity }, "connected to the Kubernetes API");
 
   const metrics = createMetrics();
+  // The prober reports through the manager, which is built after it: bind late.
+  let onProbeStats: Manager["onProbeStats"];
+  const prober = config.prober
+    ? new Prober({
+        allowCidrs: config.probeAllowCidrs,
+        concurrency: config.probeConcurrency,
+        log: log.child({ component: "prober" }),
+        onStats: (key, stats) => onProbeStats?.(key, stats),
+      })
+    : undefined;
   const manager = await startManager({
     kc,
     log,
@@ -47,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
     identity,
     metrics,
     resyncMs: config.resyncSeconds * 1000,
+    ...(prober ? { prober } : {}),
   });
+  onProbeStats = manager.onProbeStats;
 
   const elector = config.leaderElect
     ? new LeaderElector({
@@ -102,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
   const why = await stopped;
   log.info({ why }, "shutting down");
   await manager.stop();
+  await prober?.stop();
   await elector?.release();
   await server.close();
   return exitCode;

@@ -8,10 +8,12 @@ import { EventRecorder } from "../kube/events.ts";
 import { apiServes, createInformers, type InformerSet } from "../kube/informers.ts";
 import { RequestLimiter } from "../kube/request-limiter.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
+import type { Prober } from "../prober/prober.ts";
 import { LABEL_DEPLOYMENT, MANAGED_SELECTOR } from "../render/labels.ts";
 import { type Clock, createSystemClock } from "./clock.ts";
+import { ProberHealth } from "./prober-health.ts";
 import { createControllerRateLimiter } from "./rate-limiter.ts";
-import { type HealthSource, Reconciler } from "./reconciler.ts";
+import { Reconciler } from "./reconciler.ts";
 import { objectKey, Priority, WorkQueue } from "./work-queue.ts";
 import { runWorkers, type WorkerPool } from "./workers.ts";
 
@@ -24,13 +26,16 @@ export interface ManagerOptions {
   burst: number;
   identity: string;
   metrics?: OperatorMetrics;
-  health?: HealthSource;
+  /** The prober, when on: wired to the reconciler (verdicts) and status.health. */
+  prober?: Prober;
   clock?: Clock;
   /** Periodic resync of every ModelDeployment (ms). */
   resyncMs?: number;
 }
 
 export interface Manager {
+  /** Receives the prober's numbers (pass as the Prober's onStats). */
+  onProbeStats?: ProberHealth["onStats"];
   informers: InformerSet;
   client: ApiClient;
   queue: WorkQueue;
@@ -97,6 +102,16 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
   await Promise.all(informers.all().map((i) => i.start()));
   o.log.info("informer caches synced");
 
+  const health = o.prober
+    ? new ProberHealth({
+        prober: o.prober,
+        client,
+        log: o.log.child({ component: "prober" }),
+        now: () => clock.now(),
+        enqueue: (key) => queue.add(key),
+        ...(o.metrics ? { metrics: o.metrics } : {}),
+      })
+    : undefined;
   const reconciler = new Reconciler({
     modelDeployments: informers.modelDeployments,
     deployments: informers.deployments,
@@ -109,11 +124,12 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     log: o.log,
     now: () => clock.now(),
     gatewayApiAvailable: () => gatewayApi,
-    ...(o.health ? { health: o.health } : {}),
+    ...(health ? { health } : {}),
   });
 
   let pool: WorkerPool | undefined;
   return {
+    ...(health ? { onProbeStats: health.onStats } : {}),
     informers,
     client,
     queue,

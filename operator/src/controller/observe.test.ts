@@ -1,26 +1,48 @@
 import { describe, expect, it } from "vitest";
 import { observeRevisions } from "./observe.ts";
 
-const dep = (rev: string, ready: number, conditions: { type: string; status: string; reason?: string; message?: string }[] = []) => ({
+const dep = (
+  rev: string,
+  ready: number,
+  conditions: { type: string; status: string; reason?: string; message?: string }[] = [],
+) => ({
   metadata: { name: `m-${rev}`, labels: { "modelship.dev/revision": rev }, generation: 2 },
   spec: { replicas: 3 },
-  status: { observedGeneration: 2, replicas: 3, readyReplicas: ready, availableReplicas: ready, updatedReplicas: 3, conditions },
+  status: {
+    observedGeneration: 2,
+    replicas: 3,
+    readyReplicas: ready,
+    availableReplicas: ready,
+    updatedReplicas: 3,
+    conditions,
+  },
 });
-const pod = (rev: string, name: string, opts: { ready?: boolean; waiting?: string; unschedulable?: boolean } = {}) => ({
+const pod = (
+  rev: string,
+  name: string,
+  opts: { ready?: boolean; waiting?: string; unschedulable?: boolean } = {},
+) => ({
   metadata: { name, labels: { "modelship.dev/revision": rev } },
   status: {
     podIP: opts.ready ? `10.240.0.${name.length}` : undefined,
     conditions: [
       { type: "Ready", status: opts.ready ? "True" : "False" },
-      ...(opts.unschedulable ? [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes match" }] : []),
+      ...(opts.unschedulable
+        ? [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes match" }]
+        : []),
     ],
-    containerStatuses: opts.waiting ? [{ name: "model-server", state: { waiting: { reason: opts.waiting } } }] : [],
+    containerStatuses: opts.waiting
+      ? [{ name: "model-server", state: { waiting: { reason: opts.waiting } } }]
+      : [],
   },
 });
 
 describe("observeRevisions", () => {
   it("counts replicas per revision and lists ready pods for the prober", () => {
-    const [o] = observeRevisions([dep("a1", 2)], [pod("a1", "p1", { ready: true }), pod("a1", "p22", { ready: true }), pod("a1", "p333")]);
+    const [o] = observeRevisions(
+      [dep("a1", 2)],
+      [pod("a1", "p1", { ready: true }), pod("a1", "p22", { ready: true }), pod("a1", "p333")],
+    );
     expect(o).toMatchObject({ revision: "a1", specReplicas: 3, readyReplicas: 2, settled: true });
     expect(o?.readyPods.map((p) => p.name)).toEqual(["p1", "p22"]);
     expect(o?.failure).toBeUndefined();
@@ -36,11 +58,25 @@ describe("observeRevisions", () => {
   });
 
   it("reports unschedulable pods, quota and progress deadline", () => {
-    expect(observeRevisions([dep("c", 0)], [pod("c", "p", { unschedulable: true })])[0]?.failure?.reason).toBe("Unschedulable");
-    const quota = dep("d", 0, [{ type: "ReplicaFailure", status: "True", reason: "FailedCreate", message: 'pods "x" is forbidden: exceeded quota: q' }]);
+    expect(
+      observeRevisions([dep("c", 0)], [pod("c", "p", { unschedulable: true })])[0]?.failure?.reason,
+    ).toBe("Unschedulable");
+    const quota = dep("d", 0, [
+      {
+        type: "ReplicaFailure",
+        status: "True",
+        reason: "FailedCreate",
+        message: 'pods "x" is forbidden: exceeded quota: q',
+      },
+    ]);
     expect(observeRevisions([quota], [])[0]?.failure?.reason).toBe("QuotaExceeded");
-    const late = dep("e", 0, [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "too slow" }]);
-    expect(observeRevisions([late], [])[0]?.failure).toEqual({ reason: "ProgressDeadlineExceeded", message: "too slow" });
+    const late = dep("e", 0, [
+      { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "too slow" },
+    ]);
+    expect(observeRevisions([late], [])[0]?.failure).toEqual({
+      reason: "ProgressDeadlineExceeded",
+      message: "too slow",
+    });
   });
 
   it("does not count pods of another revision", () => {

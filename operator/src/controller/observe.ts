@@ -4,7 +4,12 @@
 import { LABEL_REVISION } from "../render/labels.ts";
 
 export interface ObservedDeployment {
-  metadata?: { name?: string; labels?: Record<string, string>; generation?: number; deletionTimestamp?: unknown };
+  metadata?: {
+    name?: string;
+    labels?: Record<string, string>;
+    generation?: number;
+    deletionTimestamp?: unknown;
+  };
   spec?: { replicas?: number };
   status?: {
     observedGeneration?: number;
@@ -22,7 +27,12 @@ export interface ObservedPod {
     phase?: string;
     podIP?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    containerStatuses?: { name: string; ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string; message?: string } } }[];
+    containerStatuses?: {
+      name: string;
+      ready?: boolean;
+      restartCount?: number;
+      state?: { waiting?: { reason?: string; message?: string } };
+    }[];
   };
 }
 
@@ -62,12 +72,18 @@ function podFailure(pods: ObservedPod[]): RevisionFailure | undefined {
       const w = c.state?.waiting;
       if (w?.reason && POD_FAILURES.has(w.reason)) {
         const reason = w.reason === "ErrImagePull" ? "ImagePullBackOff" : w.reason;
-        return { reason, message: `pod ${p.metadata?.name}: ${w.reason}${w.message ? `: ${w.message}` : ""}` };
+        return {
+          reason,
+          message: `pod ${p.metadata?.name}: ${w.reason}${w.message ? `: ${w.message}` : ""}`,
+        };
       }
     }
     const sched = p.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
     if (sched?.reason === "Unschedulable") {
-      return { reason: "Unschedulable", message: `pod ${p.metadata?.name}: ${sched.message ?? "unschedulable"}` };
+      return {
+        reason: "Unschedulable",
+        message: `pod ${p.metadata?.name}: ${sched.message ?? "unschedulable"}`,
+      };
     }
   }
   return undefined;
@@ -80,18 +96,27 @@ function deploymentFailure(d: ObservedDeployment): RevisionFailure | undefined {
     }
     if (c.type === "ReplicaFailure" && c.status === "True") {
       const quota = /quota/i.test(c.message ?? "");
-      return { reason: quota ? "QuotaExceeded" : (c.reason ?? "ReplicaFailure"), message: c.message ?? "cannot create pods" };
+      return {
+        reason: quota ? "QuotaExceeded" : (c.reason ?? "ReplicaFailure"),
+        message: c.message ?? "cannot create pods",
+      };
     }
   }
   return undefined;
 }
 
 export function isPodReady(p: ObservedPod): boolean {
-  return !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+  return (
+    !p.metadata?.deletionTimestamp &&
+    p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true
+  );
 }
 
 /** One observation per Deployment (= per revision), pods matched by the revision label. */
-export function observeRevisions(deployments: ObservedDeployment[], pods: ObservedPod[]): RevisionObservation[] {
+export function observeRevisions(
+  deployments: ObservedDeployment[],
+  pods: ObservedPod[],
+): RevisionObservation[] {
   const out: RevisionObservation[] = [];
   for (const d of deployments) {
     const revision = d.metadata?.labels?.[LABEL_REVISION];

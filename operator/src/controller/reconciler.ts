@@ -200,10 +200,17 @@ export class Reconciler {
       : {};
   };
 
-  /** Until the prober has a verdict, a revision whose pods are all Ready passes the gate. */
+  /** Without the prober (--prober=false), a revision whose pods are all Ready passes the gate. */
   private verdictFor(key: string, o: RevisionObservation): RevisionHealth {
-    const fromProber = this.d.health?.verdict(key, o.revision);
-    if (fromProber) return fromProber;
+    if (this.d.health) {
+      // With the prober on, only its verdict passes a gate; no numbers yet means wait.
+      return (
+        this.d.health.verdict(key, o.revision) ?? {
+          verdict: "Inconclusive",
+          message: "waiting for the first probes",
+        }
+      );
+    }
     const ready = o.specReplicas > 0 && o.readyReplicas >= o.specReplicas;
     return ready
       ? { verdict: "Pass", message: `${o.readyReplicas}/${o.specReplicas} pods ready` }

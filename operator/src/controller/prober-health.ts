@@ -1,0 +1,321 @@
+// Connects the prober to the rest: the reconciler hands it each revision's Ready pods (from objects
+// the operator owns, never a URL a user typed) and reads back verdicts; the prober's numbers go to
+// status.health and the Healthy condition under their own field manager, rarely: only when a
+// verdict flips or a number moves meaningfully, so a drifting p99 does not cost a write per probe.
+import type { Logger } from "pino";
+import {
+  type AnalysisSpec,
+  type Condition,
+  ConditionType,
+  effectiveAnalysis,
+  GROUP,
+  KIND,
+  type ModelDeployment,
+  PLURAL,
+  resolveRuntimeEndpoints,
+  setCondition,
+  toRfc3339,
+  VERSION,
+} from "../api/index.ts";
+import type { ApiClient } from "../kube/api-client.ts";
+import type { OperatorMetrics } from "../metrics/registry.ts";
+import type { InferenceCheckSpec } from "../prober/checks.ts";
+import type { Prober, RevisionHealth as ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
+import { judgeCanary, judgeWarmUp } from "../prober/verdict.ts";
+import type { RevisionHealth } from "../rollout/types.ts";
+import type { RevisionObservation } from "./observe.ts";
+import type { HealthSource } from "./reconciler.ts";
+
+export const PROBER_FIELD_MANAGER = "modelship-prober";
+const MIN_WRITE_INTERVAL_MS = 10_000;
+
+interface Tracked {
+  md: ModelDeployment;
+  revisions: Set<string>;
+  stable?: string;
+  canary?: string;
+  lastWritten?: string;
+  lastWriteAt: number;
+  writing: boolean;
+}
+
+export interface ProberHealthOptions {
+  prober: Prober;
+  client: ApiClient;
+  log: Logger;
+  now: () => number;
+  /** Re-run the reconcile of a ModelDeployment (a verdict changed). */
+  enqueue: (key: string) => void;
+  metrics?: OperatorMetrics;
+}
+
+/** The spec's health settings as the prober wants them. */
+export function probeSpecFor(md: ModelDeployment): RevisionProbeSpec {
+  const h = md.spec.health;
+  const inf = h.inference;
+  const inference: InferenceCheckSpec | undefined = inf
+    ? {
+        method: inf.method,
+        path: inf.path,
+        ...(inf.body !== undefined ? { body: inf.body } : {}),
+        ...(inf.maxLatencyMs !== undefined ? { maxLatencyMs: inf.maxLatencyMs } : {}),
+        expectStatus: inf.expect.status,
+        ...(inf.expect.jsonPath !== undefined
+          ? {
+              expectField: {
+                path: inf.expect.jsonPath.replace(/^\$\.?/, ""),
+                ...(inf.expect.equals !== undefined ? { equals: parseMaybeJson(inf.expect.equals) } : {}),
+              },
+            }
+          : {}),
+      }
+    : undefined;
+  return {
+    preset: md.spec.runtime.preset,
+    modelName: md.spec.model.name,
+    port: resolveRuntimeEndpoints(md.spec.runtime).port,
+    intervalMs: h.intervalSeconds * 1000,
+    timeoutMs: h.timeoutSeconds * 1000,
+    ...(h.path !== undefined
+      ? { path: h.path }
+      : md.spec.runtime.healthPath
+        ? { path: md.spec.runtime.healthPath }
+        : {}),
+    ...(inference ? { inference } : {}),
+    warmupInferences: inf ? md.spec.rollout.analysis.warmupInferences : 0,
+  };
+}
+
+function parseMaybeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The thresholds in force: the current analysis step's overrides on top of spec.rollout.analysis. */
+function analysisFor(md: ModelDeployment): AnalysisSpec {
+  const step = md.spec.rollout.steps[md.status?.currentStepIndex ?? -1];
+  return effectiveAnalysis(md.spec.rollout, step?.analysis ? step : undefined);
+}
+
+export class ProberHealth implements HealthSource {
+  private readonly o: ProberHealthOptions;
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly lastVerdict = new Map<string, string>();
+
+  constructor(o: ProberHealthOptions) {
+    this.o = o;
+  }
+
+  /** Called by the prober with fresh numbers (cheap: remember and enqueue). */
+  onStats = (probeKey: string, stats: ProbeStats): void => {
+    const key = probeKey.split("/").slice(0, 2).join("/");
+    const t = this.tracked.get(key);
+    if (!t) return;
+    const revision = probeKey.split("/")[2] ?? "";
+    const v = this.verdict(key, revision);
+    const before = this.lastVerdict.get(probeKey);
+    if (v && v.verdict !== before) {
+      this.lastVerdict.set(probeKey, v.verdict);
+      this.o.metrics?.verdicts.inc({
+        verdict: v.verdict === "Pass" ? "healthy" : v.verdict === "Fail" ? "unhealthy" : "inconclusive",
+      });
+      // A verdict flip may move the rollout: decide again now, not at the next resync.
+      this.o.enqueue(key);
+    }
+    void stats;
+    void this.maybeWriteStatus(key, t);
+  };
+
+  setTargets(key: string, md: ModelDeployment, revisions: RevisionObservation[]): void {
+    const spec = probeSpecFor(md);
+    let t = this.tracked.get(key);
+    if (!t) {
+      // What status.health already says counts as written: a restarted operator does not rewrite it.
+      const h = md.status?.health;
+      t = {
+        md,
+        revisions: new Set<string>(),
+        lastWritten: `${this.fingerprint(h?.stable)}#${this.fingerprint(h?.canary)}`,
+        lastWriteAt: this.o.now(),
+        writing: false,
+      };
+    }
+    t.md = md;
+    t.stable = md.status?.stableRevision;
+    t.canary = md.status?.canaryRevision;
+    const live = new Set(revisions.map((r) => r.revision));
+    for (const old of t.revisions) {
+      if (!live.has(old)) {
+        this.o.prober.removeRevision(`${key}/${old}`);
+        this.lastVerdict.delete(`${key}/${old}`);
+      }
+    }
+    for (const r of revisions) {
+      this.o.prober.setRevisionTargets(
+        `${key}/${r.revision}`,
+        spec,
+        r.readyPods.map((p) => ({ ip: p.ip, podName: p.name })),
+      );
+    }
+    t.revisions = live;
+    this.tracked.set(key, t);
+  }
+
+  forget(key: string): void {
+    const t = this.tracked.get(key);
+    for (const r of t?.revisions ?? []) {
+      this.o.prober.removeRevision(`${key}/${r}`);
+      this.lastVerdict.delete(`${key}/${r}`);
+    }
+    this.tracked.delete(key);
+  }
+
+  verdict(key: string, revision: string): RevisionHealth | undefined {
+    const t = this.tracked.get(key);
+    const stats = this.o.prober.stats(`${key}/${revision}`);
+    if (!t || !stats) return undefined;
+    if (stats.pods.length === 0) return { verdict: "Inconclusive", message: "no Ready pods to probe yet" };
+    const stable = t.stable && t.stable !== revision ? this.o.prober.stats(`${key}/${t.stable}`) : undefined;
+    const j = judgeCanary(analysisFor(t.md), stats, stable);
+    // Warm-up gates a new revision taking traffic; the serving stable is never "cold" again
+    // (after an operator restart its pods would otherwise count as no capacity).
+    if (revision === t.stable) return { verdict: j.verdict, message: j.message, evidence: j.evidence };
+    const warm = judgeWarmUp(stats.warmUp);
+    return { verdict: j.verdict, message: j.message, evidence: j.evidence, warmedUp: warm.warm };
+  }
+
+  private healthOf(key: string, revision: string | undefined) {
+    if (!revision) return undefined;
+    const s = this.o.prober.stats(`${key}/${revision}`);
+    if (!s) return undefined;
+    const v = this.verdict(key, revision);
+    const round = (n: number, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : undefined);
+    return {
+      revision,
+      ...(Number.isFinite(s.successRate) ? { successRate: round(s.successRate, 4) } : {}),
+      ...(round(s.p50LatencyMs) !== undefined ? { p50Ms: round(s.p50LatencyMs) } : {}),
+      ...(round(s.p95LatencyMs) !== undefined ? { p95Ms: round(s.p95LatencyMs) } : {}),
+      ...(round(s.p99LatencyMs) !== undefined ? { p99Ms: round(s.p99LatencyMs) } : {}),
+      samples: s.samples,
+      consecutiveFailures: s.consecutiveFailures,
+      ...(s.lastError ? { lastError: s.lastError.slice(0, 1024) } : {}),
+      ...(s.lastProbeAt ? { lastProbeTime: toRfc3339(new Date(s.lastProbeAt)) } : {}),
+      ...(v ? { verdict: v.verdict } : {}),
+    };
+  }
+
+  /** What a write would say, minus what moves every probe (time), bucketed so jitter is not news. */
+  private fingerprint(
+    h:
+      | {
+          revision: string;
+          verdict?: string | undefined;
+          successRate?: number | undefined;
+          p99Ms?: number | undefined;
+          samples?: number | undefined;
+          consecutiveFailures?: number | undefined;
+        }
+      | undefined,
+  ): string {
+    if (!h) return "-";
+    const bucket = (n: number | undefined, step: number) => (n === undefined ? "-" : Math.round(n / step));
+    return [
+      h.revision,
+      h.verdict,
+      bucket(h.successRate, 0.01),
+      bucket(h.p99Ms, Math.max(5, (h.p99Ms ?? 0) * 0.2)),
+      Math.min(h.samples ?? 0, 1000) >= 20,
+      h.consecutiveFailures && h.consecutiveFailures > 0,
+    ].join("|");
+  }
+
+  /**
+   * A fresh window (operator restart, new pods) is Inconclusive until it has enough samples; that
+   * is not news about a revision whose verdict is already on the status, so keep what is there.
+   */
+  private held(t: Tracked, role: "stable" | "canary", now: ReturnType<ProberHealth["healthOf"]>) {
+    const before = t.md.status?.health?.[role];
+    if (
+      now?.verdict === "Inconclusive" &&
+      before?.revision === now.revision &&
+      before.verdict &&
+      before.verdict !== "Inconclusive"
+    ) {
+      return before;
+    }
+    return now;
+  }
+
+  private async maybeWriteStatus(key: string, t: Tracked): Promise<void> {
+    if (t.writing) return;
+    const stable = this.held(t, "stable", this.healthOf(key, t.stable));
+    const canary =
+      t.canary && t.canary !== t.stable ? this.held(t, "canary", this.healthOf(key, t.canary)) : undefined;
+    const print = `${this.fingerprint(stable)}#${this.fingerprint(canary)}`;
+    const now = this.o.now();
+    const verdictFlip =
+      t.lastWritten
+        ?.split("#")
+        .map((p) => p.split("|")[1])
+        .join() !==
+      print
+        .split("#")
+        .map((p) => p.split("|")[1])
+        .join();
+    if (print === t.lastWritten) return;
+    if (!verdictFlip && now - t.lastWriteAt < MIN_WRITE_INTERVAL_MS) return;
+    t.writing = true;
+    try {
+      const v = stable?.verdict;
+      const healthy: Omit<Condition, "lastTransitionTime"> =
+        v === "Pass"
+          ? {
+              type: ConditionType.Healthy,
+              status: "True",
+              reason: "ProbesPassing",
+              message:
+                `stable ${stable?.revision}: ${this.verdict(key, stable?.revision ?? "")?.message ?? ""}`.trim(),
+            }
+          : v === "Fail"
+            ? {
+                type: ConditionType.Healthy,
+                status: "False",
+                reason: "ProbesFailing",
+                message: `stable ${stable?.revision}: ${this.verdict(key, stable?.revision ?? "")?.message ?? ""}`,
+              }
+            : {
+                type: ConditionType.Healthy,
+                status: "Unknown",
+                reason: "TooFewSamples",
+                message: "waiting for enough probe samples",
+              };
+      const prev = t.md.status?.conditions?.filter((c) => c.type === ConditionType.Healthy);
+      const conditions = setCondition(
+        prev,
+        { ...healthy, observedGeneration: t.md.metadata.generation ?? 0 },
+        new Date(now),
+      );
+      await this.o.client.applyStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          kind: KIND,
+          namespace: t.md.metadata.namespace ?? "",
+          name: t.md.metadata.name,
+        },
+        { health: { ...(stable ? { stable } : {}), ...(canary ? { canary } : {}) }, conditions },
+        PROBER_FIELD_MANAGER,
+      );
+      t.lastWritten = print;
+      t.lastWriteAt = now;
+    } catch (err) {
+      this.o.log.warn({ err, key }, "could not write status.health");
+    } finally {
+      t.writing = false;
+    }
+  }
+}
