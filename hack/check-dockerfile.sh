@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Checks the Dockerfile where no container engine runs: replays its stages outside a container,
+# in a temporary copy of the build context, with the Node 24 on PATH.
+#
+#   hack/check-dockerfile.sh            # keeps nothing; KEEP=1 leaves the temp dir for a look
+#
+# What it proves: the build context (.dockerignore allow-list) is enough to `npm ci` and build;
+# production deps alone run `node dist/main.js --version`; the runtime neither needs npm nor
+# writes a file (read-only root filesystem), and runs as uid 65532 when this script runs as root.
+# What it cannot prove: that the base image pulls, or the image's layer contents; a real
+# `docker build` (or hack/dagger/pipeline.ts) covers that where an engine exists.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dockerfile="$root/Dockerfile"
+fail() { echo "check-dockerfile: $*" >&2; exit 1; }
+step() { printf '[check-dockerfile] %s\n' "$*" >&2; }
+
+major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+((major >= 24)) || fail "needs Node >= 24 on PATH (found $(node --version 2>/dev/null || echo none))"
+
+# 1. The Dockerfile says what this script replays; if one changes, the other must follow.
+step "static checks on $dockerfile"
+want=(
+  '^FROM \$\{NODE_IMAGE\} AS build$'
+  '^ARG NODE_IMAGE=node:24-bookworm-slim$'
+  'npm ci --no-audit'
+  '^RUN npm run build$'
+  'npm ci --omit=dev'
+  '^ENV NODE_ENV=production$'
+  '^USER 65532:65532$'
+  '^CMD \["node", "dist/main.js"\]$'
+  'org\.opencontainers\.image\.version='
+  'org\.opencontainers\.image\.revision='
+  'org\.opencontainers\.image\.source='
+  'COPY --from=build /src/dist \./dist'
+  'COPY crds \./crds'
+)
+for pattern in "${want[@]}"; do
+  grep -Eq -- "$pattern" "$dockerfile" || fail "Dockerfile lacks a line matching: $pattern"
+done
+if grep -Eq '^(RUN|CMD|ENTRYPOINT).*\bnpm (start|run)\b' <(sed -n '/AS runtime/,$p' "$dockerfile"); then
+  fail "the runtime stage must not call npm"
+fi
+
+# `npm ci` as the Dockerfile runs it. Where the registry is out of reach (as on the project's
+# build machines), fall back to the repository's node_modules, but only after checking they were
+# installed from this very lockfile; then prune as `--omit=dev` would. Says so loudly when it does.
+npm_ci() { # dir [--omit=dev]
+  local dir="$1" omit="${2:-}" args=(--no-audit --no-fund)
+  [[ -z "$omit" ]] || args+=(--omit=dev --ignore-scripts)
+  if (cd "$dir" && npm ci "${args[@]}" --offline >/dev/null 2>&1); then return; fi
+  if timeout 30 npm ping --fetch-retries=0 --fetch-timeout=10000 >/dev/null 2>&1; then
+    (cd "$dir" && npm ci "${args[@]}" --prefer-offline >&2)
+    return
+  fi
+  step "registry unreachable: using $root/node_modules (checked against package-lock.json) instead of npm ci"
+  [[ -f "$root/node_modules/.package-lock.json" ]] || fail "no registry and no installed node_modules to stand in"
+  node -e '
+    const [lockPath, installedPath] = process.argv.slice(1);
+    const want = require(lockPath).packages, have = require(installedPath).packages;
+    const missing = Object.entries(want).filter(([k, v]) => k && !v.optional && have[k]?.version !== v.version);
+    if (missing.length) { console.error("node_modules differ from the lockfile:", missing.slice(0, 5).map(([k]) => k)); process.exit(1); }
+  ' "$dir/package-lock.json" "$root/node_modules/.package-lock.json" || fail "run npm ci in $root first"
+  cp -R "$root/node_modules" "$dir/node_modules"
+  if [[ -n "$omit" ]]; then
+    (cd "$dir" && npm prune --omit=dev --offline --no-audit --no-fund >&2)
+    find "$dir/node_modules" -mindepth 1 -type d -empty -delete
+  fi
+}
+
+tmp="$(mktemp -d)"
+chmod 755 "$tmp"
+cleanup() { if [[ "${KEEP:-}" == 1 ]]; then step "kept $tmp"; else rm -rf "$tmp"; fi; }
+trap cleanup EXIT
+
+# 2. The build context: exactly the .dockerignore allow-list, minus its exclusions.
+step "building the context from .dockerignore"
+context="$tmp/context"
+mkdir -p "$context"
+while IFS= read -r line; do
+  [[ "$line" == '!'* ]] || continue
+  path="${line#!}"
+  [[ -e "$root/$path" ]] || continue
+  mkdir -p "$context/$(dirname "$path")"
+  cp -R "$root/$path" "$context/$path"
+done <"$root/.dockerignore"
+find "$context" \( -name '*.test.ts' -o -name node_modules \) -prune -exec rm -rf {} +
+
+# 3. Stage "build": WORKDIR /src, npm ci, npm run build.
+step "stage build: npm ci && npm run build"
+build="$tmp/build"
+mkdir -p "$build/operator"
+cp "$context/package.json" "$context/package-lock.json" "$build/"
+npm_ci "$build"
+cp "$context/tsconfig.json" "$context/tsconfig.build.json" "$build/"
+cp -R "$context/operator/src" "$build/operator/src"
+(cd "$build" && npm run build >&2)
+[[ -f "$build/dist/main.js" ]] || fail "npm run build did not produce dist/main.js"
+
+# 4. Stage "deps": production dependencies only.
+step "stage deps: npm ci --omit=dev"
+deps="$tmp/deps"
+mkdir -p "$deps"
+cp "$context/package.json" "$context/package-lock.json" "$deps/"
+npm_ci "$deps" --omit=dev
+
+# 5. Stage "runtime": WORKDIR /app with package.json, node_modules, dist, crds.
+step "stage runtime: assembling /app"
+app="$tmp/app"
+mkdir -p "$app"
+cp "$context/package.json" "$app/"
+cp -R "$deps/node_modules" "$app/node_modules"
+cp -R "$build/dist" "$app/dist"
+if [[ -d "$context/crds" ]]; then cp -R "$context/crds" "$app/crds"; fi
+chmod -R a+rX,go-w "$tmp"
+if [[ -d "$build/node_modules/typescript" && -d "$app/node_modules/typescript" ]]; then
+  fail "a dev dependency (typescript) reached the runtime node_modules"
+fi
+
+# 6. Run it like the image would: node only on PATH (npm is removed there), NODE_ENV=production,
+#    no HOME, uid 65532 if we can, and check that nothing under /app was written.
+step "runtime: node dist/main.js --version"
+nodebin="$tmp/bin"
+mkdir -p "$nodebin"
+ln -s "$(command -v node)" "$nodebin/node"
+marker="$tmp/marker"
+touch "$marker"
+sleep 1
+as_user=()
+if [[ "$(id -u)" == 0 ]] && command -v setpriv >/dev/null; then
+  as_user=(setpriv --reuid=65532 --regid=65532 --clear-groups)
+fi
+out="$(cd "$app" && "${as_user[@]}" env -i PATH="$nodebin" NODE_ENV=production node dist/main.js --version)" ||
+  fail "node dist/main.js --version exited non-zero"
+version="$(node -p 'require(process.argv[1]).version' "$app/package.json")"
+[[ "$out" == *"$version"* ]] || fail "--version printed '$out', expected it to contain $version"
+written="$(find "$app" -newer "$marker" -print | head -5)"
+[[ -z "$written" ]] || fail "the runtime wrote files (a read-only root filesystem would refuse): $written"
+
+step "ok: $out${as_user:+ (as uid 65532)}"
