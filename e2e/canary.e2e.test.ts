@@ -1,0 +1,298 @@
+// Progressive delivery against a real control plane: steps, weights by replica ratio and by
+// Gateway API, manual promote/abort, rejection of a re-applied bad spec, the progress deadline, and
+// an operator killed mid-rollout that continues from the recorded step.
+import { CustomObjectsApi } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, kubeConfig, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
+import { revisionPods } from "./support/fixtures.ts";
+import {
+  applyMd,
+  core,
+  createNamespace,
+  deploymentsOf,
+  getMd,
+  installCrd,
+  type Md,
+  mdSpec,
+  readyPodsOf,
+  waitForPhase,
+} from "./support/mdep.ts";
+import { type RunningOperator, startOperator } from "./support/operator.ts";
+
+const ns = uniqueNamespace("canary");
+let operator: RunningOperator;
+
+const steps = [{ setWeight: 20 }, { pause: { duration: "5s" } }, { setWeight: 50 }, { pause: {} }];
+const spec = (version: string, extra: Record<string, unknown> = {}) =>
+  mdSpec({
+    model: { name: "recommender", version },
+    replicas: 5,
+    rollout: { steps, scaleDownDelaySeconds: 3, progressDeadlineSeconds: 20, analysis: { minSamples: 4 } },
+    ...extra,
+  });
+
+async function replicasByRevision(name: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const d of await deploymentsOf(ns, name)) {
+    out[d.metadata?.labels?.["modelship.dev/revision"] ?? "?"] = d.spec?.replicas ?? 0;
+  }
+  return out;
+}
+
+async function annotate(name: string, key: string, value: string) {
+  await kubectl(["annotate", "mdep", name, "-n", ns, `${key}=${value}`, "--overwrite"]);
+}
+
+async function atStep(name: string, index: number, phase?: string): Promise<Md> {
+  return eventually(`${name} at step ${index}`, async () => {
+    const md = await getMd(ns, name);
+    return md.status?.currentStepIndex === index && (!phase || md.status.phase === phase) ? md : undefined;
+  });
+}
+
+beforeAll(async () => {
+  await installCrd();
+  await createNamespace(ns);
+  operator = await startOperator({ name: "canary" });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await core.deleteNamespace({ name: ns }).catch(() => {});
+});
+
+describe("canary by replica ratio", () => {
+  it("walks 20% / pause 5s / 50% / pause until promoted, with the right replicas at every step", async () => {
+    await applyMd(ns, "shop", spec("v1"));
+    const v1 = await waitForPhase(ns, "shop", "Healthy");
+    const stable = v1.status?.stableRevision ?? "";
+
+    await applyMd(ns, "shop", spec("v2"));
+    const s0 = await eventually("canary at 20%", async () => {
+      const md = await getMd(ns, "shop");
+      return md.status?.canaryWeight === 20 ? md : undefined;
+    });
+    const canary = s0.status?.canaryRevision ?? "";
+    expect(canary).not.toBe(stable);
+    // 20% of 5 = 1 canary pod; stable shrinks to the rest only once the canary pod is Ready.
+    expect(await replicasByRevision("shop")).toEqual({ [stable]: 4, [canary]: 1 });
+    const canaryPodsAtStart = await revisionPods(ns, "shop", canary);
+
+    // The timed pause passes by itself, then 50%: round(2.5) = 3 canary pods.
+    const s2 = await eventually(
+      "canary at 50%",
+      async () => {
+        const md = await getMd(ns, "shop");
+        return md.status?.canaryWeight === 50 ? md : undefined;
+      },
+      60_000,
+    );
+    expect(s2.status?.currentStepIndex).toBeGreaterThanOrEqual(2);
+    await eventually("3 canary + 2 stable", async () => {
+      const r = await replicasByRevision("shop");
+      return r[canary] === 3 && r[stable] === 2;
+    });
+
+    // The last pause waits for a person.
+    const paused = await atStep("shop", 3, "Paused");
+    expect(paused.status?.message).toMatch(/promot/i);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await getMd(ns, "shop")).status?.phase).toBe("Paused");
+
+    await annotate("shop", "modelship.dev/promote", `e2e-${Date.now()}`);
+    const done = await eventually("promoted", async () => {
+      const md = await getMd(ns, "shop");
+      return md.status?.phase === "Healthy" && md.status.stableRevision === canary ? md : undefined;
+    });
+    expect(done.status?.canaryRevision).toBeUndefined();
+    expect(done.status?.history?.[0]).toMatchObject({ revision: canary, outcome: "Promoted" });
+    // Promotion scales the canary's Deployment; its first pods were never restarted.
+    const after = await revisionPods(ns, "shop", canary);
+    for (const p of canaryPodsAtStart) expect(after.map((a) => a.uid)).toContain(p.uid);
+    await eventually(
+      "old stable drained away",
+      async () => JSON.stringify(await replicasByRevision("shop")) === JSON.stringify({ [canary]: 5 }),
+    );
+  });
+
+  it("aborts mid-canary back to stable without dipping below its capacity; a re-apply stays aborted", async () => {
+    const before = await getMd(ns, "shop");
+    const stable = before.status?.stableRevision ?? "";
+    await applyMd(ns, "shop", spec("v3"));
+    const md = await eventually(
+      "canary at 50%",
+      async () => {
+        const m = await getMd(ns, "shop");
+        return m.status?.canaryWeight === 50 ? m : undefined;
+      },
+      60_000,
+    );
+    const canary = md.status?.canaryRevision ?? "";
+
+    let minStableAfterAbort = Number.POSITIVE_INFINITY;
+    let trafficOnStable = false;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const m = await getMd(ns, "shop");
+        if (m.status?.canaryWeight === 0) trafficOnStable = true;
+        if (trafficOnStable) {
+          const pods = await revisionPods(ns, "shop", stable);
+          minStableAfterAbort = Math.min(minStableAfterAbort, pods.length);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await annotate("shop", "modelship.dev/abort", `e2e-${Date.now()}`);
+    const aborted = await eventually("Degraded after abort", async () => {
+      const m = await getMd(ns, "shop");
+      return m.status?.phase === "Degraded" && m.status.rejectedRevision === canary ? m : undefined;
+    });
+    expect(aborted.status?.stableRevision).toBe(stable);
+    await eventually(
+      "canary scaled down after the delay",
+      async () => (await replicasByRevision("shop"))[canary] === undefined,
+    );
+    sampling = false;
+    await sampler;
+    // Once traffic was all on stable, stable had its full Ready capacity.
+    expect(minStableAfterAbort).toBeGreaterThanOrEqual(5);
+
+    // An Argo CD re-sync of the same spec does not start the same canary again.
+    await applyMd(ns, "shop", spec("v3"));
+    await new Promise((r) => setTimeout(r, 4000));
+    const still = await getMd(ns, "shop");
+    expect(still.status?.phase).toBe("Degraded");
+    expect(Object.keys(await replicasByRevision("shop"))).toEqual([stable]);
+
+    // A new spec starts a new canary.
+    await applyMd(ns, "shop", spec("v4"));
+    await eventually("new canary", async () => {
+      const m = await getMd(ns, "shop");
+      return m.status?.canaryRevision && m.status.canaryRevision !== canary ? m : undefined;
+    });
+    await annotate("shop", "modelship.dev/promote-full", `e2e-${Date.now()}`);
+    await eventually("v4 promoted", async () => {
+      const m = await getMd(ns, "shop");
+      return m.status?.phase === "Healthy" && m.status.stableRevision !== stable ? m : undefined;
+    });
+  });
+
+  it("rolls back by itself a canary that never becomes Ready, at the progress deadline", async () => {
+    const before = await getMd(ns, "shop");
+    const stable = before.status?.stableRevision ?? "";
+    // No node carries this label: the real scheduler leaves the canary Pending (Unschedulable).
+    await applyMd(ns, "shop", spec("v5", { template: { nodeSelector: { "gpu.example/model": "h200" } } }));
+    const md = await eventually(
+      "rolled back",
+      async () => {
+        const m = await getMd(ns, "shop");
+        return m.status?.phase === "Degraded" && m.status.rejectedRevision ? m : undefined;
+      },
+      90_000,
+    );
+    expect(md.status?.stableRevision).toBe(stable);
+    expect(md.status?.message).toMatch(/Unschedulable|deadline/i);
+    const events = await kubectl([
+      "get",
+      "events",
+      "-n",
+      ns,
+      "--field-selector",
+      "involvedObject.name=shop",
+      "-o",
+      "json",
+    ]);
+    expect(events).toMatch(/Unschedulable|ProgressDeadline/);
+    expect(await readyPodsOf(ns, "shop")).toBe(5);
+  });
+
+  it("continues from the recorded step after kill -9 of the operator", async () => {
+    await applyMd(ns, "shop", spec("v6"));
+    await atStep("shop", 3, "Paused");
+    const md = await getMd(ns, "shop");
+    await operator.kill9();
+    operator = await startOperator({ name: "canary-restarted" });
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await getMd(ns, "shop");
+    expect(after.status?.currentStepIndex).toBe(3);
+    expect(after.status?.canaryRevision).toBe(md.status?.canaryRevision);
+    expect(after.status?.canaryWeight).toBe(50);
+    await kubectl([
+      "annotate",
+      "mdep",
+      "shop",
+      "-n",
+      ns,
+      `modelship.dev/promote=e2e-${Date.now()}`,
+      "--overwrite",
+    ]);
+    await eventually("promoted after restart", async () => {
+      const m = await getMd(ns, "shop");
+      return m.status?.phase === "Healthy" && m.status.stableRevision === md.status?.canaryRevision
+        ? m
+        : undefined;
+    });
+  });
+});
+
+describe.skipIf(!localCluster())("canary by Gateway API weights", () => {
+  const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+  const route = async () =>
+    (await custom.getNamespacedCustomObject({
+      group: "gateway.networking.k8s.io",
+      version: "v1",
+      namespace: ns,
+      plural: "httproutes",
+      name: "llm",
+    })) as {
+      spec: { rules: { backendRefs: { name: string; weight: number }[] }[] };
+    };
+  const weights = async () =>
+    Object.fromEntries((await route()).spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight]) ?? []);
+
+  beforeAll(async () => {
+    const bin = localCluster()?.binDir ?? "";
+    await kubectl(["apply", "--server-side", "-f", `${bin}/gateway-api-crds/`]);
+    await kubectl([
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      "crd/httproutes.gateway.networking.k8s.io",
+    ]);
+    // The operator discovers the Gateway API at start.
+    await operator.stop();
+    operator = await startOperator({ name: "canary-gateway" });
+  });
+
+  it("moves HTTPRoute weights step by step while stable keeps full capacity", async () => {
+    const gw = { traffic: { gatewayAPI: { parentRefs: [{ name: "shop-gateway" }] } } };
+    const s = (v: string) => {
+      const base = spec(v);
+      return { ...base, rollout: { ...(base.rollout as object), ...gw } };
+    };
+    await applyMd(ns, "llm", s("v1"));
+    const v1 = await waitForPhase(ns, "llm", "Healthy");
+    expect(await weights()).toEqual({ "llm-stable": 100, "llm-canary": 0 });
+
+    await applyMd(ns, "llm", s("v2"));
+    await eventually("route at 20%", async () => (await weights())["llm-canary"] === 20);
+    const md = await getMd(ns, "llm");
+    const canary = md.status?.canaryRevision ?? "";
+    // Stable keeps all 5 pods (abort is instant); the canary gets ceil(20% of 5) = 1.
+    expect(await replicasByRevision("llm")).toEqual({ [v1.status?.stableRevision ?? ""]: 5, [canary]: 1 });
+    const svc = await core.readNamespacedService({ namespace: ns, name: "llm-canary" });
+    expect(svc.spec?.selector?.["modelship.dev/revision"]).toBe(canary);
+
+    await eventually("route at 50%", async () => (await weights())["llm-canary"] === 50, 60_000);
+    await atStep("llm", 3, "Paused");
+    await annotate("llm", "modelship.dev/promote", `e2e-${Date.now()}`);
+    await eventually("route all on the new stable", async () => {
+      const m = await getMd(ns, "llm");
+      const w = await weights();
+      return m.status?.stableRevision === canary && w["llm-stable"] === 100 ? m : undefined;
+    });
+    const stableSvc = await core.readNamespacedService({ namespace: ns, name: "llm-stable" });
+    expect(stableSvc.spec?.selector?.["modelship.dev/revision"]).toBe(canary);
+  });
+});
