@@ -95,8 +95,10 @@ function parseFlags(argv: readonly string[]) {
       tokens: true,
     });
   } catch (err) {
-    // node:util's messages name the flag ("Unknown option '--foo'"); keep them, add the hint.
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}; ${HINT}`);
+    // node:util's messages name the flag but run on ("Unknown option '--foo'. To specify ..."):
+    // keep the first sentence.
+    const message = err instanceof Error ? (err.message.split(". ")[0] ?? err.message) : String(err);
+    throw new UsageError(`${message.replace(/\.$/, "")}; ${HINT}`);
   }
 }
 

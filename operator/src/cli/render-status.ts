@@ -28,7 +28,7 @@ interface RevisionRow {
 }
 
 const LABEL_WIDTH = 12;
-const field = (label: string, value: string) => `${`${label}:`.padEnd(LABEL_WIDTH)}${value}`;
+const field = (label: string, value: string) => `${`${label}:`.padEnd(LABEL_WIDTH)}${value}`.trimEnd();
 
 export function renderStatus(input: StatusInput): string[] {
   const { md, style } = input;
