@@ -1,0 +1,8 @@
+module github.com/modelship/modelship/hack/lua
+
+go 1.26
+
+require (
+	github.com/yuin/gopher-lua v1.1.2
+	sigs.k8s.io/yaml v1.6.0
+)
