@@ -137,6 +137,10 @@ export async function runUndo(
     return;
   }
   await cluster.patchModelDeployment(name, plan.patch);
-  out.line(`spec updated; the operator rolls out ${plan.resultRevision} through the rollout steps`);
+  const how =
+    plan.resultRevision === md.status.stableRevision
+      ? "back to the stable revision: the canary is withdrawn, no steps"
+      : "a new rollout through the steps";
+  out.line(`spec updated; the operator now rolls out ${plan.resultRevision} (${how})`);
   out.line(`follow it: kubectl modelship status ${name} -n ${md.namespace} --watch`);
 }
