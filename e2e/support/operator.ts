@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inject } from "vitest";
+import { POD_SUPERNET } from "../../hack/cluster/network.ts";
 import { localCluster } from "./cluster.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -36,7 +37,7 @@ export async function startOperator(opts: { args?: string[]; name?: string } = {
       "--metrics-addr=127.0.0.1:0",
       "--log-level=debug",
       // Only the harness's pod range; off the local harness the prober is off unless a test asks.
-      ...(localCluster() ? ["--probe-allow-cidrs=10.240.0.0/12"] : ["--prober=false"]),
+      ...(localCluster() ? ["--probe-allow-cidrs=${POD_SUPERNET}"] : ["--prober=false"]),
       ...(opts.args ?? []),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },

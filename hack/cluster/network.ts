@@ -6,6 +6,7 @@
 // network namespace that this harness creates, where all of them are local addresses. Fixture
 // model servers started inside it answer for the fake pods; anything else is refused there.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 export const NETNS = "modelship-pods";
 const HOST_VETH = "ms-veth0";
@@ -13,18 +14,21 @@ const NS_VETH = "ms-veth1";
 const HOST_ADDR = "10.239.255.1";
 export const NS_ADDR = "10.239.255.2";
 
-/** Pod IPs of cluster slot i are 10.(240+i).0.0/16; slots 0..14. */
-export const POD_SUPERNET = "10.240.0.0/12";
-/** Fake node addresses: 10.255.<slot>.<n>; inside POD_SUPERNET, so routed the same way. */
+/**
+ * Pod IPs of cluster slot i are 10.(240+i).0.0/16, slots 0..6; fake node addresses are
+ * 10.247.<slot>.1. Kept to a /13 on purpose: this machine's resolver lives in 10.255.0.0/16, and a
+ * wider route would send DNS into the namespace (assertNoCollateral refuses that).
+ */
+export const POD_SUPERNET = "10.240.0.0/13";
 export const SERVICE_CIDR = "10.96.0.0/16";
-export const MAX_SLOTS = 15;
+export const MAX_SLOTS = 7;
 
 export function podCidrForSlot(slot: number): string {
   return `10.${240 + slot}.0.0/16`;
 }
 
 export function nodeIpForSlot(slot: number): string {
-  return `10.255.${slot}.1`;
+  return `10.247.${slot}.1`;
 }
 
 function ip(args: string[], opts: { netns?: string } = {}): string {
@@ -46,6 +50,7 @@ function tryIp(args: string[], opts: { netns?: string } = {}): boolean {
  * local cluster on the machine (they use different pod ranges inside it).
  */
 export function ensurePodNetwork(): void {
+  assertNoCollateral();
   if (process.getuid?.() !== 0) {
     throw new Error(
       "modelship's local cluster needs root to create its network namespace (ip netns): fake pod IPs " +
@@ -101,6 +106,9 @@ export function routeOf(addr: string): { dev: string; via?: string; local: boole
  * (or stay on lo). Throws before anything that could dial them starts.
  */
 export function assertContained(samples: string[] = defaultSamples()): void {
+  for (const r of resolvers()) {
+    if (routeOf(r).dev === HOST_VETH) throw new Error(`network safety: resolver ${r} routes into ${NETNS}; refusing to start`);
+  }
   for (const addr of samples) {
     const r = routeOf(addr);
     const inNamespace = r.dev === HOST_VETH && r.via === NS_ADDR;
@@ -113,5 +121,40 @@ export function assertContained(samples: string[] = defaultSamples()): void {
 }
 
 function defaultSamples(): string[] {
-  return ["10.240.0.7", "10.244.3.7", "10.254.200.1", "10.255.0.1", "10.96.0.1", "10.96.200.9"];
+  return ["10.240.0.7", "10.244.3.7", "10.246.200.1", "10.247.0.1", "10.96.0.1", "10.96.200.9"];
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+export function inCidr(ip: string, cidr: string): boolean {
+  const [base = "", bits = "32"] = cidr.split("/");
+  const block = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4ToInt(ip) / block) === Math.floor(ipv4ToInt(base) / block);
+}
+
+/**
+ * Our routes must capture only fake addresses: refuse when a resolver or an address this host
+ * already routes somewhere else would fall into them (that would break DNS or real traffic).
+ */
+export function assertNoCollateral(): void {
+  for (const r of resolvers()) {
+    for (const cidr of [POD_SUPERNET, SERVICE_CIDR]) {
+      if (inCidr(r, cidr)) {
+        throw new Error(`network safety: this machine's resolver ${r} is inside ${cidr}; refusing to route that range into ${NETNS}`);
+      }
+    }
+  }
+}
+
+function resolvers(): string[] {
+  let found: string[] = [];
+  try {
+    found = readFileSync("/etc/resolv.conf", "utf8")
+      .split("\n")
+      .map((l) => /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/.exec(l.trim())?.[1])
+      .filter((x): x is string => x !== undefined);
+  } catch {}
+  return found;
 }
