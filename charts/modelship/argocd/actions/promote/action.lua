@@ -8,13 +8,19 @@ if obj.metadata.annotations == nil then
   obj.metadata.annotations = {}
 end
 local previous = obj.metadata.annotations[key]
-local id = "argocd-" .. tostring(os.time())
--- Two clicks within one second would repeat the id, and a repeated id is ignored on purpose:
--- add a suffix so the second click is a new request.
-local n = 1
-while previous == id do
-  n = n + 1
-  id = "argocd-" .. tostring(os.time()) .. "-" .. tostring(n)
+local base = "argocd-" .. tostring(os.time())
+-- Several clicks within one second: argocd-T, argocd-T-2, argocd-T-3 ... so every click is a new
+-- request (the operator ignores an id it has handled). No string library: compare, don't parse.
+local id = base
+if previous == base then
+  id = base .. "-2"
+else
+  for n = 2, 1000 do
+    if previous == base .. "-" .. tostring(n) then
+      id = base .. "-" .. tostring(n + 1)
+      break
+    end
+  end
 end
 obj.metadata.annotations[key] = id
 return obj
