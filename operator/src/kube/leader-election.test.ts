@@ -127,7 +127,7 @@ type Candidate = {
   done: Promise<void>;
 };
 
-function candidate(identity: string, store: LeaseStore, clock: FakeClock): Candidate {
+function candidate(identity: string, store: LeaseStore, clock: FakeClock, failLeading = false): Candidate {
   const link = new LinkToStore(store);
   const elector = new LeaderElector({
     store: link,
@@ -147,12 +147,13 @@ function candidate(identity: string, store: LeaseStore, clock: FakeClock): Candi
     done: Promise.resolve(),
   };
   const callbacks: LeaderCallbacks = {
-    onStartedLeading(signal) {
+    async onStartedLeading(signal) {
       c.startedAt = clock.now;
       c.leading = true;
       signal.addEventListener("abort", () => {
         c.leading = false;
       });
+      if (failLeading) throw new Error("informers could not start");
     },
     onStoppedLeading(reason) {
       c.stopped = { at: clock.now, reason };
@@ -282,6 +283,20 @@ describe("LeaderElector", () => {
     await clock.advance(5_000);
     expect(b.leading).toBe(true);
     expect(b.startedAt).toBeLessThanOrEqual(releasedAt + 1_000 + 2_000);
+  });
+
+  it("gives the lease up at once when the leading work fails", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock, true);
+    await clock.advance(1);
+    const b = candidate("pod-b", store, clock);
+    await clock.advance(5_000);
+
+    expect(a.stopped?.reason).toBe("leading-failed");
+    expect(a.stopped?.at).toBeLessThan(1_000);
+    expect(b.leading).toBe(true);
+    expect(b.startedAt).toBeLessThanOrEqual(1_000 + 2_000 + 2_000);
   });
 
   it("release before winning stops campaigning without calling back", async () => {

@@ -55,10 +55,17 @@ export const systemElectionClock: ElectionClock = {
     }),
 };
 
-export type StepDownReason = "renew-deadline-exceeded" | "lease-taken" | "released";
+/**
+ * Why leading ended: the lease could not be renewed in time, someone else holds it, release() was
+ * called, or the leading work (onStartedLeading) failed and the lease was handed back.
+ */
+export type StepDownReason = "renew-deadline-exceeded" | "lease-taken" | "released" | "leading-failed";
 
 export type LeaderCallbacks = {
-  /** Called once when this process becomes leader; signal aborts when leadership ends. */
+  /**
+   * Called once when this process becomes leader; signal aborts when leadership ends. A returned
+   * promise that rejects gives leadership up (reason "leading-failed").
+   */
   onStartedLeading(signal: AbortSignal): void | Promise<void>;
   /** Called once after leading ends; on anything but "released" the caller should exit. */
   onStoppedLeading(reason: StepDownReason): void;
@@ -176,7 +183,10 @@ export class LeaderElector {
   async #loop(callbacks: LeaderCallbacks): Promise<void> {
     this.#callbacks = callbacks;
     const stop = this.#stop.signal;
+    // When the winning attempt began: the lease was last renewed no earlier than this.
+    let wonAtMs = 0;
     while (!stop.aborted) {
+      wonAtMs = this.#clock.monotonicMs();
       if ((await this.#bounded(this.#attempt(undefined), this.#renewDeadlineMs)) === true) {
         this.#leading = true;
         break;
@@ -193,15 +203,22 @@ export class LeaderElector {
 
     this.#log.info("became leader");
     const leadership = new AbortController();
-    // Not awaited: leading work runs until leadership.signal aborts; its failure is the caller's to handle.
+    // Not awaited: leading work runs until leadership.signal aborts. If it fails, a leader that does
+    // no work would block the standbys, so give the lease up.
+    let leadingFailed = false;
     Promise.resolve()
       .then(() => callbacks.onStartedLeading(leadership.signal))
-      .catch((err: unknown) => this.#log.error({ err }, "onStartedLeading failed"));
+      .catch((err: unknown) => {
+        this.#log.error({ err }, "leading work failed; giving up leadership");
+        leadingFailed = true;
+        this.#stop.abort();
+      });
 
-    const reason = await this.#renew();
+    const renewed = await this.#renew(wonAtMs);
+    const reason: StepDownReason = leadingFailed ? "leading-failed" : renewed;
     this.#leading = false;
     leadership.abort();
-    if (reason === "released") await this.#releaseLease();
+    if (reason === "released" || reason === "leading-failed") await this.#releaseLease();
     this.#stop.abort();
     if (reason === "released") this.#log.info("released leadership");
     else this.#log.warn({ reason }, "lost leadership");
@@ -209,9 +226,9 @@ export class LeaderElector {
   }
 
   /** Renew every retry period; returns why leading ended. */
-  async #renew(): Promise<StepDownReason> {
+  async #renew(wonAtMs: number): Promise<"released" | "lease-taken" | "renew-deadline-exceeded"> {
     const stop = this.#stop.signal;
-    let lastRenewMs = this.#clock.monotonicMs();
+    let lastRenewMs = wonAtMs;
     for (;;) {
       await this.#clock.sleep(this.#retryPeriodMs, stop);
       if (stop.aborted) return "released";
