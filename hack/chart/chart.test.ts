@@ -260,6 +260,23 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
     });
   });
 
+  describe("guards", () => {
+    it("refuses two replicas without leader election", () => {
+      expect(templateError(["--set", "operator.leaderElection.enabled=false"])).toMatch(/leaderElection/);
+    });
+
+    it("renders no PDB for a single replica (it would block every node drain)", () => {
+      const { objs } = template([
+        "--set",
+        "replicaCount=1",
+        "--set",
+        "operator.leaderElection.enabled=false",
+      ]);
+      expect(objs.some((o) => o.kind === "PodDisruptionBudget")).toBe(false);
+      expect(objs.some((o) => o.kind === "Role" && o.metadata.name.endsWith("leader-election"))).toBe(false);
+    });
+  });
+
   describe("values.schema.json", () => {
     it("rejects a wrong type with the name of the value", () => {
       const err = templateError(["--set-string", "replicaCount=two"]);
