@@ -1,7 +1,7 @@
 // Runs the real operator process (node operator/src/main.ts) against the cluster under test, as a
 // user would: flags, a kubeconfig, JSON logs. Tests can stop it, kill -9 it and read its logs.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inject } from "vitest";
 import { POD_SUPERNET } from "../../hack/cluster/network.ts";
@@ -45,7 +45,7 @@ export async function startOperator(opts: { args?: string[]; name?: string } = {
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const logs = () => readFileSync(logFile, "utf8");
+  const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   // Running once its caches are synced.
   const deadline = Date.now() + 60_000;
   while (!logs().includes("operator running")) {

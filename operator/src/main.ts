@@ -12,9 +12,17 @@ import { createMetrics } from "./metrics/registry.ts";
 import { Prober } from "./prober/prober.ts";
 import { leaderElectionReadiness, startHealthServer } from "./server/health-server.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-  version: string;
-};
+// From source (operator/src/main.ts) package.json is two levels up; from the image (dist/main.js), one.
+function readVersion(): string {
+  for (const rel of ["../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "modelship" && pkg.version) return pkg.version;
+    } catch {}
+  }
+  return "unknown";
+}
+const pkg = { version: readVersion() };
 
 function splitHostPort(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(":");
