@@ -62,7 +62,11 @@ describe("a ModelDeployment from the samples", () => {
     expect(container?.env).toContainEqual({ name: "MODEL_URI", value: "s3://models/recommender/2026-11-01" });
 
     const svc = await core.readNamespacedService({ namespace: ns, name: "recommender" });
-    expect(svc.spec?.selector).toEqual({ "modelship.dev/deployment": "recommender" });
+    // With one revision the Service pins it; during a replica-ratio canary it selects both.
+    expect(svc.spec?.selector).toEqual({
+      "modelship.dev/deployment": "recommender",
+      "modelship.dev/revision": md.status?.stableRevision,
+    });
     expect(svc.spec?.ports?.[0]?.port).toBe(8080);
 
     const table = await kubectl(["get", "mdep", "-n", ns, "recommender"]);

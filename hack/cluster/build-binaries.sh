@@ -11,7 +11,7 @@ export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS=-trimpath
 command -v go >/dev/null || { echo "build-binaries: go is not installed (needed to build the control plane)" >&2; exit 1; }
 go_version="$(go env GOVERSION)"
 cache="${MODELSHIP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modelship}"
-bin="$cache/bin/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION-$go_version"
+bin="$cache/bin/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION-$go_version-r2"
 work="$cache/build"
 mkdir -p "$bin" "$work"
 
@@ -106,8 +106,13 @@ build_etcd
 go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
 go_install kwokctl sigs.k8s.io/kwok/cmd/kwokctl "$KWOK_VERSION"
 build_kube
+# The k8sVersion keys set helm's default .Capabilities.KubeVersion for lint/template without a
+# cluster; unset, helm assumes v1.20 and charts with a kubeVersion constraint refuse to render.
+kube_minor="${KUBE_VERSION#v1.}"; kube_minor="${kube_minor%%.*}"
 go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" \
-  "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+   -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kube_minor \
+   -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kube_minor"
 module_assets
 log "binaries ready in $bin"
 echo "$bin"

@@ -29,6 +29,7 @@ export class EventRecorder {
   private readonly client: ApiClient;
   private readonly log: Logger;
   private readonly instance: string;
+  private seq = 0;
 
   constructor(kc: KubeConfig, client: ApiClient, log: Logger, instance: string) {
     this.api = kc.makeApiClient(EventsV1Api);
@@ -46,7 +47,8 @@ export class EventRecorder {
     if (this.recent.size >= MAX_REMEMBERED) this.recent.clear();
     this.recent.set(key, now);
     const body = {
-      metadata: { generateName: `${target.name}.`, namespace: target.namespace },
+      // Like client-go's recorder: <object>.<hex time>, unique enough and readable in kubectl.
+      metadata: { name: `${target.name}.${(BigInt(now) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`, namespace: target.namespace },
       eventTime: new V1MicroTime(now),
       reportingController: "modelship.dev/operator",
       reportingInstance: this.instance.slice(0, 128),
