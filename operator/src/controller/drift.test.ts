@@ -22,6 +22,11 @@ describe("needsApply", () => {
     expect(needsApply(desired, live)).toBe(false);
   });
 
+  it("is false for an object read from a LIST (items carry no apiVersion/kind)", () => {
+    const { apiVersion: _v, kind: _k, ...listed } = desired;
+    expect(needsApply(desired, listed)).toBe(false);
+  });
+
   it("is true after a hand edit of a field we own", () => {
     const live = {
       ...desired,

@@ -19,12 +19,39 @@ export function withAppliedHash<T extends ApplyObject>(obj: T): T {
 
 /** True when `live` does not already carry everything `desired` says. */
 export function needsApply(desired: ApplyObject, live: unknown): boolean {
-  if (!live || typeof live !== "object") return true;
-  const liveHash = (live as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[
-    APPLIED_HASH
-  ];
-  if (liveHash !== desired.metadata.annotations?.[APPLIED_HASH]) return true;
-  return !isSubset(desired, live);
+  return driftOf(desired, live) !== undefined;
+}
+
+/** Why a write is needed (for the debug log), or undefined when the live object is up to date. */
+export function driftOf(desired: ApplyObject, live: unknown): string | undefined {
+  if (!live || typeof live !== "object") return "missing";
+  const annotations = (live as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations;
+  if (annotations?.[APPLIED_HASH] !== desired.metadata.annotations?.[APPLIED_HASH])
+    return "changed since last apply";
+  // Items of a LIST response carry no apiVersion/kind (watch events do): compare content only.
+  const { apiVersion: _v, kind: _k, ...content } = desired;
+  return firstDifference(content, live, "");
+}
+
+function firstDifference(want: unknown, have: unknown, path: string): string | undefined {
+  if (want === undefined) return undefined;
+  if (Array.isArray(want)) {
+    if (!Array.isArray(have) || have.length !== want.length) return `${path}: list length`;
+    for (let i = 0; i < want.length; i++) {
+      const d = firstDifference(want[i], have[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (want !== null && typeof want === "object") {
+    if (have === null || typeof have !== "object" || Array.isArray(have)) return `${path}: not an object`;
+    for (const [k, w] of Object.entries(want as Record<string, unknown>)) {
+      const d = firstDifference(w, (have as Record<string, unknown>)[k], `${path}.${k}`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return isSubset(want, have) ? undefined : `${path}: ${JSON.stringify(want)} != ${JSON.stringify(have)}`;
 }
 
 /** Every leaf of `want` equals the same leaf of `have`; lists must match in length and order. */

@@ -30,7 +30,7 @@ import { renderService } from "../render/service.ts";
 import type { ApplyObject, Owner } from "../render/types.ts";
 import { decideRollout } from "../rollout/decide.ts";
 import type { RevisionHealth, RolloutDecision } from "../rollout/types.ts";
-import { needsApply, withAppliedHash } from "./drift.ts";
+import { driftOf, withAppliedHash } from "./drift.ts";
 import {
   type ObservedDeployment,
   type ObservedPod,
@@ -266,10 +266,11 @@ export class Reconciler {
     const order = (o: ApplyObject) => (o.kind === "Deployment" ? 0 : 1);
     for (const obj of [...desired].sort((a, b) => order(a) - order(b))) {
       const live = this.cacheFor(obj.kind)?.get(obj.metadata.name, obj.metadata.namespace);
-      if (!needsApply(obj, live)) continue;
+      const drift = driftOf(obj, live);
+      if (drift === undefined) continue;
       try {
         await this.d.client.apply(obj);
-        log.debug({ kind: obj.kind, child: obj.metadata.name }, "applied");
+        log.debug({ kind: obj.kind, child: obj.metadata.name, drift }, "applied");
       } catch (err) {
         if (classifyApiError(err) === "invalid") {
           throw new TerminalError(
