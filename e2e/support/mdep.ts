@@ -162,6 +162,7 @@ interface AuditEvent {
   user: { username: string };
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   requestReceivedTimestamp: string;
+  requestURI: string;
   stage: string;
 }
 

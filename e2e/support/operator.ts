@@ -37,7 +37,7 @@ export async function startOperator(opts: { args?: string[]; name?: string } = {
       "--metrics-addr=127.0.0.1:0",
       "--log-level=debug",
       // Only the harness's pod range; off the local harness the prober is off unless a test asks.
-      ...(localCluster() ? ["--probe-allow-cidrs=${POD_SUPERNET}"] : ["--prober=false"]),
+      ...(localCluster() ? [`--probe-allow-cidrs=${POD_SUPERNET}`] : ["--prober=false"]),
       ...(opts.args ?? []),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },

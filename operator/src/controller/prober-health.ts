@@ -23,6 +23,7 @@ import type { InferenceCheckSpec } from "../prober/checks.ts";
 import type { Prober, RevisionHealth as ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
 import { judgeCanary, judgeWarmUp } from "../prober/verdict.ts";
 import type { RevisionHealth } from "../rollout/types.ts";
+import { type HealthNumbers, meaningfulChange, verdictChanged } from "./health-change.ts";
 import type { RevisionObservation } from "./observe.ts";
 import type { HealthSource } from "./reconciler.ts";
 
@@ -34,7 +35,7 @@ interface Tracked {
   revisions: Set<string>;
   stable?: string;
   canary?: string;
-  lastWritten?: string;
+  lastWritten: { stable?: HealthNumbers | undefined; canary?: HealthNumbers | undefined };
   lastWriteAt: number;
   writing: boolean;
 }
@@ -138,7 +139,7 @@ export class ProberHealth implements HealthSource {
       t = {
         md,
         revisions: new Set<string>(),
-        lastWritten: `${this.fingerprint(h?.stable)}#${this.fingerprint(h?.canary)}`,
+        lastWritten: { stable: h?.stable, canary: h?.canary },
         lastWriteAt: this.o.now(),
         writing: false,
       };
@@ -207,31 +208,6 @@ export class ProberHealth implements HealthSource {
     };
   }
 
-  /** What a write would say, minus what moves every probe (time), bucketed so jitter is not news. */
-  private fingerprint(
-    h:
-      | {
-          revision: string;
-          verdict?: string | undefined;
-          successRate?: number | undefined;
-          p99Ms?: number | undefined;
-          samples?: number | undefined;
-          consecutiveFailures?: number | undefined;
-        }
-      | undefined,
-  ): string {
-    if (!h) return "-";
-    const bucket = (n: number | undefined, step: number) => (n === undefined ? "-" : Math.round(n / step));
-    return [
-      h.revision,
-      h.verdict,
-      bucket(h.successRate, 0.01),
-      bucket(h.p99Ms, Math.max(5, (h.p99Ms ?? 0) * 0.2)),
-      Math.min(h.samples ?? 0, 1000) >= 20,
-      h.consecutiveFailures && h.consecutiveFailures > 0,
-    ].join("|");
-  }
-
   /**
    * A fresh window (operator restart, new pods) is Inconclusive until it has enough samples; that
    * is not news about a revision whose verdict is already on the status, so keep what is there.
@@ -254,19 +230,12 @@ export class ProberHealth implements HealthSource {
     const stable = this.held(t, "stable", this.healthOf(key, t.stable));
     const canary =
       t.canary && t.canary !== t.stable ? this.held(t, "canary", this.healthOf(key, t.canary)) : undefined;
-    const print = `${this.fingerprint(stable)}#${this.fingerprint(canary)}`;
     const now = this.o.now();
-    const verdictFlip =
-      t.lastWritten
-        ?.split("#")
-        .map((p) => p.split("|")[1])
-        .join() !==
-      print
-        .split("#")
-        .map((p) => p.split("|")[1])
-        .join();
-    if (print === t.lastWritten) return;
-    if (!verdictFlip && now - t.lastWriteAt < MIN_WRITE_INTERVAL_MS) return;
+    const prev = t.lastWritten;
+    const changed = meaningfulChange(prev.stable, stable) || meaningfulChange(prev.canary, canary);
+    if (!changed) return;
+    const urgent = verdictChanged(prev.stable, stable) || verdictChanged(prev.canary, canary);
+    if (!urgent && now - t.lastWriteAt < MIN_WRITE_INTERVAL_MS) return;
     t.writing = true;
     try {
       const v = stable?.verdict;
@@ -310,7 +279,7 @@ export class ProberHealth implements HealthSource {
         { health: { ...(stable ? { stable } : {}), ...(canary ? { canary } : {}) }, conditions },
         PROBER_FIELD_MANAGER,
       );
-      t.lastWritten = print;
+      t.lastWritten = { stable, canary };
       t.lastWriteAt = now;
     } catch (err) {
       this.o.log.warn({ err, key }, "could not write status.health");

@@ -120,7 +120,8 @@ export class Reconciler {
     const log = this.d.log.child({ namespace: ns, name });
     const target = { apiVersion: API_VERSION, kind: KIND, namespace: ns, name, uid };
 
-    const parsed = parseModelDeployment(raw);
+    // Objects from a LIST may lack apiVersion/kind; they are implied by the informer.
+    const parsed = parseModelDeployment({ apiVersion: API_VERSION, kind: KIND, ...raw });
     if (!parsed.ok) {
       const message = formatIssues(parsed.issues);
       await this.reportInvalid(owner, raw.status, generation, message, log);
