@@ -204,7 +204,9 @@ describe("canary by replica ratio", () => {
       "json",
     ]);
     expect(events).toMatch(/Unschedulable|ProgressDeadline/);
+    // Stable never gave up a pod for a canary that was never Ready.
     expect(await readyPodsOf(ns, "shop")).toBe(5);
+    expect(md.status?.message).not.toMatch(/4\/5 ready/);
   });
 
   it("continues from the recorded step after kill -9 of the operator", async () => {

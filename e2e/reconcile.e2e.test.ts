@@ -236,11 +236,7 @@ describe("drift and idle cost", () => {
       operator = await startOperator({ name: "reconcile-restarted", args: ["--resync-seconds=5"] });
       await new Promise((r) => setTimeout(r, 8000)); // initial list reconciles every object again
       const writes = operatorWritesSince(since);
-      expect(
-        writes.map(
-          (w) => `${w.verb} ${w.requestURI}`,
-        ),
-      ).toEqual([]);
+      expect(writes.map((w) => `${w.verb} ${w.requestURI}`)).toEqual([]);
     },
   );
 });

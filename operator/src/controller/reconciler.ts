@@ -92,12 +92,20 @@ const OWN_CONDITIONS = new Set<string>([
   ConditionType.InvalidSpec,
 ]);
 const SA_CACHE_MS = 30_000;
+/** After this, trust the cache even if it never showed our write's version (e.g. after a relist). */
+const WRITTEN_STATUS_TTL_MS = 10_000;
 
 export type OwnedStatus = Omit<ModelDeploymentStatus, "health"> & { rolloutState?: unknown };
 
 export class Reconciler {
   private readonly d: ReconcilerDeps;
   private readonly saChecks = new Map<string, { at: number; ok: boolean; message: string }>();
+  /**
+   * The status we last wrote per key, until the informer cache shows it. Without this a reconcile
+   * triggered by a child event right after our write would decide again from the stale status
+   * (and repeat its transition and events).
+   */
+  private readonly written = new Map<string, { status: OwnedStatus; resourceVersion: string; at: number }>();
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
@@ -106,14 +114,16 @@ export class Reconciler {
   reconcile = async (key: string): Promise<ReconcileResult> => {
     const { namespace, name } = splitObjectKey(key);
     const ns = namespace ?? "";
-    const raw = this.d.modelDeployments.get(name, ns) as
-      | { metadata?: { uid?: string; generation?: number }; status?: OwnedStatus }
+    const cached = this.d.modelDeployments.get(name, ns) as
+      | { metadata?: { uid?: string; generation?: number; resourceVersion?: string }; status?: OwnedStatus }
       | undefined;
-    if (!raw) {
+    if (!cached) {
       // Deleted: children go with it through garbage collection (ownerReferences).
       this.d.health?.forget(key);
+      this.written.delete(key);
       return {};
     }
+    const raw = this.withWrittenStatus(key, cached);
     const uid = raw.metadata?.uid ?? "";
     const generation = raw.metadata?.generation ?? 0;
     const owner: Owner = { name, namespace: ns, uid };
@@ -405,8 +415,46 @@ export class Reconciler {
     log: Logger,
   ): Promise<void> {
     if (statusEqual(ownedFields(current), next)) return;
-    await this.d.client.applyStatus({ ...CRD_REF, namespace: owner.namespace, name: owner.name }, next);
+    const out = (await this.d.client.applyStatus(
+      { ...CRD_REF, namespace: owner.namespace, name: owner.name },
+      next,
+    )) as {
+      metadata?: { resourceVersion?: string };
+    };
+    const rv = out?.metadata?.resourceVersion;
+    if (rv)
+      this.written.set(`${owner.namespace}/${owner.name}`, {
+        status: next,
+        resourceVersion: rv,
+        at: this.d.now(),
+      });
     log.debug({ phase: next.phase }, "status written");
+  }
+
+  /** The cached object, with the status we wrote laid over it until the cache has caught up. */
+  private withWrittenStatus<T extends { metadata?: { resourceVersion?: string }; status?: OwnedStatus }>(
+    key: string,
+    cached: T,
+  ): T {
+    const w = this.written.get(key);
+    if (!w) return cached;
+    // The watch delivers events in order: once our write's version is in the cache, so is our status.
+    if (
+      cached.metadata?.resourceVersion === w.resourceVersion ||
+      this.d.now() - w.at > WRITTEN_STATUS_TTL_MS
+    ) {
+      this.written.delete(key);
+      return cached;
+    }
+    const others = (cached.status?.conditions ?? []).filter((c) => !OWN_CONDITIONS.has(c.type));
+    return {
+      ...cached,
+      status: {
+        ...(cached.status ?? {}),
+        ...w.status,
+        conditions: [...(w.status.conditions ?? []), ...others],
+      },
+    };
   }
 
   /** A named ServiceAccount must be labelled for model runtimes (docs/service-accounts.md). */
