@@ -16,7 +16,10 @@ import { leaderElectionReadiness, startHealthServer } from "./server/health-serv
 function readVersion(): string {
   for (const rel of ["../package.json", "../../package.json"]) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === "modelship" && pkg.version) return pkg.version;
     } catch {}
   }

@@ -109,6 +109,9 @@ export const ModelDeploymentStatusSchema = z
     rolloutState: opaqueObject(
       "The rollout state machine's own progress (steps, withdrawals, pending scale-downs, handled requests), so a restarted operator continues exactly where it was. Read-only; its shape may change between operator versions.",
     ).optional(),
+    revisionSpecs: opaqueObject(
+      "What each live revision runs (model, runtime, template), by revision hash: old revisions keep their own pods while the spec already describes the next one. Read-only.",
+    ).optional(),
     health: z
       .object({ stable: RevisionHealthSchema.optional(), canary: RevisionHealthSchema.optional() })
       .optional()

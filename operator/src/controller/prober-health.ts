@@ -130,8 +130,12 @@ export class ProberHealth implements HealthSource {
     void this.maybeWriteStatus(key, t);
   };
 
-  setTargets(key: string, md: ModelDeployment, revisions: RevisionObservation[]): void {
-    const spec = probeSpecFor(md);
+  setTargets(
+    key: string,
+    md: ModelDeployment,
+    revisions: RevisionObservation[],
+    specOf: (revision: string) => ModelDeployment["spec"] = () => md.spec,
+  ): void {
     let t = this.tracked.get(key);
     if (!t) {
       // What status.health already says counts as written: a restarted operator does not rewrite it.
@@ -155,9 +159,10 @@ export class ProberHealth implements HealthSource {
       }
     }
     for (const r of revisions) {
+      // Each revision is probed as it was built (its port, preset, model name).
       this.o.prober.setRevisionTargets(
         `${key}/${r.revision}`,
-        spec,
+        probeSpecFor({ ...md, spec: specOf(r.revision) }),
         r.readyPods.map((p) => ({ ip: p.ip, podName: p.name })),
       );
     }

@@ -62,7 +62,12 @@ export interface HealthSource {
   /** The prober's verdict for a revision, or undefined when it has none (yet). */
   verdict(key: string, revision: string): RevisionHealth | undefined;
   /** Which revisions of `key` to probe, and where their Ready pods are. */
-  setTargets(key: string, md: ModelDeployment, revisions: RevisionObservation[]): void;
+  setTargets(
+    key: string,
+    md: ModelDeployment,
+    revisions: RevisionObservation[],
+    specOf: (revision: string) => ModelDeployment["spec"],
+  ): void;
   forget(key: string): void;
 }
 
@@ -96,6 +101,9 @@ const SA_CACHE_MS = 30_000;
 const WRITTEN_STATUS_TTL_MS = 10_000;
 
 export type OwnedStatus = Omit<ModelDeploymentStatus, "health"> & { rolloutState?: unknown };
+
+/** The parts of a spec that make a revision (what computeRevision hashes). */
+type RevisionSpec = Pick<ModelDeployment["spec"], "model" | "runtime" | "template">;
 
 export class Reconciler {
   private readonly d: ReconcilerDeps;
@@ -156,6 +164,8 @@ export class Reconciler {
     }
 
     const revision = computeRevision(md.spec);
+    // Every live revision is rendered from what it was created with, never from the newer spec.
+    const revisionSpecs = this.revisionSpecs(md, revision);
     const rlog = log.child({ revision });
     const mine = <T extends Owned>(objs: T[]) =>
       objs.filter((o) => o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
@@ -194,18 +204,20 @@ export class Reconciler {
       now,
     });
 
-    await this.applyChildren(md, owner, revision, decision, deployments, rlog);
+    const live = new Set(decision.revisions.map((r) => r.revision));
+    for (const r of Object.keys(revisionSpecs)) if (!live.has(r)) delete revisionSpecs[r];
+    await this.applyChildren(md, owner, revision, decision, deployments, revisionSpecs, rlog);
     await this.writeStatus(
       owner,
       raw.status,
-      this.composeStatus(md, generation, decision, observed, now),
+      { ...this.composeStatus(md, generation, decision, observed, now), revisionSpecs },
       rlog,
     );
     for (const e of decision.events) {
       this.d.events.record(target, e as EventSpec);
       rlog.info({ reason: e.reason, event: e.type }, e.message);
     }
-    this.d.health?.setTargets(key, md, observed);
+    this.d.health?.setTargets(key, md, observed, (r) => ({ ...md.spec, ...(revisionSpecs[r] ?? {}) }));
     return decision.requeueAfterMs !== undefined
       ? { requeueAfterMs: Math.max(250, decision.requeueAfterMs) }
       : {};
@@ -228,10 +240,45 @@ export class Reconciler {
       : { verdict: "Inconclusive", message: `${o.readyReplicas}/${o.specReplicas} pods ready` };
   }
 
-  private desiredChildren(md: ModelDeployment, owner: Owner, decision: RolloutDecision): ApplyObject[] {
+  /** Snapshots of live revisions from status, plus the desired one from the current spec. */
+  private revisionSpecs(md: ModelDeployment, desired: string): Record<string, RevisionSpec> {
+    const out: Record<string, RevisionSpec> = {};
+    const stored =
+      (md.status as { revisionSpecs?: Record<string, unknown> } | undefined)?.revisionSpecs ?? {};
+    for (const [rev, snap] of Object.entries(stored)) {
+      const parsed = parseModelDeployment({
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: "x" },
+        spec: snap,
+      });
+      // A snapshot is trusted only if it still hashes to its revision.
+      if (parsed.ok && computeRevision(parsed.value.spec) === rev) out[rev] = snap as RevisionSpec;
+    }
+    out[desired] = {
+      model: md.spec.model,
+      runtime: md.spec.runtime,
+      ...(md.spec.template ? { template: md.spec.template } : {}),
+    };
+    return out;
+  }
+
+  private desiredChildren(
+    md: ModelDeployment,
+    owner: Owner,
+    decision: RolloutDecision,
+    revisionSpecs: Record<string, RevisionSpec>,
+  ): ApplyObject[] {
     const out: ApplyObject[] = [];
     for (const r of decision.revisions) {
-      out.push(renderDeployment({ owner, spec: md.spec, revision: r.revision, replicas: r.replicas }));
+      const snap = revisionSpecs[r.revision];
+      if (!snap) {
+        // Unknown pods (no snapshot, e.g. status lost): leave its Deployment as it is rather than guess.
+        this.d.log.warn({ revision: r.revision }, "no spec snapshot for revision; not re-rendering it");
+        continue;
+      }
+      const spec = { ...md.spec, model: snap.model, runtime: snap.runtime, template: snap.template };
+      out.push(renderDeployment({ owner, spec, revision: r.revision, replicas: r.replicas }));
     }
     const t = decision.traffic;
     if (t.mode === "replicaRatio") {
@@ -270,9 +317,10 @@ export class Reconciler {
     revision: string,
     decision: RolloutDecision,
     deployments: Owned[],
+    revisionSpecs: Record<string, RevisionSpec>,
     log: Logger,
   ): Promise<void> {
-    const desired = this.desiredChildren(md, owner, decision);
+    const desired = this.desiredChildren(md, owner, decision, revisionSpecs);
     // Scale-ups and new revisions first, then everything else: capacity never dips on the way.
     const order = (o: ApplyObject) => (o.kind === "Deployment" ? 0 : 1);
     for (const obj of [...desired].sort((a, b) => order(a) - order(b))) {
@@ -281,7 +329,16 @@ export class Reconciler {
       if (drift === undefined) continue;
       try {
         await this.d.client.apply(obj);
-        log.debug({ kind: obj.kind, child: obj.metadata.name, drift }, "applied");
+        const replicas = (obj.spec as { replicas?: number } | undefined)?.replicas;
+        log.debug(
+          {
+            kind: obj.kind,
+            child: obj.metadata.name,
+            drift,
+            ...(replicas !== undefined ? { replicas } : {}),
+          },
+          "applied",
+        );
       } catch (err) {
         if (classifyApiError(err) === "invalid") {
           throw new TerminalError(

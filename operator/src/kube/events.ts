@@ -48,7 +48,10 @@ export class EventRecorder {
     this.recent.set(key, now);
     const body = {
       // Like client-go's recorder: <object>.<hex time>, unique enough and readable in kubectl.
-      metadata: { name: `${target.name}.${(BigInt(now) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`, namespace: target.namespace },
+      metadata: {
+        name: `${target.name}.${(BigInt(now) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`,
+        namespace: target.namespace,
+      },
       eventTime: new V1MicroTime(now),
       reportingController: "modelship.dev/operator",
       reportingInstance: this.instance.slice(0, 128),
