@@ -206,7 +206,8 @@ describe("canary by replica ratio", () => {
     expect(events).toMatch(/Unschedulable|ProgressDeadline/);
     // Stable never gave up a pod for a canary that was never Ready.
     const ready = await readyPodsOf(ns, "shop");
-    if (ready !== 5) process.stderr.write(await kubectl(["get", "pods,rs,deploy", "-n", ns, "-o", "wide", "--show-labels"]));
+    if (ready !== 5)
+      process.stderr.write(await kubectl(["get", "pods,rs,deploy", "-n", ns, "-o", "wide", "--show-labels"]));
     expect(ready).toBe(5);
     expect(md.status?.message).not.toMatch(/4\/5 ready/);
   });

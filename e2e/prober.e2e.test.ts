@@ -23,9 +23,10 @@ const INTERVAL_S = 1;
 const spec = (version: string, extra: Record<string, unknown> = {}) =>
   mdSpec({
     model: { name: "recommender", version },
-    replicas: 3,
+    // 6 replicas at 50%: three canary pods, so minSamples (6) is reached in two probe intervals.
+    replicas: 6,
     rollout: {
-      steps: [{ setWeight: 34 }, { analysis: {} }, { pause: { duration: "30s" } }],
+      steps: [{ setWeight: 50 }, { analysis: {} }, { pause: { duration: "30s" } }],
       scaleDownDelaySeconds: 2,
       progressDeadlineSeconds: 120,
       analysis: { successRate: 0.95, p99LatencyMs: 300, minSamples: 6, failureLimit: 3 },

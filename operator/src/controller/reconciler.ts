@@ -96,7 +96,7 @@ const OWN_CONDITIONS = new Set<string>([
   ConditionType.Paused,
   ConditionType.InvalidSpec,
 ]);
-const SA_CACHE_MS = 30_000;
+const SA_CACHE_MS = 10_000;
 /** After this, trust the cache even if it never showed our write's version (e.g. after a relist). */
 const WRITTEN_STATUS_TTL_MS = 10_000;
 
