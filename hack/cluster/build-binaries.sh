@@ -101,6 +101,13 @@ module_assets() {
   rm -rf "$bin/gateway-api-crds" && mv "$bin/gateway-api-crds.tmp" "$bin/gateway-api-crds"
 }
 
+# Warm cache: nothing to build, nothing to download.
+if have etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl helm &&
+  [[ -s "$bin/kwok-stages.yaml" && -d "$bin/gateway-api-crds" ]]; then
+  echo "$bin"
+  exit 0
+fi
+log "building the control plane into $bin (first time only)"
 preflight
 build_etcd
 go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
