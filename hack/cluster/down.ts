@@ -4,6 +4,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { clustersRoot, readState, stopCluster } from "./control-plane.ts";
+import { stopUnusedFixtures } from "./fixtures.ts";
 import { removePodNetwork } from "./network.ts";
 
 const { values, positionals } = parseArgs({
@@ -23,4 +24,5 @@ for (const name of names) {
   await stopCluster(s, { keepFiles: values.keep ?? false });
   process.stderr.write(`cluster ${name} stopped\n`);
 }
+stopUnusedFixtures();
 if (values.network) removePodNetwork();

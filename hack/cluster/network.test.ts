@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inCidr, nodeIpForSlot, POD_SUPERNET, podCidrForSlot, MAX_SLOTS, SERVICE_CIDR } from "./network.ts";
+import { inCidr, MAX_SLOTS, nodeIpForSlot, POD_SUPERNET, podCidrForSlot, SERVICE_CIDR } from "./network.ts";
 
 describe("fake address ranges", () => {
   it("puts every slot's pods and nodes inside the routed supernet", () => {

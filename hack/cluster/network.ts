@@ -107,7 +107,8 @@ export function routeOf(addr: string): { dev: string; via?: string; local: boole
  */
 export function assertContained(samples: string[] = defaultSamples()): void {
   for (const r of resolvers()) {
-    if (routeOf(r).dev === HOST_VETH) throw new Error(`network safety: resolver ${r} routes into ${NETNS}; refusing to start`);
+    if (routeOf(r).dev === HOST_VETH)
+      throw new Error(`network safety: resolver ${r} routes into ${NETNS}; refusing to start`);
   }
   for (const addr of samples) {
     const r = routeOf(addr);
@@ -142,7 +143,9 @@ export function assertNoCollateral(): void {
   for (const r of resolvers()) {
     for (const cidr of [POD_SUPERNET, SERVICE_CIDR]) {
       if (inCidr(r, cidr)) {
-        throw new Error(`network safety: this machine's resolver ${r} is inside ${cidr}; refusing to route that range into ${NETNS}`);
+        throw new Error(
+          `network safety: this machine's resolver ${r} is inside ${cidr}; refusing to route that range into ${NETNS}`,
+        );
       }
     }
   }
