@@ -4,6 +4,7 @@ import type { TestProject } from "vitest/node";
 import { ensureBinaries } from "../hack/cluster/binaries.ts";
 import { type ClusterState, startCluster, stopCluster } from "../hack/cluster/control-plane.ts";
 import { startFixture } from "../hack/cluster/fixtures.ts";
+import { startK3sCluster } from "./providers/k3s.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -19,6 +20,16 @@ declare module "vitest" {
 let cluster: ClusterState | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.MODELSHIP_E2E_CLUSTER === "k3s") {
+    // Contributors with Docker or Podman: the same suite against K3s in a container. Tests that need
+    // the local harness (apiserver restarts, fixture model servers in the pod namespace) skip.
+    const k3s = await startK3sCluster();
+    project.provide("kubeconfig", k3s.kubeconfigPath);
+    project.provide("clusterStateDir", "");
+    project.provide("binDir", process.env.MODELSHIP_BIN_DIR ?? "");
+    project.provide("fixtures", {});
+    return () => k3s.stop();
+  }
   if (process.env.KUBECONFIG) {
     project.provide("kubeconfig", process.env.KUBECONFIG);
     project.provide("clusterStateDir", "");
