@@ -21,9 +21,18 @@ export interface RunningOperator {
 
 let counter = 0;
 
-export async function startOperator(opts: { args?: string[]; name?: string } = {}): Promise<RunningOperator> {
+export async function startOperator(
+  opts: {
+    args?: string[];
+    name?: string;
+    /** Another identity, e.g. a ServiceAccount token's kubeconfig; default: the operator's own. */
+    kubeconfig?: string;
+    /** Extra environment variables for the process. */
+    env?: Record<string, string>;
+  } = {},
+): Promise<RunningOperator> {
   // Locally the operator gets its own identity, so the audit log tells its writes apart.
-  const kubeconfig = localCluster()?.operatorKubeconfig ?? inject("kubeconfig");
+  const kubeconfig = opts.kubeconfig ?? localCluster()?.operatorKubeconfig ?? inject("kubeconfig");
   const dir = join(root, ".e2e-artifacts");
   mkdirSync(dir, { recursive: true });
   counter += 1;
@@ -40,7 +49,7 @@ export async function startOperator(opts: { args?: string[]; name?: string } = {
       ...(localCluster() ? [`--probe-allow-cidrs=${POD_SUPERNET}`] : ["--prober=false"]),
       ...(opts.args ?? []),
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) },
   );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
