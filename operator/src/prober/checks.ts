@@ -1,18 +1,9 @@
 import { isDeepStrictEqual } from "node:util";
+import { RUNTIME_PRESETS, type RuntimePreset } from "../api/presets.ts";
 import type { HttpFailureKind, HttpProbeRequest, ProbeHttpClient, ProbeTarget } from "./http-client.ts";
 
-/** Runtime presets: each names the deep checks the prober runs against a model server. */
-export const RUNTIME_PRESETS = [
-  "openInference",
-  "openai",
-  "vllm",
-  "tgi",
-  "triton",
-  "torchserve",
-  "nim",
-  "http",
-] as const;
-export type RuntimePreset = (typeof RUNTIME_PRESETS)[number];
+// Runtime presets are the API's: each names the deep checks the prober runs against a model server.
+export { RUNTIME_PRESETS, type RuntimePreset };
 
 /** An inference request the prober sends as the last check of a round (spec.health.inference). */
 export type InferenceCheckSpec = {
