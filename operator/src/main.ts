@@ -8,7 +8,7 @@ import { type Manager, startManager } from "./controller/manager.ts";
 import { loadKubeConfig, serverVersion } from "./kube/client.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
 import { KubeLeaseStore } from "./kube/lease-store.ts";
-import { createMetrics } from "./metrics/registry.ts";
+import { createMetrics, type ProbeResult } from "./metrics/registry.ts";
 import { Prober } from "./prober/prober.ts";
 import { leaderElectionReadiness, startHealthServer } from "./server/health-server.ts";
 
@@ -26,6 +26,15 @@ function readVersion(): string {
   return "unknown";
 }
 const pkg = { version: readVersion() };
+
+/** The metric's bounded result label from a probe failure kind. */
+function probeResult(ok: boolean, failure: string | undefined): ProbeResult {
+  if (ok) return "ok";
+  if (failure === "timeout") return "timeout";
+  if (failure === "refused" || failure === "connect-error") return "connection-error";
+  if (failure === "status" || failure === "redirect") return "http-error";
+  return "bad-response";
+}
 
 function splitHostPort(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(":");
@@ -57,6 +66,12 @@ async function main(argv: string[]): Promise<number> {
         concurrency: config.probeConcurrency,
         log: log.child({ component: "prober" }),
         onStats: (key, stats) => onProbeStats?.(key, stats),
+        onProbe: (key, round) => {
+          const [namespace = "", name = "", revision = ""] = key.split("/");
+          const result = probeResult(round.ok, round.failure);
+          metrics.probes.inc({ namespace, name, revision, result });
+          metrics.probeDuration.observe({ result }, round.latencyMs / 1000);
+        },
       })
     : undefined;
   const manager = await startManager({

@@ -124,6 +124,16 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     log: o.log,
     now: () => clock.now(),
     gatewayApiAvailable: () => gatewayApi,
+    onRolloutEvent: (e) => {
+      const m = o.metrics;
+      if (!m) return;
+      if (e.reason === "CanaryStarted") m.rolloutsStarted.inc();
+      else if (e.reason === "Promoted")
+        m.rolloutsPromoted.inc({ how: /promoteFull|promote \(id/.test(e.message) ? "manual" : "steps" });
+      // The abort event's message starts with its CamelCase reason ("SuccessRate...: ..."): bounded labels.
+      else if (e.reason === "RolloutAborted")
+        m.rolloutsAborted.inc({ reason: /^([A-Za-z]+):/.exec(e.message)?.[1] ?? "Unknown" });
+    },
     ...(health ? { health } : {}),
   });
 

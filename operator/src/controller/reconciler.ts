@@ -83,6 +83,8 @@ export interface ReconcilerDeps {
   log: Logger;
   now: () => number;
   health?: HealthSource;
+  /** Every rollout decision event (for metrics: started, promoted, aborted by reason). */
+  onRolloutEvent?: (e: { type: string; reason: string; message: string }) => void;
   /** Whether the Gateway API HTTPRoute kind is served (discovery). */
   gatewayApiAvailable: () => boolean;
 }
@@ -215,6 +217,7 @@ export class Reconciler {
     );
     for (const e of decision.events) {
       this.d.events.record(target, e as EventSpec);
+      this.d.onRolloutEvent?.(e);
       rlog.info({ reason: e.reason, event: e.type }, e.message);
     }
     this.d.health?.setTargets(key, md, observed, (r) => ({ ...md.spec, ...(revisionSpecs[r] ?? {}) }));

@@ -47,6 +47,8 @@ export type ProberOptions = {
    * once when a pod turns from passing to failing or back. Keep it cheap (e.g. enqueue the key).
    */
   onStats?: (key: string, stats: RevisionHealth) => void;
+  /** Called after every probe round (for metrics): the revision key, the outcome and its latency. */
+  onProbe?: (key: string, round: { ok: boolean; latencyMs: number; failure?: string }) => void;
   window?: ProbeWindowOptions;
   maxBodyBytes?: number;
   /** Interval jitter fraction, default 0.1. */
@@ -89,6 +91,7 @@ export class Prober {
   readonly #clock: Clock;
   readonly #log: ProberOptions["log"];
   readonly #onStats: ProberOptions["onStats"];
+  readonly #onProbe: ProberOptions["onProbe"];
   readonly #windowOptions: ProbeWindowOptions;
   readonly #revisions = new Map<string, RevisionState>();
 
@@ -100,6 +103,7 @@ export class Prober {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
     this.#onStats = options.onStats;
+    this.#onProbe = options.onProbe;
     this.#windowOptions = options.window ?? {};
     this.#scheduler = new ProbeScheduler<Payload>({
       concurrency: options.concurrency,
@@ -223,6 +227,9 @@ export class Prober {
     // The revision or pod may have gone (or been replaced) while the round ran: drop the result.
     if (this.#revisions.get(key) !== rev || rev.pods.get(podId) !== pod) return;
     const at = this.#clock.now();
+    const failed = round.checks.find((c) => !c.ok);
+    const failure = failed && !failed.ok ? failed.reason : undefined;
+    this.#onProbe?.(key, { ok: round.ok, latencyMs: round.latencyMs, ...(failure ? { failure } : {}) });
     rev.window.add(
       round.error === undefined
         ? { ok: round.ok, latencyMs: round.latencyMs, at }
