@@ -3,6 +3,7 @@
 // the old one serving; unchanged objects cost zero writes.
 import { AutoscalingV2Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { restartApiserver } from "../hack/cluster/control-plane.ts";
 import { eventually, kubeConfig, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
 import {
   applyMd,
@@ -237,6 +238,31 @@ describe("drift and idle cost", () => {
       await new Promise((r) => setTimeout(r, 8000)); // initial list reconciles every object again
       const writes = operatorWritesSince(since);
       expect(writes.map((w) => `${w.verb} ${w.requestURI}`)).toEqual([]);
+    },
+  );
+
+  it.skipIf(!localCluster())(
+    "converges after an apiserver crash mid-reconcile and a kill -9 of the operator: no lost or duplicated children",
+    async () => {
+      const cluster = localCluster();
+      if (!cluster) return;
+      const names = ["c1", "c2", "c3", "c4", "c5"];
+      await Promise.all(names.map((n) => applyMd(ns, n, mdSpec())));
+      // The operator is reconciling these right now: crash the apiserver under it, then the operator.
+      await restartApiserver(cluster, 2000);
+      await operator.kill9();
+      operator = await startOperator({ name: "reconcile-after-crash", args: ["--resync-seconds=5"] });
+      for (const n of names) {
+        await waitForPhase(ns, n, "Healthy", 120_000);
+        const deps = await deploymentsOf(ns, n);
+        expect(deps).toHaveLength(1);
+        expect(deps[0]?.status?.readyReplicas).toBe(2);
+        const svcs = await core.listNamespacedService({
+          namespace: ns,
+          labelSelector: `modelship.dev/deployment=${n}`,
+        });
+        expect(svcs.items.map((x) => x.metadata?.name)).toEqual([n]);
+      }
     },
   );
 });
