@@ -99,7 +99,11 @@ describe("canary by replica ratio", () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect((await getMd(ns, "shop")).status?.phase).toBe("Paused");
 
-    await annotate("shop", "modelship.dev/promote", `e2e-${Date.now()}`);
+    // What a person sees and does, through the kubectl plugin.
+    const view = await kubectl(["modelship", "status", "shop", "-n", ns]);
+    expect(view).toMatch(/Paused/);
+    expect(view).toContain(canary.slice(0, 7));
+    await kubectl(["modelship", "promote", "shop", "-n", ns]);
     const done = await eventually("promoted", async () => {
       const md = await getMd(ns, "shop");
       return md.status?.phase === "Healthy" && md.status.stableRevision === canary ? md : undefined;
@@ -143,7 +147,7 @@ describe("canary by replica ratio", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    await annotate("shop", "modelship.dev/abort", `e2e-${Date.now()}`);
+    await kubectl(["modelship", "abort", "shop", "-n", ns]);
     const aborted = await eventually("Degraded after abort", async () => {
       const m = await getMd(ns, "shop");
       return m.status?.phase === "Degraded" && m.status.rejectedRevision === canary ? m : undefined;

@@ -3,7 +3,7 @@
 // that enforces the restricted Pod Security Standard), then the real operator process on the host
 // with a TokenRequest token of the chart's ServiceAccount drives a canary to promotion without a
 // single "forbidden"; the same token is refused Secrets and deleting a Namespace.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
@@ -104,6 +104,35 @@ describe.skipIf(Boolean(skipReason))("helm install + the operator with the chart
     expect(events).not.toMatch(/FailedCreate|violates PodSecurity/);
     process.stderr.write(`helm-rbac.e2e: helm install + 2 Ready pods in ${Date.now() - t0} ms\n`);
   }, 240_000);
+
+  it("upgrades the CRD as docs/install.md says, after helm created it", async () => {
+    // Helm creates crds/ on install (field manager "helm") and never upgrades it; the documented
+    // upgrade is a server-side apply of a newer CRD. Simulate a newer schema: changed descriptions.
+    const dir = join(root, ".e2e-artifacts", `crd-upgrade-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    const src = readFileSync(
+      join(root, "charts", "modelship", "crds", "modelship.dev_modeldeployments.yaml"),
+      "utf8",
+    );
+    writeFileSync(
+      join(dir, "modelship.dev_modeldeployments.yaml"),
+      src.replace("description: 'ModelDeployment runs", "description: 'Upgraded. ModelDeployment runs"),
+    );
+    const plain = await kubectlAs(adminKubeconfig(), ["apply", "--server-side", "-f", dir]);
+    process.stderr.write(
+      `helm-rbac.e2e: CRD upgrade without --force-conflicts: exit ${plain.code} ${plain.stderr.split("\n")[0]}\n`,
+    );
+    const forced = await kubectlAs(adminKubeconfig(), [
+      "apply",
+      "--server-side",
+      "--force-conflicts",
+      "-f",
+      dir,
+    ]);
+    expect(forced.code, forced.stderr).toBe(0);
+    const crd = await kubectl(["get", "crd", "modeldeployments.modelship.dev", "-o", "json"]);
+    expect(crd).toContain("Upgraded. ModelDeployment runs");
+  }, 60_000);
 
   it("drives a canary to promotion with the ServiceAccount's token and never hits forbidden", async () => {
     saKubeconfig = await serviceAccountKubeconfig(

@@ -1,7 +1,9 @@
 // What e2e tests need from the cluster under test: a KubeConfig, kubectl, and (local clusters only)
 // the control-plane handle for restarts and audit logs.
 import { execFile } from "node:child_process";
-import { join } from "node:path";
+import { existsSync, mkdirSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
@@ -26,9 +28,21 @@ export function kubectlPath(): string {
   return bin ? join(bin, "kubectl") : "kubectl";
 }
 
+/** A PATH on which kubectl finds our plugin as `kubectl modelship` (what `npm link` installs). */
+function pluginPath(): string {
+  const dir = join(tmpdir(), `modelship-plugin-${process.pid}`);
+  const link = join(dir, "kubectl-modelship");
+  if (!existsSync(link)) {
+    mkdirSync(dir, { recursive: true });
+    symlinkSync(join(import.meta.dirname, "..", "..", "operator", "bin", "kubectl-modelship.js"), link);
+  }
+  return `${dir}${delimiter}${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`;
+}
+
 export async function kubectl(args: string[], input?: string): Promise<string> {
   const child = exec(kubectlPath(), ["--kubeconfig", inject("kubeconfig"), ...args], {
     maxBuffer: 32 * 1024 * 1024,
+    env: { ...process.env, PATH: pluginPath(), KUBECONFIG: inject("kubeconfig") },
   });
   if (input !== undefined) {
     child.child.stdin?.end(input);
