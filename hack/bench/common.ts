@@ -9,12 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { ensureBinaries } from "../cluster/binaries.ts";
-import {
-  type ClusterState,
-  OPERATOR_USER,
-  startCluster,
-  stopCluster,
-} from "../cluster/control-plane.ts";
+import { type ClusterState, OPERATOR_USER, startCluster, stopCluster } from "../cluster/control-plane.ts";
 import { POD_SUPERNET } from "../cluster/network.ts";
 
 const exec = promisify(execFile);
@@ -48,7 +43,8 @@ export async function machine(cluster?: ClusterState): Promise<Record<string, un
         "-o",
         "json",
       ]);
-      kube = (JSON.parse(stdout) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion ?? kube;
+      kube =
+        (JSON.parse(stdout) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion ?? kube;
     } catch {}
   }
   return {
@@ -89,8 +85,18 @@ export async function withCluster<T>(
 ): Promise<T> {
   const c = await startCluster({ name: `bench-${name}-${process.pid}`, binDir: await binDir(), nodes });
   try {
-    await kubectl(c, ["apply", "--server-side", "-f", join(ROOT, "crds/modelship.dev_modeldeployments.yaml")]);
-    await kubectl(c, ["wait", "--for=condition=Established", "--timeout=60s", "crd/modeldeployments.modelship.dev"]);
+    await kubectl(c, [
+      "apply",
+      "--server-side",
+      "-f",
+      join(ROOT, "crds/modelship.dev_modeldeployments.yaml"),
+    ]);
+    await kubectl(c, [
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      "crd/modeldeployments.modelship.dev",
+    ]);
     return await fn(c);
   } finally {
     await stopCluster(c);
@@ -265,7 +271,11 @@ export async function watchUntilReady(
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */
-export async function pool<T>(items: T[], limit: number, fn: (x: T, i: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: T[],
+  limit: number,
+  fn: (x: T, i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -290,11 +300,19 @@ export function mdSpec(overrides: Record<string, unknown> = {}): Record<string, 
 }
 
 export function mdBody(namespace: string, name: string, spec: Record<string, unknown>) {
-  return { apiVersion: "modelship.dev/v1alpha1", kind: "ModelDeployment", metadata: { name, namespace }, spec };
+  return {
+    apiVersion: "modelship.dev/v1alpha1",
+    kind: "ModelDeployment",
+    metadata: { name, namespace },
+    spec,
+  };
 }
 
 export function mdAvailable(obj: Record<string, unknown>): boolean {
-  const md = obj as { metadata: { generation?: number }; status?: { phase?: string; observedGeneration?: number } };
+  const md = obj as {
+    metadata: { generation?: number };
+    status?: { phase?: string; observedGeneration?: number };
+  };
   return md.status?.phase === "Healthy" && md.status.observedGeneration === md.metadata.generation;
 }
 

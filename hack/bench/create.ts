@@ -3,7 +3,13 @@
 // client QPS/burst. Per object: time from the batch start to that object Available (operator:
 // status.phase Healthy and observedGeneration == generation; floor: its Deployment Available).
 // Same cluster, separate namespaces, floor first then operator, for each N.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment, type V1Service } from "@kubernetes/client-node";
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1Deployment,
+  type V1Service,
+} from "@kubernetes/client-node";
 import { ModelDeploymentSpecSchema } from "../../operator/src/api/index.ts";
 import { createSystemClock } from "../../operator/src/controller/clock.ts";
 import { RequestLimiter } from "../../operator/src/kube/request-limiter.ts";
@@ -124,12 +130,20 @@ async function operator(c: ClusterState, n: number): Promise<Side> {
   return summarize(readyAt, t0, n);
 }
 
-export async function runCreate(opts: { quick: boolean; cpuProf: boolean }): Promise<Record<string, unknown>> {
+export async function runCreate(opts: {
+  quick: boolean;
+  cpuProf: boolean;
+}): Promise<Record<string, unknown>> {
   const settings = DEFAULT_SETTINGS;
   const sizes = opts.quick ? [1, 100] : [1, 100, 1000];
   return withCluster("create", async (c) => {
     const before = await machine(c);
-    const op = await startOperator(c, { settings, args: ["--prober=false"], name: "create", cpuProf: opts.cpuProf });
+    const op = await startOperator(c, {
+      settings,
+      args: ["--prober=false"],
+      name: "create",
+      cpuProf: opts.cpuProf,
+    });
     const rows: Record<string, unknown>[] = [];
     try {
       for (const n of sizes) {

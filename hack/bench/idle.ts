@@ -1,0 +1,124 @@
+// Idle cost: N unchanged, settled ModelDeployments; the operator is restarted with --resync-seconds=10
+// and left for two resyncs. Counts the operator's API writes from the audit log (goal 0), and CPU
+// seconds per reconcile (process CPU from /proc over the window ÷ modelship_reconcile_total).
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import type { ClusterState } from "../cluster/control-plane.ts";
+import {
+  cpuSeconds,
+  DEFAULT_SETTINGS,
+  kubeConfigOf,
+  log,
+  machine,
+  mdAvailable,
+  mdBody,
+  mdSpec,
+  operatorWritesSince,
+  pool,
+  round,
+  scrape,
+  startOperator,
+  watchUntilReady,
+  withCluster,
+} from "./common.ts";
+
+const RESYNC_S = 10;
+
+/** Creates N ModelDeployments in `ns` and waits (bounded) until all are Available. */
+export async function settle(c: ClusterState, ns: string, n: number, capMs: number): Promise<number> {
+  const kc = kubeConfigOf(c);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  await kc
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name: ns } } })
+    .catch(() => {});
+  const readyAt = await watchUntilReady(
+    kc,
+    `/apis/modelship.dev/v1alpha1/namespaces/${ns}/modeldeployments`,
+    n,
+    mdAvailable,
+    Date.now() + capMs,
+    () => {
+      void pool(
+        Array.from({ length: n }, (_, i) => i),
+        16,
+        async (i) => {
+          await custom.createNamespacedCustomObject({
+            group: "modelship.dev",
+            version: "v1alpha1",
+            namespace: ns,
+            plural: "modeldeployments",
+            body: mdBody(ns, `m-${i}`, mdSpec()),
+          });
+        },
+      ).catch((err: unknown) => log(`apply: ${String(err).slice(0, 200)}`));
+    },
+  );
+  return readyAt.size;
+}
+
+export async function runIdle(opts: { quick: boolean; cpuProf: boolean }): Promise<Record<string, unknown>> {
+  const n = opts.quick ? 100 : 1000;
+  const settings = DEFAULT_SETTINGS;
+  return withCluster("idle", async (c) => {
+    const before = await machine(c);
+    const first = await startOperator(c, { settings, args: ["--prober=false"], name: "idle-settle" });
+    let settled = 0;
+    try {
+      settled = await settle(c, "idle", n, 600_000);
+      log(`idle: ${settled}/${n} settled`);
+      await sleep(3000);
+    } finally {
+      await first.stop();
+    }
+    const restartAt = Date.now();
+    const op = await startOperator(c, {
+      settings,
+      args: ["--prober=false", `--resync-seconds=${RESYNC_S}`],
+      name: "idle",
+      cpuProf: opts.cpuProf,
+    });
+    try {
+      // The restart's own sweep (every object reconciled once), then the window: two resyncs.
+      const startupCpu = cpuSeconds(op.pid);
+      await sleep(3000);
+      const m0 = await scrape(op.metricsUrl);
+      const cpu0 = cpuSeconds(op.pid);
+      const t0 = performance.now();
+      await sleep(RESYNC_S * 2 * 1000 + 2000);
+      const m1 = await scrape(op.metricsUrl);
+      const cpu1 = cpuSeconds(op.pid);
+      const windowS = (performance.now() - t0) / 1000;
+      const reconciles =
+        (m1.get("modelship_reconcile_total") ?? 0) - (m0.get("modelship_reconcile_total") ?? 0);
+      const writes = operatorWritesSince(c, restartAt);
+      const byVerb: Record<string, number> = {};
+      for (const w of writes) {
+        const k = `${w.verb} ${w.objectRef?.resource ?? ""}${w.objectRef?.subresource ? `/${w.objectRef.subresource}` : ""}`;
+        byVerb[k] = (byVerb[k] ?? 0) + 1;
+      }
+      return {
+        benchmark: "idle",
+        date: new Date().toISOString(),
+        machine: before,
+        loadAverageAfter: (await machine()).loadAverage,
+        settings: { ...settings, prober: false, resyncSeconds: RESYNC_S },
+        goal: { writes: 0 },
+        modelDeployments: n,
+        settled,
+        writesSinceRestart: writes.length,
+        writesByVerb: byVerb,
+        reconcileTotalAtEnd: m1.get("modelship_reconcile_total") ?? 0,
+        reconcilesInWindow: reconciles,
+        windowSeconds: round(windowS, 1),
+        cpuSecondsAtStartup: round(startupCpu),
+        cpuSecondsInWindow: round(cpu1 - cpu0),
+        cpuMsPerReconcile: reconciles > 0 ? round(((cpu1 - cpu0) * 1000) / reconciles, 3) : null,
+        cpuPercentOfOneCore: round(((cpu1 - cpu0) / windowS) * 100, 1),
+      };
+    } finally {
+      await op.stop();
+    }
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * Operator benchmarks against their floors (DESIGN.md §6). Each measure runs against its own fresh
+ * local control plane (hack/cluster), is bounded in time, and writes hack/bench/results/<name>.json;
+ * then the latest results (with prober.json from hack/bench/prober.ts) become docs/benchmarks.md.
+ *
+ *   node hack/bench/run.ts [--only create,idle,memory,rollback,failover] [--quick] [--cpu-prof]
+ *
+ * --cpu-prof runs the operator under `node --cpu-prof` (profiles in .bench-artifacts/profiles;
+ * summarize with `node hack/bench/profile-summary.ts <file.cpuprofile>`).
+ * Needs root (the harness's network namespace) and MODELSHIP_BIN_DIR or downloadable binaries.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { log, RESULTS, ROOT, writeResult } from "./common.ts";
+import { runCreate } from "./create.ts";
+import { runFailover } from "./failover.ts";
+import { runIdle } from "./idle.ts";
+import { runMemory } from "./memory.ts";
+import { runRollback } from "./rollback.ts";
+
+type Opts = { quick: boolean; cpuProf: boolean };
+const MEASURES: Record<string, (o: Opts) => Promise<Record<string, unknown>>> = {
+  create: runCreate,
+  idle: runIdle,
+  memory: runMemory,
+  rollback: runRollback,
+  failover: runFailover,
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON results of several shapes
+type R = any;
+const read = (name: string): R | undefined => {
+  const f = join(RESULTS, `${name}.json`);
+  return existsSync(f) ? JSON.parse(readFileSync(f, "utf8")) : undefined;
+};
+const ok = (b: boolean) => (b ? "yes" : "**no**");
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+export function table(): string {
+  const rows: string[] = [
+    "| measure | operator | floor / goal | ratio or verdict | load avg (1m) | date |",
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
+  const create = read("create");
+  for (const r of create?.results ?? []) {
+    rows.push(
+      `| apply → Available, N=${r.n} (p50 / p99 / total) | ${s(r.operator.p50Ms)} / ${s(r.operator.p99Ms)} / ${s(r.operator.totalMs)} (${r.operator.ready}/${r.n}) | floor ${s(r.floor.p50Ms)} / ${s(r.floor.p99Ms)} / ${s(r.floor.totalMs)} | ${r.ratio.p50}× / ${r.ratio.p99}× / ${r.ratio.total}× (goal ≤ 1.25×: ${ok(r.ratio.total <= 1.25)}) | ${create.machine.loadAverage[0]} | ${create.date.slice(0, 16)} |`,
+    );
+  }
+  const idle = read("idle");
+  if (idle) {
+    rows.push(
+      `| resync of ${idle.modelDeployments} unchanged (2 resyncs at ${idle.settings.resyncSeconds} s) | ${idle.writesSinceRestart} API writes; ${idle.cpuMsPerReconcile} CPU-ms/reconcile (${idle.reconcilesInWindow} reconciles, ${idle.cpuPercentOfOneCore}% of a core) | goal 0 writes | ${ok(idle.writesSinceRestart === 0)} | ${idle.machine.loadAverage[0]} | ${idle.date.slice(0, 16)} |`,
+    );
+  }
+  const mem = read("memory");
+  for (const r of (mem?.results ?? []).filter((x: R) => x.target > 0)) {
+    const goal = r.target >= 10_000 ? 800 : 150;
+    rows.push(
+      `| memory at ${r.target} ModelDeployments (reached ${r.reached}) | RSS ${r.rssMiB} MiB, heap used ${r.heapUsedMiB} MiB | goal ≤ ${goal} MiB RSS | ${ok(r.reached === r.target && r.rssMiB <= goal)} | ${mem.machine.loadAverage[0]} | ${mem.date.slice(0, 16)} |`,
+    );
+  }
+  const rb = read("rollback");
+  if (rb) {
+    rows.push(
+      `| failing canary → stable (${rb.completed}/${rb.runs} runs, interval ${rb.settings.intervalSeconds} s) | p50 ${s(rb.p50Ms)} (${rb.p50Intervals} intervals), p99 ${s(rb.p99Ms)} (${rb.p99Intervals} intervals) | goal ≤ ${s(rb.goal.ms)} | ${ok(rb.p99Ms <= rb.goal.ms)} | ${rb.machine.loadAverage[0]} | ${rb.date.slice(0, 16)} |`,
+    );
+  }
+  const fo = read("failover");
+  if (fo) {
+    rows.push(
+      `| leader failover, kill -9 (${fo.completed}/${fo.runs} runs, lease ${fo.settings.leaseDurationSeconds} s) | p50 ${s(fo.p50Ms)}, max ${s(fo.maxMs)} | goal ≤ ${s(fo.goal.ms)} | ${ok(fo.maxMs <= fo.goal.ms)} | ${fo.machine.loadAverage[0]} | ${fo.date.slice(0, 16)} |`,
+    );
+  }
+  const pr = read("prober");
+  if (pr) {
+    rows.push(
+      `| prober, ${pr.settings.targets} targets at ${pr.nominal.intervalMs} ms (one core) | ${pr.nominal.probesPerSec} probes/s, lag p99 ${pr.nominal.lagP99PercentOfInterval}% of interval | goal ≥ ${pr.goal.probesPerSec}/s, lag p99 < ${pr.goal.lagP99PercentOfInterval}% | ${ok(pr.nominal.probesPerSec >= pr.goal.probesPerSec && pr.nominal.lagP99PercentOfInterval < pr.goal.lagP99PercentOfInterval)} | ${pr.machine.loadAverage1mBefore} | ${pr.date.slice(0, 16)} |`,
+      `| prober saturated (${pr.saturated.intervalMs} ms interval) | ${pr.saturated.probesPerSec} probes/s, ${pr.saturated.probesPerCpuSecond} probes per CPU-second | capacity | — | ${pr.machine.loadAverage1mBefore} | ${pr.date.slice(0, 16)} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+function writeDocs(command: string): void {
+  const notesFile = join(import.meta.dirname, "notes.md");
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "";
+  const machine = read("create")?.machine ?? read("idle")?.machine;
+  const doc = [
+    "# Benchmarks",
+    "",
+    "Generated by `hack/bench/run.ts` from `hack/bench/results/*.json` (goals: DESIGN.md §6). Every measure runs",
+    "against its own fresh local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and",
+    "compares the real operator process with a floor measured in the same run.",
+    "",
+    `Last command: \`${command}\``,
+    "",
+    machine
+      ? `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, Kubernetes ${machine.kube}. Operator: --qps=${read("create")?.settings.qps ?? 50} --burst=${read("create")?.settings.burst ?? 100} --workers=${read("create")?.settings.workers ?? 4}.`
+      : "",
+    "",
+    "**Noise:** these numbers come from a shared 2-core machine on which other test suites ran at the same time;",
+    "the load average at the start of each measure is in the table. Treat differences under ~20% as noise.",
+    "",
+    table(),
+    "",
+    notes,
+  ].join("\n");
+  writeFileSync(join(ROOT, "docs", "benchmarks.md"), doc);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string" },
+      quick: { type: "boolean", default: false },
+      "cpu-prof": { type: "boolean", default: false },
+      "docs-only": { type: "boolean", default: false },
+    },
+  });
+  const names = values.only ? values.only.split(",").map((x) => x.trim()) : Object.keys(MEASURES);
+  for (const n of names)
+    if (!MEASURES[n]) throw new Error(`unknown measure ${n}; one of ${Object.keys(MEASURES)}`);
+  const opts = { quick: values.quick ?? false, cpuProf: values["cpu-prof"] ?? false };
+  const command = `node hack/bench/run.ts${values.only ? ` --only ${values.only}` : ""}${opts.quick ? " --quick" : ""}`;
+  if (!values["docs-only"]) {
+    for (const n of names) {
+      log(`${n}: starting`);
+      const t0 = performance.now();
+      try {
+        const result = await (MEASURES[n] as (o: Opts) => Promise<Record<string, unknown>>)(opts);
+        result.quick = opts.quick;
+        result.wallSeconds = Math.round((performance.now() - t0) / 1000);
+        log(`${n}: wrote ${writeResult(n, result)}`);
+      } catch (err) {
+        log(`${n}: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        process.exitCode = 1;
+      }
+    }
+  }
+  writeDocs(command);
+  process.stdout.write(`${table()}\n`);
+}
+
+await main();
