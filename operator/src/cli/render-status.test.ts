@@ -10,6 +10,20 @@ function render(raw: unknown, deployments: unknown[] = [], style = PLAIN): strin
 }
 
 describe("renderStatus", () => {
+  it("shows a brand-new object that has no status yet", () => {
+    const md = toModelDeploymentView(
+      {
+        apiVersion: "modelship.dev/v1alpha1",
+        kind: "ModelDeployment",
+        metadata: { name: "fresh", namespace: "shop", generation: 1 },
+        spec: { model: { name: "recommender", version: "v1" }, runtime: { image: "x:1" } },
+      },
+      "shop",
+    );
+    const text = renderStatus({ md, deployments: [], now: NOW, style: PLAIN }).join("\n");
+    expect(text).toContain("ModelDeployment shop/fresh");
+  });
+
   it("shows a canary mid-step: steps with the current one marked, time left, weights and pods per revision", () => {
     const text = render(canaryMidStep(), [deployment(STABLE_REV, 3, 3), deployment(CANARY_REV, 1, 1)]);
     expect(text).toContain("ModelDeployment shop/recommender  Progressing");

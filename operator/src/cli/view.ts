@@ -54,8 +54,9 @@ const MetadataSchema = z.looseObject({
 
 const RawObjectSchema = z.looseObject({
   metadata: MetadataSchema,
-  spec: z.unknown(),
-  status: z.unknown(),
+  spec: z.unknown().optional(),
+  // A brand-new object has no status yet; that is a state to show, not an error.
+  status: z.unknown().optional(),
 });
 
 function issues(error: z.ZodError): string {
