@@ -5,8 +5,9 @@
 //   3. version 3 has a regression (30% errors) and is rolled back by the operator itself.
 // A live view shows phase, step, weights, revisions and per-revision health as it happens.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { join } from "node:path";
+import { createWriteStream, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { renderStatus } from "../operator/src/cli/render-status.ts";
 import { chooseStyle } from "../operator/src/cli/style.ts";
@@ -310,10 +311,16 @@ async function main(): Promise<number> {
     );
   }
   process.stdout.write(`\n${ctx.kubectl(["get", "mdep", "-n", NS])}\n`);
+  // kubectl finds plugins by file name: give it `kubectl-modelship` (what `npm link` would install).
+  const pluginDir = join(process.env.MODELSHIP_CACHE ?? join(homedir(), ".cache", "modelship"), "plugin");
+  mkdirSync(pluginDir, { recursive: true });
+  const link = join(pluginDir, "kubectl-modelship");
+  rmSync(link, { force: true });
+  symlinkSync(join(root, "operator/bin/kubectl-modelship.js"), link);
   process.stdout.write(
     [
-      style.bold("Poke at it"),
-      `  export KUBECONFIG=${cluster.kubeconfig} PATH=${binDir}:${join(root, "operator/bin")}:$PATH`,
+      style.bold("Poke at it") + (values.keep ? "" : " (with --keep; this run tears the cluster down now)"),
+      `  export KUBECONFIG=${cluster.kubeconfig} PATH=${binDir}:${pluginDir}:${dirname(process.execPath)}:$PATH`,
       `  kubectl get mdep -n ${NS}                      # phase, version, revisions, weight`,
       `  kubectl describe mdep ${NAME} -n ${NS}          # conditions, events with evidence`,
       `  kubectl modelship status ${NAME} -n ${NS}       # steps, weights, per-revision health`,
