@@ -5,7 +5,7 @@
 //   3. version 3 has a regression (30% errors) and is rolled back by the operator itself.
 // A live view shows phase, step, weights, revisions and per-revision health as it happens.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -215,7 +215,8 @@ async function main(): Promise<number> {
   );
 
   const logFile = join(cluster.dir, "logs", "operator.log");
-  const log = createWriteStream(logFile);
+  // Straight to a file and in its own process group: with --keep it outlives this script.
+  const logFd = openSync(logFile, "a");
   const op: ChildProcess = spawn(
     process.execPath,
     [
@@ -224,10 +225,11 @@ async function main(): Promise<number> {
       "--metrics-addr=127.0.0.1:0",
       `--probe-allow-cidrs=${POD_SUPERNET}`,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", logFd, logFd], detached: true },
   );
-  op.stdout?.pipe(log);
-  op.stderr?.pipe(log);
+  closeSync(logFd);
+  // hack/cluster/down stops it with the cluster (by this PID).
+  writeFileSync(join(cluster.dir, "operator.pid"), String(op.pid));
   state.operator = op;
   narrate(`operator running (logs: ${logFile})`);
 
@@ -338,8 +340,9 @@ async function cleanup(code: number): Promise<never> {
   if (cleaning) process.exit(code);
   cleaning = true;
   if (values.keep && code === 0 && state.cluster) {
+    state.operator?.unref();
     process.stdout.write(
-      `cluster kept running: hack/cluster/down demo stops it (operator pid ${state.operator?.pid})\n`,
+      `cluster and operator kept running: hack/cluster/down demo stops both (operator pid ${state.operator?.pid})\n`,
     );
     process.exit(0);
   }

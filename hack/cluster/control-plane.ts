@@ -376,6 +376,9 @@ export async function restartApiserver(s: ClusterState, downMs = 0): Promise<voi
 
 /** Stops every process this cluster started (by PID), frees its slot and, unless kept, its files. */
 export async function stopCluster(s: ClusterState, opts: { keepFiles?: boolean } = {}): Promise<void> {
+  // An operator the demo left running against this cluster (its PID file is written by hack/demo).
+  const opPid = join(s.dir, "operator.pid");
+  if (existsSync(opPid)) await stopPid(Number(readFileSync(opPid, "utf8")));
   const order: Component[] = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
   for (const c of order) await stopPid(s.pids[c]);
   rmSync(join(clustersRoot(), ".slots", String(s.slot)), { force: true });
