@@ -245,6 +245,43 @@ describe("canary by replica ratio", () => {
   });
 });
 
+describe("canary with an HPA", () => {
+  it("keeps the split when the HPA scales mid-canary, and never reverts the HPA's choice", async () => {
+    const auto = (version: string) =>
+      mdSpec({
+        model: { name: "recommender", version },
+        replicas: undefined,
+        autoscaling: { minReplicas: 4, maxReplicas: 10 },
+        rollout: {
+          steps: [{ setWeight: 50 }, { pause: {} }],
+          scaleDownDelaySeconds: 3,
+          progressDeadlineSeconds: 60,
+          analysis: { minSamples: 4 },
+        },
+      });
+    await applyMd(ns, "hpa", auto("v1"));
+    const v1 = await waitForPhase(ns, "hpa", "Healthy");
+    const stable = v1.status?.stableRevision ?? "";
+    await applyMd(ns, "hpa", auto("v2"));
+    const paused = await atStep("hpa", 1, "Paused");
+    const canary = paused.status?.canaryRevision ?? "";
+    await eventually("2 + 2 at 50% of 4", async () => {
+      const r = await replicasByRevision("hpa");
+      return r[stable] === 2 && r[canary] === 2;
+    });
+    // What the HPA does under load: write spec.replicas through /scale.
+    await kubectl(["scale", "mdep", "hpa", "-n", ns, "--replicas=8"]);
+    await eventually("4 + 4 at 50% of 8", async () => {
+      const r = await replicasByRevision("hpa");
+      return r[stable] === 4 && r[canary] === 4;
+    });
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await getMd(ns, "hpa")).spec.replicas).toBe(8);
+    // The stable side is not blown up to the maximum during the canary.
+    expect((await replicasByRevision("hpa"))[stable]).toBe(4);
+  });
+});
+
 describe.skipIf(!localCluster())("canary by Gateway API weights", () => {
   const custom = kubeConfig().makeApiClient(CustomObjectsApi);
   const route = async () =>

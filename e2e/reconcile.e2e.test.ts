@@ -265,4 +265,21 @@ describe("drift and idle cost", () => {
       }
     },
   );
+
+  it("lets garbage collection remove the children with their ModelDeployment (no finalizer)", async () => {
+    const md = await getMd(ns, "auto");
+    expect((md.metadata as { finalizers?: string[] }).finalizers ?? []).toEqual([]);
+    await kubectl(["delete", "mdep", "auto", "-n", ns, "--wait=true"]);
+    await eventually(
+      "children gone",
+      async () => (await deploymentsOf(ns, "auto")).length === 0 && (await readyPodsOf(ns, "auto")) === 0,
+      90_000,
+    );
+    await eventually(
+      "service gone",
+      async () =>
+        (await core.readNamespacedService({ namespace: ns, name: "auto" }).catch(() => undefined)) ===
+        undefined,
+    );
+  });
 });

@@ -40,7 +40,9 @@ function pluginPath(): string {
 }
 
 export async function kubectl(args: string[], input?: string): Promise<string> {
-  const child = exec(kubectlPath(), ["--kubeconfig", inject("kubeconfig"), ...args], {
+  // kubectl refuses flags before a plugin's name; the plugin reads KUBECONFIG from the environment.
+  const full = args[0] === "modelship" ? args : ["--kubeconfig", inject("kubeconfig"), ...args];
+  const child = exec(kubectlPath(), full, {
     maxBuffer: 32 * 1024 * 1024,
     env: { ...process.env, PATH: pluginPath(), KUBECONFIG: inject("kubeconfig") },
   });
