@@ -123,13 +123,24 @@ let opCounter = 0;
 /** The real operator process; resolves once it logs "operator running" (caches synced). */
 export async function startOperator(
   c: ClusterState,
-  opts: { settings: OperatorSettings; args?: string[]; name?: string; cpuProf?: boolean },
+  opts: {
+    settings: OperatorSettings;
+    args?: string[];
+    name?: string;
+    cpuProf?: boolean;
+    nodeArgs?: string[];
+  },
 ): Promise<Operator> {
   mkdirSync(ARTIFACTS, { recursive: true });
   opCounter += 1;
   const logFile = join(ARTIFACTS, `operator-${opts.name ?? "op"}-${process.pid}-${opCounter}.log`);
   const out = createWriteStream(logFile);
-  const nodeArgs = opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(ARTIFACTS, "profiles")}`] : [];
+  const nodeArgs = [
+    ...(opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(ARTIFACTS, "profiles")}`] : []),
+    ...(opts.nodeArgs ?? []),
+    // Experiments with V8/Node flags on the operator (run.ts --operator-node-args=...).
+    ...(process.env.MODELSHIP_BENCH_OPERATOR_NODE_ARGS ?? "").split(" ").filter(Boolean),
+  ];
   const child: ChildProcess = spawn(
     process.execPath,
     [

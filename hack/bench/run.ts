@@ -117,13 +117,19 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
       "docs-only": { type: "boolean", default: false },
+      // Flags for the operator's node process, e.g. "--max-semi-space-size=2"; results get a "-tuned" suffix.
+      "operator-node-args": { type: "string" },
     },
   });
   const names = values.only ? values.only.split(",").map((x) => x.trim()) : Object.keys(MEASURES);
   for (const n of names)
     if (!MEASURES[n]) throw new Error(`unknown measure ${n}; one of ${Object.keys(MEASURES)}`);
+  const tuned = values["operator-node-args"];
+  if (tuned) process.env.MODELSHIP_BENCH_OPERATOR_NODE_ARGS = tuned;
   const opts = { quick: values.quick ?? false, cpuProf: values["cpu-prof"] ?? false };
   const command = `node hack/bench/run.ts${values.only ? ` --only ${values.only}` : ""}${opts.quick ? " --quick" : ""}`;
+  if (tuned || opts.cpuProf)
+    process.stderr.write("experiment run: results kept apart; docs table not rewritten\n");
   if (!values["docs-only"]) {
     for (const n of names) {
       log(`${n}: starting`);
@@ -131,16 +137,20 @@ async function main(): Promise<void> {
       try {
         const result = await (MEASURES[n] as (o: Opts) => Promise<Record<string, unknown>>)(opts);
         result.quick = opts.quick;
+        if (tuned) result.operatorNodeArgs = tuned;
+        if (process.env.MALLOC_ARENA_MAX) result.mallocArenaMax = process.env.MALLOC_ARENA_MAX;
         result.wallSeconds = Math.round((performance.now() - t0) / 1000);
         // Profiled runs are slower: keep them apart from the numbers of record.
-        log(`${n}: wrote ${writeResult(opts.cpuProf ? `${n}-cpuprof` : n, result)}`);
+        log(
+          `${n}: wrote ${writeResult(`${n}${opts.cpuProf ? "-cpuprof" : ""}${tuned ? "-tuned" : ""}`, result)}`,
+        );
       } catch (err) {
         log(`${n}: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         process.exitCode = 1;
       }
     }
   }
-  writeDocs(command);
+  if (!tuned && !opts.cpuProf) writeDocs(command);
   process.stdout.write(`${table()}\n`);
 }
 
