@@ -123,7 +123,10 @@ fi
 step "runtime: node dist/main.js --version"
 nodebin="$tmp/bin"
 mkdir -p "$nodebin"
-ln -s "$(command -v node)" "$nodebin/node"
+# A copy, not a link: the Node we run on may live under /root (700), which uid 65532 cannot enter,
+# as in the image where node sits in /usr/local/bin.
+cp "$(readlink -f "$(command -v node)")" "$nodebin/node"
+chmod 755 "$tmp" "$nodebin" "$nodebin/node"
 marker="$tmp/marker"
 touch "$marker"
 sleep 1
