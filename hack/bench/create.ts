@@ -30,6 +30,7 @@ import {
   percentile,
   pool,
   round,
+  scrape,
   startOperator,
   watchUntilReady,
   withCluster,
@@ -150,12 +151,16 @@ export async function runCreate(opts: {
         log(`create: floor N=${n}`);
         const f = await floor(c, n, settings);
         log(`create: floor N=${n} total ${f.totalMs} ms; operator N=${n}`);
+        const r0 = (await scrape(op.metricsUrl)).get("modelship_kube_api_requests_total") ?? 0;
         const o = await operator(c, n);
+        const r1 = (await scrape(op.metricsUrl)).get("modelship_kube_api_requests_total") ?? 0;
         log(`create: operator N=${n} total ${o.totalMs} ms`);
         rows.push({
           n,
           operator: o,
           floor: f,
+          // The floor sends 2 requests per object (Deployment + Service create).
+          operatorApiRequestsPerObject: round((r1 - r0) / n, 2),
           ratio: {
             p50: round(o.p50Ms / f.p50Ms),
             p99: round(o.p99Ms / f.p99Ms),
