@@ -151,15 +151,29 @@ describe.skipIf(!localCluster())("health prober", () => {
     expect(`${m.status?.message} ${JSON.stringify(m.status?.history?.[0])}`).toMatch(/p99|latency|slow/i);
   });
 
-  it("fails the deep check of a server that is up but does not serve the expected model", async () => {
-    await applyMd(ns, "wrong", spec("v1"));
+  it("fails the deep check of a vLLM server that is up but does not list the expected model in /v1/models", async () => {
+    // An OpenAI-compatible server (preset vllm, port 8000): /health answers 200 whatever it serves.
+    const llm = (version: string) =>
+      spec(version, {
+        runtime: { preset: "vllm", image: "registry.invalid/vllm:1" },
+        health: { intervalSeconds: INTERVAL_S, timeoutSeconds: 1 },
+      });
+    await applyMd(ns, "wrong", llm("v1"));
     await waitForPhase(ns, "wrong", "Healthy");
-    const md = await canaryOf("wrong", "v2");
+    await applyMd(ns, "wrong", llm("v2"));
+    const md = await eventually(
+      "vllm canary",
+      async () => {
+        const m = await getMd(ns, "wrong");
+        return m.status?.canaryRevision && (m.status.canaryWeight ?? 0) > 0 ? m : undefined;
+      },
+      60_000,
+    );
     const canary = md.status?.canaryRevision ?? "";
     for (const p of await revisionPods(ns, "wrong", canary))
-      await setPodBehaviour(p.ip, { modelName: "some-other-model" });
+      await setPodBehaviour(p.ip, { modelName: "some-other-model" }, 8000);
     const m = await eventually(
-      "rolled back: model missing",
+      "rolled back: model missing from /v1/models",
       async () => {
         const x = await getMd(ns, "wrong");
         return x.status?.rejectedRevision === canary ? x : undefined;
@@ -167,6 +181,7 @@ describe.skipIf(!localCluster())("health prober", () => {
       60_000,
     );
     expect(m.status?.phase).toBe("Degraded");
+    expect(m.status?.history?.[0]?.message).toMatch(/\/v1\/models does not list/);
   });
 
   it("waits, never passes, while samples are too few", async () => {
