@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { log, RESULTS, ROOT, writeResult } from "./common.ts";
+import { log, RESULTS, ROOT, round, writeResult } from "./common.ts";
 import { runCreate } from "./create.ts";
 import { runFailover } from "./failover.ts";
 import { runIdle } from "./idle.ts";
@@ -71,6 +71,16 @@ export function table(): string {
   if (fo) {
     rows.push(
       `| leader failover, kill -9 (${fo.completed}/${fo.runs} runs, lease ${fo.settings.leaseDurationSeconds} s) | p50 ${s(fo.p50Ms)}, max ${s(fo.maxMs)} | goal ≤ ${s(fo.goal.ms)} | ${ok(fo.maxMs <= fo.goal.ms)} | ${fo.machine.loadAverage[0]} | ${fo.date.slice(0, 16)} |`,
+    );
+  }
+  const co = read("client-overhead");
+  if (co) {
+    const by = (m: string) => co.results.filter((r: R) => r.mode === m);
+    const avg = (xs: R[], k: string) => round(xs.reduce((a: number, r: R) => a + r[k], 0) / xs.length, 2);
+    const a = by("per-request-agent");
+    const b = by("shared");
+    rows.push(
+      `| client-node call cost (${co.calls} GETs, ${co.concurrency} in flight; not a goal) | per-request agent (as shipped): ${avg(a, "cpuMsPerCall")} CPU-ms/call, ${avg(a, "callsPerSecond")} calls/s, RSS +${avg(a, "rssEndMiB") - avg(a, "rssStartMiB")} MiB | shared dispatcher: ${avg(b, "cpuMsPerCall")} CPU-ms/call, ${avg(b, "callsPerSecond")} calls/s, RSS +${round(avg(b, "rssEndMiB") - avg(b, "rssStartMiB"), 1)} MiB | diagnosis | ${co.machine.loadAverage[0]} | ${co.date.slice(0, 16)} |`,
     );
   }
   const pr = read("prober");
