@@ -104,7 +104,17 @@ function writeDocs(command: string): void {
     "against its own fresh local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and",
     "compares the real operator process with a floor measured in the same run.",
     "",
-    `Last command: \`${command}\``,
+    "Commands that produced these results (each writes its own JSON; the table shows the latest of each):",
+    "",
+    ...["create", "idle", "memory", "rollback", "failover"]
+      .filter((n) => read(n))
+      .map(
+        (n) =>
+          `- ${n}: \`${read(n).command ?? `node hack/bench/run.ts --only ${n}${read(n).quick ? " --quick" : ""}`}\``,
+      ),
+    "- client-overhead: `node hack/bench/client-overhead.ts`; prober: `node hack/bench/prober.ts`",
+    "",
+    `Last run: \`${command}\``,
     "",
     machine
       ? `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, Kubernetes ${machine.kube}. Operator: --qps=${read("create")?.settings.qps ?? 50} --burst=${read("create")?.settings.burst ?? 100} --workers=${read("create")?.settings.workers ?? 4}.`
@@ -147,6 +157,7 @@ async function main(): Promise<void> {
       try {
         const result = await (MEASURES[n] as (o: Opts) => Promise<Record<string, unknown>>)(opts);
         result.quick = opts.quick;
+        result.command = `node hack/bench/run.ts --only ${n}${opts.quick ? " --quick" : ""}`;
         if (tuned) result.operatorNodeArgs = tuned;
         if (process.env.MALLOC_ARENA_MAX) result.mallocArenaMax = process.env.MALLOC_ARENA_MAX;
         result.wallSeconds = Math.round((performance.now() - t0) / 1000);
