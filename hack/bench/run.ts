@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   const tuned = values["operator-node-args"];
   if (tuned) process.env.MODELSHIP_BENCH_OPERATOR_NODE_ARGS = tuned;
   const opts = { quick: values.quick ?? false, cpuProf: values["cpu-prof"] ?? false };
-  const command = `node hack/bench/run.ts${values.only ? ` --only ${values.only}` : ""}${opts.quick ? " --quick" : ""}`;
+  const command = `node hack/bench/run.ts${values.only ? ` --only ${values.only}` : ""}${opts.quick ? " --quick" : ""}${values["docs-only"] ? " --docs-only" : ""}`;
   if (tuned || opts.cpuProf)
     process.stderr.write("experiment run: results kept apart; docs table not rewritten\n");
   if (!values["docs-only"]) {
