@@ -77,13 +77,31 @@ export async function kubectl(c: ClusterState, args: string[], input?: string): 
   return (await child).stdout;
 }
 
+// Clusters this process started: torn down on SIGINT/SIGTERM too, and a closed stdout (`| head`) must
+// not kill the process before its finally blocks run.
+const active = new Set<ClusterState>();
+let handlersInstalled = false;
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      void Promise.all([...active].map((c) => stopCluster(c).catch(() => {}))).then(() => process.exit(130));
+    });
+  }
+}
+
 /** A fresh control plane with the CRD installed; always torn down. */
 export async function withCluster<T>(
   name: string,
   fn: (c: ClusterState) => Promise<T>,
   nodes = 3,
 ): Promise<T> {
+  installHandlers();
   const c = await startCluster({ name: `bench-${name}-${process.pid}`, binDir: await binDir(), nodes });
+  active.add(c);
   try {
     await kubectl(c, [
       "apply",
@@ -99,6 +117,7 @@ export async function withCluster<T>(
     ]);
     return await fn(c);
   } finally {
+    active.delete(c);
     await stopCluster(c);
   }
 }
