@@ -80,6 +80,7 @@ export async function kubectl(c: ClusterState, args: string[], input?: string): 
 // Clusters this process started: torn down on SIGINT/SIGTERM too, and a closed stdout (`| head`) must
 // not kill the process before its finally blocks run.
 const active = new Set<ClusterState>();
+const operators = new Set<ChildProcess>();
 let handlersInstalled = false;
 function installHandlers(): void {
   if (handlersInstalled) return;
@@ -88,6 +89,7 @@ function installHandlers(): void {
   process.stderr.on("error", () => {});
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(sig, () => {
+      for (const o of operators) if (o.exitCode === null && o.signalCode === null) o.kill("SIGKILL");
       void Promise.all([...active].map((c) => stopCluster(c).catch(() => {}))).then(() => process.exit(130));
     });
   }
@@ -178,7 +180,13 @@ export async function startOperator(
   );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
-  const exitedP = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  operators.add(child);
+  const exitedP = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      operators.delete(child);
+      resolve();
+    }),
+  );
   const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   const deadline = Date.now() + 90_000;
   let metricsUrl = "";
