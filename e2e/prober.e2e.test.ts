@@ -29,7 +29,7 @@ const spec = (version: string, extra: Record<string, unknown> = {}) =>
       steps: [{ setWeight: 50 }, { analysis: {} }, { pause: { duration: "30s" } }],
       scaleDownDelaySeconds: 2,
       progressDeadlineSeconds: 120,
-      analysis: { successRate: 0.95, p99LatencyMs: 300, minSamples: 6, failureLimit: 3 },
+      analysis: { successRate: 0.95, p99LatencyMs: 600, minSamples: 6, failureLimit: 3 },
     },
     health: {
       intervalSeconds: INTERVAL_S,
@@ -37,7 +37,7 @@ const spec = (version: string, extra: Record<string, unknown> = {}) =>
       inference: {
         path: "/v2/models/recommender/infer",
         body: { inputs: [{ name: "price_usd", shape: [1], datatype: "FP32", data: [25] }] },
-        maxLatencyMs: 500,
+        maxLatencyMs: 950,
       },
     },
     ...extra,
@@ -139,7 +139,7 @@ describe.skipIf(!localCluster())("health prober", () => {
     await waitForPhase(ns, "slow", "Healthy");
     const md = await canaryOf("slow", "v2");
     const canary = md.status?.canaryRevision ?? "";
-    for (const p of await revisionPods(ns, "slow", canary)) await setPodBehaviour(p.ip, { latencyMs: 400 });
+    for (const p of await revisionPods(ns, "slow", canary)) await setPodBehaviour(p.ip, { latencyMs: 800 });
     const m = await eventually(
       "rolled back for latency",
       async () => {
