@@ -375,7 +375,10 @@ export async function restartApiserver(s: ClusterState, downMs = 0): Promise<voi
 }
 
 /** Stops every process this cluster started (by PID), frees its slot and, unless kept, its files. */
-export async function stopCluster(s: ClusterState, opts: { keepFiles?: boolean } = {}): Promise<void> {
+export async function stopCluster(given: ClusterState, opts: { keepFiles?: boolean } = {}): Promise<void> {
+  // state.json on disk has the current PIDs: a restarted apiserver is a new process, and a copy of
+  // the state taken at start (the e2e setup's) would miss it and leak it.
+  const s = readState(given.dir) ?? given;
   // An operator the demo left running against this cluster (its PID file is written by hack/demo).
   const opPid = join(s.dir, "operator.pid");
   if (existsSync(opPid)) await stopPid(Number(readFileSync(opPid, "utf8")));
