@@ -282,6 +282,7 @@ describe("canary with an HPA", () => {
   });
 });
 
+// Skipped off the local harness: the Gateway API CRDs come from its build cache.
 describe.skipIf(!localCluster())("canary by Gateway API weights", () => {
   const custom = kubeConfig().makeApiClient(CustomObjectsApi);
   const route = async () =>
