@@ -7,7 +7,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { KubeConfig, Watch } from "@kubernetes/client-node";
+import { type CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
 import { ensureBinaries } from "../cluster/binaries.ts";
 import { type ClusterState, OPERATOR_USER, startCluster, stopCluster } from "../cluster/control-plane.ts";
 import { POD_SUPERNET } from "../cluster/network.ts";
@@ -335,6 +335,28 @@ export function mdSpec(overrides: Record<string, unknown> = {}): Record<string, 
     health: { intervalSeconds: 10, timeoutSeconds: 1 },
     ...overrides,
   };
+}
+
+/** Creates m-0 … m-(n-1) as a user applying a file would: no client-side limit, 16 in flight. */
+export function createModelDeployments(
+  custom: CustomObjectsApi,
+  ns: string,
+  n: number,
+  spec: Record<string, unknown> = mdSpec(),
+): Promise<void> {
+  return pool(
+    Array.from({ length: n }, (_, i) => i),
+    16,
+    async (i) => {
+      await custom.createNamespacedCustomObject({
+        group: "modelship.dev",
+        version: "v1alpha1",
+        namespace: ns,
+        plural: "modeldeployments",
+        body: mdBody(ns, `m-${i}`, spec),
+      });
+    },
+  );
 }
 
 export function mdBody(namespace: string, name: string, spec: Record<string, unknown>) {

@@ -18,17 +18,16 @@ import { computeRevision } from "../../operator/src/render/revision.ts";
 import { renderService } from "../../operator/src/render/service.ts";
 import type { ClusterState } from "../cluster/control-plane.ts";
 import {
+  createModelDeployments,
   DEFAULT_SETTINGS,
   deploymentAvailable,
   kubeConfigOf,
   log,
   machine,
   mdAvailable,
-  mdBody,
   mdSpec,
   type OperatorSettings,
   percentile,
-  pool,
   round,
   scrape,
   startOperator,
@@ -112,19 +111,7 @@ async function operator(c: ClusterState, n: number): Promise<Side> {
     () => {
       t0 = performance.now();
       // A user applying a file of N objects: no client-side limit, 16 in flight.
-      applied = pool(
-        Array.from({ length: n }, (_, i) => i),
-        16,
-        async (i) => {
-          await custom.createNamespacedCustomObject({
-            group: "modelship.dev",
-            version: "v1alpha1",
-            namespace: ns,
-            plural: "modeldeployments",
-            body: mdBody(ns, `m-${i}`, mdSpec()),
-          });
-        },
-      );
+      applied = createModelDeployments(custom, ns, n);
     },
   );
   await applied.catch((err: unknown) => log(`apply: ${String(err).slice(0, 200)}`));

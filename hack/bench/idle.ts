@@ -7,15 +7,13 @@ import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { ClusterState } from "../cluster/control-plane.ts";
 import {
   cpuSeconds,
+  createModelDeployments,
   DEFAULT_SETTINGS,
   kubeConfigOf,
   log,
   machine,
   mdAvailable,
-  mdBody,
-  mdSpec,
   operatorWritesSince,
-  pool,
   round,
   scrape,
   startOperator,
@@ -40,19 +38,9 @@ export async function settle(c: ClusterState, ns: string, n: number, capMs: numb
     mdAvailable,
     Date.now() + capMs,
     () => {
-      void pool(
-        Array.from({ length: n }, (_, i) => i),
-        16,
-        async (i) => {
-          await custom.createNamespacedCustomObject({
-            group: "modelship.dev",
-            version: "v1alpha1",
-            namespace: ns,
-            plural: "modeldeployments",
-            body: mdBody(ns, `m-${i}`, mdSpec()),
-          });
-        },
-      ).catch((err: unknown) => log(`apply: ${String(err).slice(0, 200)}`));
+      void createModelDeployments(custom, ns, n).catch((err: unknown) =>
+        log(`apply: ${String(err).slice(0, 200)}`),
+      );
     },
   );
   return readyAt.size;

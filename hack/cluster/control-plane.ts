@@ -53,7 +53,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-function alive(pid: number | undefined): boolean {
+/** Whether a process we started is still running (signal 0 probes without touching it). */
+export function alive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);

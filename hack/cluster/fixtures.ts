@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, wri
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { clustersRoot } from "./control-plane.ts";
+import { alive, clustersRoot } from "./control-plane.ts";
 import { NETNS, NS_ADDR } from "./network.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -35,15 +35,6 @@ function listening(host: string, port: number): Promise<boolean> {
       resolve(false);
     });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function dirFor(port: number): string {

@@ -7,6 +7,7 @@
 // model servers started inside it answer for the fake pods; anything else is refused there.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { parseCidrAllowList } from "../../operator/src/prober/cidr.ts";
 
 export const NETNS = "modelship-pods";
 const HOST_VETH = "ms-veth0";
@@ -125,14 +126,8 @@ function defaultSamples(): string[] {
   return ["10.240.0.7", "10.244.3.7", "10.246.200.1", "10.247.0.1", "10.96.0.1", "10.96.200.9"];
 }
 
-function ipv4ToInt(ip: string): number {
-  return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-}
-
 export function inCidr(ip: string, cidr: string): boolean {
-  const [base = "", bits = "32"] = cidr.split("/");
-  const block = 2 ** (32 - Number(bits));
-  return Math.floor(ipv4ToInt(ip) / block) === Math.floor(ipv4ToInt(base) / block);
+  return parseCidrAllowList([cidr]).allows(ip);
 }
 
 /**

@@ -25,7 +25,7 @@ import { renderDeployment } from "../render/deployment.ts";
 import { renderHpa } from "../render/hpa.ts";
 import { renderHttpRoute } from "../render/httproute.ts";
 import { deploymentSelector, selectorString } from "../render/labels.ts";
-import { computeRevision } from "../render/revision.ts";
+import { canonicalJson, computeRevision } from "../render/revision.ts";
 import { renderService } from "../render/service.ts";
 import type { ApplyObject, Owner } from "../render/types.ts";
 import { decideRollout } from "../rollout/decide.ts";
@@ -555,18 +555,5 @@ function ownedFields(s: OwnedStatus | undefined): OwnedStatus {
 }
 
 function statusEqual(a: OwnedStatus, b: OwnedStatus): boolean {
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") {
-    return Object.fromEntries(
-      Object.entries(v as Record<string, unknown>)
-        .filter(([, x]) => x !== undefined)
-        .sort(([x], [y]) => (x < y ? -1 : 1))
-        .map(([k, x]) => [k, sortKeys(x)]),
-    );
-  }
-  return v;
+  return canonicalJson(a) === canonicalJson(b);
 }
