@@ -212,7 +212,7 @@ describe.skipIf(Boolean(skipReason))("helm install + the operator with the chart
             stage: string;
             verb: string;
             requestReceivedTimestamp: string;
-            responseStatus?: { code?: number };
+            responseStatus?: { code?: number; details?: { causes?: { reason?: string }[] } };
             objectRef?: { resource?: string; subresource?: string };
           },
       )
@@ -230,7 +230,14 @@ describe.skipIf(Boolean(skipReason))("helm install + the operator with the chart
     );
     process.stderr.write(`helm-rbac.e2e: writes as ${SA_USER}: ${[...kinds].sort().join(", ")}\n`);
     expect(audit.length).toBeGreaterThan(0);
-    expect(audit.filter((e) => e.responseStatus?.code === 403)).toEqual([]);
+    // A namespace left terminating by an earlier test file refuses creates with a 403 too; that is
+    // the namespace controller speaking, not RBAC (the operator stops on it without retrying).
+    const denied = audit.filter(
+      (e) =>
+        e.responseStatus?.code === 403 &&
+        !e.responseStatus.details?.causes?.some((c) => c.reason === "NamespaceTerminating"),
+    );
+    expect(denied).toEqual([]);
     expect(kinds).toContain("patch modeldeployments/status");
   }, 420_000);
 

@@ -285,3 +285,85 @@ describe("drift and idle cost", () => {
     );
   });
 });
+
+describe("deletion", () => {
+  it("does not put back children that a foreground deletion removes, while a finalizer holds the ModelDeployment", async () => {
+    await applyMd(ns, "fg", mdSpec({ replicas: 1 }));
+    await waitForPhase(ns, "fg", "Healthy", 90_000);
+    // Someone else's finalizer (Argo CD's, a backup tool's) keeps the object after its deletion.
+    await kubectl([
+      "patch",
+      "mdep",
+      "fg",
+      "-n",
+      ns,
+      "--type=merge",
+      "-p",
+      '{"metadata":{"finalizers":["e2e.modelship.dev/hold"]}}',
+    ]);
+    const deletedAt = Date.now();
+    await kubectl(["delete", "mdep", "fg", "-n", ns, "--cascade=foreground", "--wait=false"]);
+    // Garbage collection removes the dependents, then its own foregroundDeletion finalizer.
+    await eventually(
+      "children gone and foreground deletion done",
+      async () => {
+        const md = await getMd(ns, "fg");
+        const finalizers = (md.metadata as { finalizers?: string[] }).finalizers ?? [];
+        return (await deploymentsOf(ns, "fg")).length === 0 && !finalizers.includes("foregroundDeletion");
+      },
+      90_000,
+    );
+    // Two resyncs (--resync-seconds=5) later, nothing has come back.
+    await new Promise((r) => setTimeout(r, 11_000));
+    expect(await deploymentsOf(ns, "fg")).toEqual([]);
+    expect(await core.readNamespacedService({ namespace: ns, name: "fg" }).catch(() => undefined)).toBe(
+      undefined,
+    );
+    if (localCluster()) {
+      // Not one create or apply of a child after the deletion began (status writes are not children).
+      const childWrites = operatorWritesSince(deletedAt).filter(
+        (e) =>
+          e.objectRef?.namespace === ns &&
+          e.objectRef?.name?.startsWith("fg") &&
+          e.objectRef.resource !== "modeldeployments" &&
+          e.objectRef.resource !== "events" &&
+          (e.verb === "create" || e.verb === "patch" || e.verb === "update"),
+      );
+      expect(childWrites).toEqual([]);
+    }
+    await kubectl([
+      "patch",
+      "mdep",
+      "fg",
+      "-n",
+      ns,
+      "--type=merge",
+      "-p",
+      '{"metadata":{"finalizers":null}}',
+    ]);
+    await eventually(
+      "ModelDeployment gone",
+      async () => (await getMd(ns, "fg").catch(() => undefined)) === undefined,
+    );
+  });
+
+  it("lets a namespace be deleted under a running ModelDeployment without a failed reconcile", async () => {
+    const doomed = uniqueNamespace("rec-doomed");
+    await createNamespace(doomed);
+    await applyMd(doomed, "tmp", mdSpec({ replicas: 2 }));
+    await waitForPhase(doomed, "tmp", "Healthy", 90_000);
+    await core.deleteNamespace({ name: doomed });
+    await eventually(
+      "namespace gone",
+      async () => (await core.readNamespace({ name: doomed }).catch(() => undefined)) === undefined,
+      120_000,
+    );
+    // The namespace controller deletes the Deployments before (or after) the ModelDeployment; the
+    // operator's answer to "namespace is being terminated" is to stop, not to warn and retry.
+    const lines = operator
+      .logs()
+      .split("\n")
+      .filter((l) => l.includes(doomed) && /"level":(40|50)/.test(l));
+    expect(lines).toEqual([]);
+  });
+});

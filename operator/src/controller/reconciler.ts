@@ -125,14 +125,20 @@ export class Reconciler {
     const { namespace, name } = splitObjectKey(key);
     const ns = namespace ?? "";
     const cached = this.d.modelDeployments.get(name, ns) as
-      | { metadata?: { uid?: string; generation?: number; resourceVersion?: string }; status?: OwnedStatus }
+      | {
+          metadata?: {
+            uid?: string;
+            generation?: number;
+            resourceVersion?: string;
+            deletionTimestamp?: unknown;
+          };
+          status?: OwnedStatus;
+        }
       | undefined;
-    if (!cached) {
-      // Deleted: children go with it through garbage collection (ownerReferences).
-      this.d.health?.forget(key);
-      this.written.delete(key);
-      return {};
-    }
+    // Deleted: children go with it through garbage collection (ownerReferences). Being deleted (a
+    // finalizer or a foreground deletion holds it): garbage collection is removing the children, and
+    // putting them back would fight it and keep the deletion from ever finishing.
+    if (!cached || cached.metadata?.deletionTimestamp) return this.letGo(key);
     const raw = this.withWrittenStatus(key, cached);
     const uid = raw.metadata?.uid ?? "";
     const generation = raw.metadata?.generation ?? 0;
@@ -208,7 +214,15 @@ export class Reconciler {
 
     const live = new Set(decision.revisions.map((r) => r.revision));
     for (const r of Object.keys(revisionSpecs)) if (!live.has(r)) delete revisionSpecs[r];
-    await this.applyChildren(md, owner, revision, decision, deployments, revisionSpecs, rlog);
+    try {
+      await this.applyChildren(md, owner, revision, decision, deployments, revisionSpecs, rlog);
+    } catch (err) {
+      if (classifyApiError(err) !== "namespaceTerminating") throw err;
+      // The namespace controller is deleting everything in it, this ModelDeployment included: not an
+      // error to retry, and nothing to create.
+      rlog.debug("namespace is being deleted; leaving its objects to the namespace controller");
+      return this.letGo(key);
+    }
     await this.writeStatus(
       owner,
       raw.status,
@@ -225,6 +239,13 @@ export class Reconciler {
       ? { requeueAfterMs: Math.max(250, decision.requeueAfterMs) }
       : {};
   };
+
+  /** Stops probing and forgets what we wrote for a ModelDeployment that is gone or going. */
+  private letGo(key: string): ReconcileResult {
+    this.d.health?.forget(key);
+    this.written.delete(key);
+    return {};
+  }
 
   /** Without the prober (--prober=false), a revision whose pods are all Ready passes the gate. */
   private verdictFor(key: string, o: RevisionObservation): RevisionHealth {

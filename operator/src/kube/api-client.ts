@@ -27,15 +27,47 @@ export interface ObjectRef {
 }
 
 /** What an API failure means for the reconciler. */
-export type ApiErrorClass = "notFound" | "conflict" | "invalid" | "forbidden" | "retry";
+export type ApiErrorClass =
+  | "notFound"
+  | "conflict"
+  | "invalid"
+  | "forbidden"
+  | "namespaceTerminating"
+  | "retry";
 
 export function classifyApiError(err: unknown): ApiErrorClass {
   const code = apiErrorCode(err);
   if (code === 404) return "notFound";
   if (code === 409) return "conflict";
   if (code === 400 || code === 422) return "invalid";
-  if (code === 403) return "forbidden";
+  if (code === 403)
+    return statusCauses(err).includes("NamespaceTerminating") ? "namespaceTerminating" : "forbidden";
   return "retry";
+}
+
+/** The `details.causes[].reason` of an API error's Status: how the API server says *why* (a 403 from
+ * RBAC and a 403 from a namespace being deleted are the same code). */
+function statusCauses(err: unknown): string[] {
+  const body = err instanceof ApiException ? parseStatus(err.body) : undefined;
+  const causes = body?.details?.causes;
+  return Array.isArray(causes) ? causes.map((c: { reason?: unknown }) => String(c?.reason ?? "")) : [];
+}
+
+interface StatusBody {
+  message?: string;
+  details?: { causes?: { reason?: unknown }[] };
+}
+
+function parseStatus(body: unknown): StatusBody | undefined {
+  if (typeof body === "string") {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      return parsed && typeof parsed === "object" ? (parsed as StatusBody) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return body && typeof body === "object" ? (body as StatusBody) : undefined;
 }
 
 export function apiErrorCode(err: unknown): number {
@@ -45,15 +77,9 @@ export function apiErrorCode(err: unknown): number {
 /** The Status message of an API error, for conditions and events a person reads. */
 export function apiErrorMessage(err: unknown): string {
   if (err instanceof ApiException) {
-    const body: unknown = err.body;
-    if (typeof body === "string") {
-      try {
-        const parsed = JSON.parse(body) as { message?: string };
-        if (parsed.message) return parsed.message;
-      } catch {}
-      return body.slice(0, 500);
-    }
-    if (body && typeof body === "object" && "message" in body) return String(body.message);
+    const status = parseStatus(err.body);
+    if (status?.message) return String(status.message);
+    if (typeof err.body === "string") return err.body.slice(0, 500);
     return `HTTP ${err.code}`;
   }
   return err instanceof Error ? err.message : String(err);

@@ -3,7 +3,7 @@
 // reconcile that re-decides the same thing every resync must not flood the namespace.
 import { EventsV1Api, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { ApiClient } from "./api-client.ts";
+import { type ApiClient, classifyApiError } from "./api-client.ts";
 
 export interface EventTarget {
   apiVersion: string;
@@ -69,6 +69,10 @@ export class EventRecorder {
     };
     this.client
       .call("create", "events", () => this.api.createNamespacedEvent({ namespace: target.namespace, body }))
-      .catch((err: unknown) => this.log.warn({ err, reason: e.reason }, "could not record event"));
+      .catch((err: unknown) => {
+        // A namespace being deleted refuses new objects; that is not worth a warning.
+        if (classifyApiError(err) === "namespaceTerminating") return;
+        this.log.warn({ err, reason: e.reason }, "could not record event");
+      });
   }
 }
