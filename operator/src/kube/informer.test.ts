@@ -190,6 +190,24 @@ describe("SupervisedInformer", () => {
     expect(inf.list()).toEqual([]);
   });
 
+  it("trims each object before it is cached or handed to handlers, from the list and from the watch", async () => {
+    const seen: Obj[] = [];
+    const { api, inf } = setup({
+      trim: (o) => {
+        delete o.data;
+      },
+    });
+    inf.onChange((o) => seen.push(o));
+    api.put("listed", { big: "x" });
+    await inf.start();
+    api.put("watched", { big: "y" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(inf.get("listed", "ns")).toEqual({ metadata: expect.objectContaining({ name: "listed" }) });
+    expect(inf.get("watched", "ns")?.data).toBeUndefined();
+    expect(seen.map((o) => o.data)).toEqual([undefined, undefined]);
+    expect(names(inf.list())).toEqual(["listed", "watched"]);
+  });
+
   it("a throwing or rejecting handler is logged and does not crash, stop the list, or starve other handlers", async () => {
     const { api, inf, events, lines } = setup();
     inf.onChange(() => {

@@ -63,6 +63,8 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
   /** Restart when nothing was seen for this long. Default 5 min. 0 disables. */
   staleAfterMs?: number;
   backoff?: Partial<InformerBackoff>;
+  /** Drops, in place, what the cache need not keep (see trim.ts); runs before an object is stored. */
+  trim?: (obj: T) => void;
 }
 
 export interface InformerStats {
@@ -123,6 +125,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   #resyncMs: number;
   #staleAfterMs: number;
   #backoff: InformerBackoff;
+  #trim: ((obj: T) => void) | undefined;
 
   /** namespace ("" for cluster-scoped) -> name -> object. */
   #cache = new Map<string, Map<string, T>>();
@@ -154,6 +157,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.name = options.name;
     this.#factory = options.informerFactory;
     this.#log = options.log.child({ informer: options.name });
+    this.#trim = options.trim;
     this.#clock = options.clock;
     this.#random = options.random ?? Math.random;
     this.#resyncMs = options.resyncMs ?? 10 * 60_000;
@@ -360,6 +364,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   #upsert(run: Run<T>, obj: T): void {
     if (run.over || run !== this.#run) return;
     this.#touch();
+    this.#trim?.(obj);
     const namespace = obj.metadata?.namespace ?? "";
     const name = obj.metadata?.name ?? "";
     let objects = this.#cache.get(namespace);

@@ -14,6 +14,7 @@ import {
 import type { Logger } from "pino";
 import type { Clock } from "../controller/clock.ts";
 import { listWatchFactory, SupervisedInformer } from "./informer.ts";
+import { dropManagedFields, type Trim, trimPod } from "./trim.ts";
 
 export interface InformerSet {
   modelDeployments: MultiInformer<KubernetesObject>;
@@ -81,7 +82,13 @@ export function createInformers(o: InformerOptions): InformerSet {
   const custom = o.kc.makeApiClient(CustomObjectsApi);
   const scopes: (string | undefined)[] = o.namespaces.length ? o.namespaces : [undefined];
 
-  const make = (resource: string, pathOf: (ns?: string) => string, list: ListFn, labelSelector?: string) =>
+  const make = (
+    resource: string,
+    pathOf: (ns?: string) => string,
+    list: ListFn,
+    labelSelector?: string,
+    trim: Trim = dropManagedFields,
+  ) =>
     new MultiInformer(
       resource,
       scopes.map(
@@ -91,6 +98,7 @@ export function createInformers(o: InformerOptions): InformerSet {
             log: o.log,
             clock: o.clock,
             ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+            trim,
             informerFactory: listWatchFactory<KubernetesObject>({
               kubeConfig: o.kc,
               path: pathOf(ns),
@@ -157,6 +165,7 @@ export function createInformers(o: InformerOptions): InformerSet {
         ? core.listNamespacedPod({ namespace: ns, labelSelector: sel })
         : core.listPodForAllNamespaces({ labelSelector: sel }),
     sel,
+    trimPod,
   );
   const httpRoutes = o.gatewayApi
     ? make(

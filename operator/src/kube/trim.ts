@@ -1,0 +1,42 @@
+// What the informer caches keep of each object. The caches are most of the operator's memory at
+// scale, and most of an object is never read: managedFields (often a third of a Deployment or a
+// Pod), and for pods everything but the few fields the health observation reads
+// (controller/observe.ts ObservedPod). Trimming happens in place because client-node's ListWatch
+// holds the same object in its own cache.
+
+/** Any API object as the informer hands it over (a typed instance from a LIST, plain JSON from a watch). */
+export type Trim = (obj: { metadata?: object }) => void;
+
+/** For every cache: drop metadata.managedFields (server-side apply bookkeeping, never read). */
+export const dropManagedFields: Trim = (obj) => {
+  if (obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+};
+
+const POD_METADATA = new Set([
+  "name",
+  "namespace",
+  "uid",
+  "resourceVersion",
+  "labels",
+  "ownerReferences",
+  "deletionTimestamp",
+  "creationTimestamp",
+]);
+const POD_STATUS = new Set(["phase", "podIP", "conditions", "containerStatuses"]);
+const CONTAINER_STATUS = new Set(["name", "ready", "restartCount", "state"]);
+
+/** For the pod cache: only what observe.ts reads (readiness, IP, why a container is waiting). */
+export const trimPod: Trim = (obj) => {
+  const pod = obj as { metadata?: Record<string, unknown>; spec?: unknown; status?: Record<string, unknown> };
+  keepOnly(pod.metadata, POD_METADATA);
+  delete pod.spec;
+  keepOnly(pod.status, POD_STATUS);
+  const statuses = pod.status?.containerStatuses;
+  if (Array.isArray(statuses))
+    for (const s of statuses) keepOnly(s as Record<string, unknown>, CONTAINER_STATUS);
+};
+
+function keepOnly(o: Record<string, unknown> | undefined, keep: Set<string>): void {
+  if (!o) return;
+  for (const k of Object.keys(o)) if (!keep.has(k)) delete o[k];
+}
