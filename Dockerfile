@@ -2,25 +2,21 @@
 # modelship operator image.
 #   docker build -t modelship:dev --build-arg VERSION=$(node -p 'require("./package.json").version') .
 # Runs as uid 65532 on a read-only root filesystem: nothing is written at runtime, npm is not in
-# the final image, and the process is plain `node dist/main.js` (it handles SIGTERM itself).
+# the final image, and the process is plain `node dist/main.js` (it handles SIGTERM itself), one
+# bundled file with no node_modules beside it.
 # hack/check-dockerfile.sh replays these steps outside a container where no engine is available.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# --- build: compile TypeScript to dist/ ----------------------------------------------------------
+# --- build: bundle the operator and its dependencies into dist/main.js (hack/build.ts) ------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY hack/build.ts ./hack/build.ts
 COPY operator/src ./operator/src
 RUN npm run build
-
-# --- deps: production node_modules only ----------------------------------------------------------
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # --- runtime -------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -41,10 +37,10 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg
 ENV NODE_ENV=production
 WORKDIR /app
-# Files stay root-owned and read-only to the runtime user.
+# Files stay root-owned and read-only to the runtime user. dist/main.js carries its dependencies:
+# no node_modules in the image.
 COPY package.json ./
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
+COPY --from=build /src/dist/main.js ./dist/main.js
 COPY crds ./crds
 USER 65532:65532
 CMD ["node", "dist/main.js"]

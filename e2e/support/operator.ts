@@ -29,6 +29,8 @@ export async function startOperator(
     kubeconfig?: string;
     /** Extra environment variables for the process. */
     env?: Record<string, string>;
+    /** What node runs: the source (default) or a built bundle, e.g. hack/build.ts's dist/main.js. */
+    entry?: string;
   } = {},
 ): Promise<RunningOperator> {
   // Locally the operator gets its own identity, so the audit log tells its writes apart.
@@ -41,7 +43,7 @@ export async function startOperator(
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      join(root, "operator/src/main.ts"),
+      opts.entry ?? join(root, "operator/src/main.ts"),
       `--kubeconfig=${kubeconfig}`,
       "--metrics-addr=127.0.0.1:0",
       "--log-level=debug",

@@ -1,5 +1,5 @@
 // Shared pieces of the operator benchmarks: a fresh local control plane per measure, the real operator
-// process (node operator/src/main.ts) with its /metrics, process CPU from /proc, the audit log, and the
+// process as the image runs it (dist/main.js, bundled by hack/build.ts) with its /metrics, process CPU from /proc, the audit log, and the
 // machine description every result carries. Everything dials 127.0.0.0/8 or the harness's addresses.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { type CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
+import { buildOperator } from "../build.ts";
 import { ensureBinaries } from "../cluster/binaries.ts";
 import { type ClusterState, OPERATOR_USER, startCluster, stopCluster } from "../cluster/control-plane.ts";
 import { POD_SUPERNET } from "../cluster/network.ts";
@@ -140,6 +141,13 @@ export interface Operator {
   exited(): boolean;
 }
 
+let bundle: Promise<string> | undefined;
+/** dist/main.js from hack/build.ts, built once per bench run from the current source. */
+const bundled = () => {
+  bundle ??= buildOperator();
+  return bundle;
+};
+
 let opCounter = 0;
 /** The real operator process; resolves once it logs "operator running" (caches synced). */
 export async function startOperator(
@@ -166,7 +174,8 @@ export async function startOperator(
     process.execPath,
     [
       ...nodeArgs,
-      join(ROOT, "operator/src/main.ts"),
+      // The operator as the image runs it (memory depends on it: docs/benchmarks.md).
+      await bundled(),
       `--kubeconfig=${c.operatorKubeconfig}`,
       "--metrics-addr=127.0.0.1:0",
       "--log-level=info",
