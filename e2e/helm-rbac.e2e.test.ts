@@ -1,13 +1,13 @@
 // The Helm chart as a user installs it, and the operator running with exactly the chart's RBAC:
 // `helm install` into the local control plane (kwok runs the operator's own pods, in a namespace
 // that enforces the restricted Pod Security Standard), then the real operator process on the host,
-// run from the image's own bundle (dist/main.js from hack/build.ts), with a TokenRequest token of
+// run as the image runs it (the bundle from hack/build.ts, node's NODE_FLAGS), with a TokenRequest token of
 // the chart's ServiceAccount drives a canary to promotion without a single "forbidden"; the same
 // token is refused Secrets and deleting a Namespace.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildOperator } from "../hack/build.ts";
+import { buildOperator, NODE_FLAGS } from "../hack/build.ts";
 import { eventually, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
 import { helm, helmPath, kubectlAs, serviceAccountKubeconfig } from "./support/helm.ts";
 import { applyMd, apps, core, createNamespace, getMd, mdSpec, waitForPhase } from "./support/mdep.ts";
@@ -152,6 +152,7 @@ describe.skipIf(Boolean(skipReason))("helm install + the operator with the chart
     operator = await startOperator({
       name: "helm-sa",
       entry: await buildOperator(join(root, ".e2e-artifacts", "dist", "main.js")),
+      nodeFlags: NODE_FLAGS,
       kubeconfig: saKubeconfig,
       args: ["--leader-elect=true", `--leader-election-namespace=${RELEASE_NS}`],
     });

@@ -29,7 +29,7 @@ want=(
   '^RUN npm run build$'
   '^ENV NODE_ENV=production$'
   '^USER 65532:65532$'
-  '^CMD \["node", "dist/main.js"\]$'
+  "^ENTRYPOINT \\[\"node\", $(node --input-type=module -e 'import { NODE_FLAGS } from "'"$root"'/hack/build.ts"; process.stdout.write(NODE_FLAGS.map((f) => JSON.stringify(f) + ", ").join(""))')\"dist/main.js\"\\]$"
   'org\.opencontainers\.image\.version='
   'org\.opencontainers\.image\.revision='
   'org\.opencontainers\.image\.source='
@@ -39,6 +39,11 @@ want=(
 for pattern in "${want[@]}"; do
   grep -Eq -- "$pattern" "$dockerfile" || fail "Dockerfile lacks a line matching: $pattern"
 done
+# The chart sets `args` (not `command`): with only a CMD, Kubernetes would run the base image's
+# entrypoint with our flags as its arguments.
+if grep -Eq '^CMD ' <(sed -n '/AS runtime/,$p' "$dockerfile"); then
+  fail "the runtime stage must start the operator with ENTRYPOINT (the chart's args replace CMD)"
+fi
 if grep -Eq '^(RUN|CMD|ENTRYPOINT).*\bnpm (start|run)\b' <(sed -n '/AS runtime/,$p' "$dockerfile"); then
   fail "the runtime stage must not call npm"
 fi
@@ -109,7 +114,7 @@ done
 
 # 6. Run it like the image would: node only on PATH (npm is removed there), NODE_ENV=production,
 #    no HOME, uid 65532 if we can, and check that nothing under /app was written.
-step "runtime: node dist/main.js --version"
+step "runtime: the ENTRYPOINT with --version"
 nodebin="$tmp/bin"
 mkdir -p "$nodebin"
 # A copy, not a link: the Node we run on may live under /root (700), which uid 65532 cannot enter,
@@ -123,8 +128,13 @@ as_user=()
 if [[ "$(id -u)" == 0 ]] && command -v setpriv >/dev/null; then
   as_user=(setpriv --reuid=65532 --regid=65532 --clear-groups)
 fi
-out="$(cd "$app" && "${as_user[@]}" env -i PATH="$nodebin" NODE_ENV=production node dist/main.js --version)" ||
-  fail "node dist/main.js --version exited non-zero"
+# Exactly the image's ENTRYPOINT (node, its flags, the bundle), plus --version.
+mapfile -t entry < <(node -e '
+  const line = require("fs").readFileSync(process.argv[1], "utf8").split("\n").find((l) => l.startsWith("ENTRYPOINT "));
+  for (const a of JSON.parse(line.slice("ENTRYPOINT ".length))) console.log(a);
+' "$dockerfile")
+out="$(cd "$app" && "${as_user[@]}" env -i PATH="$nodebin" NODE_ENV=production "${entry[@]}" --version)" ||
+  fail "${entry[*]} --version exited non-zero"
 version="$(node -p 'require(process.argv[1]).version' "$app/package.json")"
 [[ "$out" == *"$version"* ]] || fail "--version printed '$out', expected it to contain $version"
 written="$(find "$app" -newer "$marker" -print | head -5)"

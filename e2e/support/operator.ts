@@ -31,6 +31,8 @@ export async function startOperator(
     env?: Record<string, string>;
     /** What node runs: the source (default) or a built bundle, e.g. hack/build.ts's dist/main.js. */
     entry?: string;
+    /** Flags for node itself, e.g. the image's NODE_FLAGS. */
+    nodeFlags?: string[];
   } = {},
 ): Promise<RunningOperator> {
   // Locally the operator gets its own identity, so the audit log tells its writes apart.
@@ -43,6 +45,7 @@ export async function startOperator(
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(opts.nodeFlags ?? []),
       opts.entry ?? join(root, "operator/src/main.ts"),
       `--kubeconfig=${kubeconfig}`,
       "--metrics-addr=127.0.0.1:0",

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { type CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
-import { buildOperator } from "../build.ts";
+import { buildOperator, NODE_FLAGS } from "../build.ts";
 import { ensureBinaries } from "../cluster/binaries.ts";
 import { type ClusterState, OPERATOR_USER, startCluster, stopCluster } from "../cluster/control-plane.ts";
 import { POD_SUPERNET } from "../cluster/network.ts";
@@ -165,6 +165,7 @@ export async function startOperator(
   const logFile = join(ARTIFACTS, `operator-${opts.name ?? "op"}-${process.pid}-${opCounter}.log`);
   const out = createWriteStream(logFile);
   const nodeArgs = [
+    ...NODE_FLAGS,
     ...(opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(ARTIFACTS, "profiles")}`] : []),
     ...(opts.nodeArgs ?? []),
     // Experiments with V8/Node flags on the operator (run.ts --operator-node-args=...).
@@ -174,7 +175,7 @@ export async function startOperator(
     process.execPath,
     [
       ...nodeArgs,
-      // The operator as the image runs it (memory depends on it: docs/benchmarks.md).
+      // The operator as the image runs it, flags included (memory depends on both: docs/benchmarks.md).
       await bundled(),
       `--kubeconfig=${c.operatorKubeconfig}`,
       "--metrics-addr=127.0.0.1:0",

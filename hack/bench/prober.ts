@@ -213,6 +213,8 @@ async function main(): Promise<void> {
       loadAverage1mAfter: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
     },
     node: process.version,
+    // Run as the image runs the operator: node --optimize-for-size hack/bench/prober.ts
+    nodeFlags: process.execArgv,
     settings: {
       targets: TARGETS,
       revisions: revisions.length,

@@ -45,7 +45,7 @@ export function table(): string {
   const create = read("create");
   for (const r of create?.results ?? []) {
     rows.push(
-      `| apply → Available, N=${r.n} (p50 / p99 / total) | ${s(r.operator.p50Ms)} / ${s(r.operator.p99Ms)} / ${s(r.operator.totalMs)} (${r.operator.ready}/${r.n}) | floor ${s(r.floor.p50Ms)} / ${s(r.floor.p99Ms)} / ${s(r.floor.totalMs)} | ${r.ratio.p50}× / ${r.ratio.p99}× / ${r.ratio.total}× (goal ≤ 1.25×: ${ok(r.ratio.total <= 1.25)}) | ${create.machine.loadAverage[0]} | ${create.date.slice(0, 16)} |`,
+      `| apply → Available, N=${r.n}${r.runs ? ` (median of ${r.runs} runs; p99 over runs)` : " (p50 / p99 / total)"} | ${s(r.operator.p50Ms)} / ${s(r.operator.p99Ms)} / ${s(r.operator.totalMs)} (${r.operator.ready}/${r.n}) | floor ${s(r.floor.p50Ms)} / ${s(r.floor.p99Ms)} / ${s(r.floor.totalMs)} | ${r.ratio.p50}× / ${r.ratio.p99}× / ${r.ratio.total}× (goal ≤ 1.25×: ${ok(r.ratio.total <= 1.25)}) | ${create.machine.loadAverage[0]} | ${create.date.slice(0, 16)} |`,
     );
   }
   const idle = read("idle");
@@ -58,7 +58,7 @@ export function table(): string {
   for (const r of (mem?.results ?? []).filter((x: R) => x.target > 0)) {
     const goal = r.target >= 10_000 ? 800 : 150;
     rows.push(
-      `| memory at ${r.target} ModelDeployments (reached ${r.reached}) | RSS ${r.rssMiB} MiB, heap used ${r.heapUsedMiB} MiB | goal ≤ ${goal} MiB RSS | ${ok(r.reached === r.target && r.rssMiB <= goal)} | ${mem.machine.loadAverage[0]} | ${mem.date.slice(0, 16)} |`,
+      `| memory at ${r.target} ModelDeployments (reached ${r.reached}) | RSS ${r.rssMiB} MiB, heap used ${r.heapUsedMiB} MiB${r.afterBurst ? ` a minute after the burst (right after: RSS ${r.afterBurst.rssMiB} MiB, heap ${r.afterBurst.heapUsedMiB} used / ${r.afterBurst.heapTotalMiB} total)` : ""} | goal ≤ ${goal} MiB RSS | ${ok(r.reached === r.target && r.rssMiB <= goal)} | ${mem.machine.loadAverage[0]} | ${mem.date.slice(0, 16)} |`,
     );
   }
   const rb = read("rollback");

@@ -98,8 +98,8 @@ async function main(client: Client): Promise<void> {
       { name: "CREATED", value: new Date().toISOString() },
     ],
   });
-  // The image must at least start and report its version.
-  const reported = await image.withExec(["node", "dist/main.js", "--version"]).stdout();
+  // The image must at least start, through its ENTRYPOINT as the chart runs it, and report its version.
+  const reported = await image.withExec(["--version"], { useEntrypoint: true }).stdout();
   console.log(`image: ${reported.trim()}`);
 
   const chartFile = `modelship-${settings.version}.tgz`;
