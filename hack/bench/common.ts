@@ -164,12 +164,12 @@ export async function startOperator(
   opCounter += 1;
   const logFile = join(ARTIFACTS, `operator-${opts.name ?? "op"}-${process.pid}-${opCounter}.log`);
   const out = createWriteStream(logFile);
+  // Experiments with V8/Node flags (run.ts --operator-node-args=...) replace the image's flags.
+  const experiment = process.env.MODELSHIP_BENCH_OPERATOR_NODE_ARGS;
   const nodeArgs = [
-    ...NODE_FLAGS,
+    ...(experiment === undefined ? NODE_FLAGS : experiment.split(" ").filter(Boolean)),
     ...(opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(ARTIFACTS, "profiles")}`] : []),
     ...(opts.nodeArgs ?? []),
-    // Experiments with V8/Node flags on the operator (run.ts --operator-node-args=...).
-    ...(process.env.MODELSHIP_BENCH_OPERATOR_NODE_ARGS ?? "").split(" ").filter(Boolean),
   ];
   const child: ChildProcess = spawn(
     process.execPath,

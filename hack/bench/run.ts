@@ -137,7 +137,8 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
       "docs-only": { type: "boolean", default: false },
-      // Flags for the operator's node process, e.g. "--max-semi-space-size=2"; results get a "-tuned" suffix.
+      // Flags for the operator's node process instead of the image's (hack/build.ts NODE_FLAGS), e.g.
+      // "--max-semi-space-size=2", or " " for none; results get a "-tuned" suffix.
       "operator-node-args": { type: "string" },
     },
   });
