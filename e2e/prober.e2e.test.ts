@@ -1,9 +1,9 @@
 // The prober against real model servers: the fixture answers for the fake pods inside the harness's
 // network namespace, so the operator dials pod IPs exactly as in a cluster. Faults are injected per
 // pod; the rollout reacts to what the model itself says.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, localCluster, uniqueNamespace } from "./support/cluster.ts";
-import { podStats, revisionPods, setPodBehaviour } from "./support/fixtures.ts";
+import { podStats, resetPodBehaviours, revisionPods, setPodBehaviour } from "./support/fixtures.ts";
 import {
   applyMd,
   core,
@@ -64,6 +64,8 @@ describe.skipIf(!localCluster())("health prober", () => {
     await createNamespace(ns);
     operator = await startOperator({ name: "prober" });
   });
+  // Faults are keyed by pod IP and kwok reuses IPs: none may outlive its test.
+  afterEach(resetPodBehaviours);
   afterAll(async () => {
     await operator?.stop();
     await core.deleteNamespace({ name: ns }).catch(() => {});

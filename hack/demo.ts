@@ -165,6 +165,7 @@ async function until<T>(
 
 async function setPods(fixture: FixtureServer, ips: string[], patch: Record<string, unknown>): Promise<void> {
   for (const ip of ips) {
+    state.faulted.add(ip);
     await fetch(`${fixture.controlUrl}/pods/${ip}`, {
       method: "PUT",
       body: JSON.stringify(patch),
@@ -334,7 +335,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const state: { cluster?: ClusterState; fixture?: FixtureServer; operator?: ChildProcess } = {};
+const state: {
+  cluster?: ClusterState;
+  fixture?: FixtureServer;
+  operator?: ChildProcess;
+  /** Pod IPs given a fault; the shared fixture server may outlive us and kwok reuses IPs. */
+  faulted: Set<string>;
+} = { faulted: new Set() };
 let cleaning = false;
 async function cleanup(code: number): Promise<never> {
   if (cleaning) process.exit(code);
@@ -349,6 +356,9 @@ async function cleanup(code: number): Promise<never> {
   if (state.operator && state.operator.exitCode === null) {
     state.operator.kill("SIGTERM");
     await new Promise((r) => state.operator?.once("exit", r));
+  }
+  for (const ip of state.faulted) {
+    await fetch(`${state.fixture?.controlUrl}/pods/${ip}`, { method: "DELETE" }).catch(() => {});
   }
   await state.fixture?.stop();
   if (state.cluster) await stopCluster(state.cluster);

@@ -6,6 +6,11 @@ export function fixtureControl(port = 8080): string | undefined {
   return inject("fixtures")[String(port)];
 }
 
+// The fixture servers outlive a test file and tell pods apart by IP, and kwok reuses the IPs of deleted
+// pods: a fault left behind would hit an unrelated pod of a later test. So every fault set here is
+// remembered, and resetPodBehaviours() (afterEach in files that inject faults) takes them back.
+const faulted = new Set<string>();
+
 export async function setPodBehaviour(
   ip: string,
   patch: Record<string, unknown>,
@@ -13,12 +18,24 @@ export async function setPodBehaviour(
 ): Promise<void> {
   const url = fixtureControl(port);
   if (!url) throw new Error("no fixture model server (needs the local harness)");
+  faulted.add(`${port} ${ip}`);
   const res = await fetch(`${url}/pods/${ip}`, {
     method: "PUT",
     body: JSON.stringify(patch),
     headers: { "content-type": "application/json" },
   });
   if (!res.ok) throw new Error(`fixture PUT /pods/${ip}: ${res.status} ${await res.text()}`);
+}
+
+/** Takes back every fault set through setPodBehaviour. */
+export async function resetPodBehaviours(): Promise<void> {
+  for (const key of [...faulted]) {
+    const [port, ip] = key.split(" ");
+    const url = fixtureControl(Number(port));
+    const res = await fetch(`${url}/pods/${ip}`, { method: "DELETE" });
+    if (!res.ok) throw new Error(`fixture DELETE /pods/${ip}: ${res.status} ${await res.text()}`);
+    faulted.delete(key);
+  }
 }
 
 export async function podStats(ip: string, port = 8080): Promise<{ requests: number; errors: number }> {
