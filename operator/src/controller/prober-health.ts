@@ -17,7 +17,7 @@ import {
   toRfc3339,
   VERSION,
 } from "../api/index.ts";
-import type { ApiClient } from "../kube/api-client.ts";
+import { type ApiClient, classifyApiError } from "../kube/api-client.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
 import type { InferenceCheckSpec } from "../prober/checks.ts";
 import type { Prober, RevisionHealth as ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
@@ -287,7 +287,10 @@ export class ProberHealth implements HealthSource {
       t.lastWritten = { stable, canary };
       t.lastWriteAt = now;
     } catch (err) {
-      this.o.log.warn({ err, key }, "could not write status.health");
+      // Deleted between the probe and the write (or its namespace is going): nothing to report on.
+      const gone = ["notFound", "namespaceGone"].includes(classifyApiError(err));
+      if (gone) this.o.log.debug({ key }, "status.health not written: the ModelDeployment is gone");
+      else this.o.log.warn({ err, key }, "could not write status.health");
     } finally {
       t.writing = false;
     }

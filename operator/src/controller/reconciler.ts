@@ -19,7 +19,7 @@ import {
   VERSION,
 } from "../api/index.ts";
 import type { ApiClient } from "../kube/api-client.ts";
-import { apiErrorMessage, classifyApiError } from "../kube/api-client.ts";
+import { type ApiErrorClass, apiErrorMessage, classifyApiError } from "../kube/api-client.ts";
 import type { EventRecorder, EventSpec } from "../kube/events.ts";
 import { renderDeployment } from "../render/deployment.ts";
 import { renderHpa } from "../render/hpa.ts";
@@ -214,21 +214,30 @@ export class Reconciler {
 
     const live = new Set(decision.revisions.map((r) => r.revision));
     for (const r of Object.keys(revisionSpecs)) if (!live.has(r)) delete revisionSpecs[r];
+    // The namespace is being deleted or gone (a create is refused), or the ModelDeployment was deleted
+    // since the cache saw it (its status write finds nothing): not an error to retry, and nothing to
+    // create. The watch's delete event follows.
+    const goingAway = (err: unknown, also?: ApiErrorClass) => {
+      const why = classifyApiError(err);
+      if (why !== "namespaceGone" && why !== also) throw err;
+      rlog.debug({ why }, "ModelDeployment or its namespace is going away; leaving it to garbage collection");
+      return this.letGo(key);
+    };
     try {
       await this.applyChildren(md, owner, revision, decision, deployments, revisionSpecs, rlog);
     } catch (err) {
-      if (classifyApiError(err) !== "namespaceTerminating") throw err;
-      // The namespace controller is deleting everything in it, this ModelDeployment included: not an
-      // error to retry, and nothing to create.
-      rlog.debug("namespace is being deleted; leaving its objects to the namespace controller");
-      return this.letGo(key);
+      return goingAway(err);
     }
-    await this.writeStatus(
-      owner,
-      raw.status,
-      { ...this.composeStatus(md, generation, decision, observed, now), revisionSpecs },
-      rlog,
-    );
+    try {
+      await this.writeStatus(
+        owner,
+        raw.status,
+        { ...this.composeStatus(md, generation, decision, observed, now), revisionSpecs },
+        rlog,
+      );
+    } catch (err) {
+      return goingAway(err, "notFound");
+    }
     for (const e of decision.events) {
       this.d.events.record(target, e as EventSpec);
       this.d.onRolloutEvent?.(e);

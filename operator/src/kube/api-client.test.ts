@@ -32,8 +32,39 @@ describe("classifyApiError", () => {
       "Forbidden",
       'deployments.apps is forbidden: User "system:serviceaccount:x:y" cannot create resource "deployments"',
     );
-    expect(classifyApiError(terminating)).toBe("namespaceTerminating");
+    expect(classifyApiError(terminating)).toBe("namespaceGone");
     expect(classifyApiError(rbac)).toBe("forbidden");
+  });
+
+  it("tells a namespace that no longer exists apart from a missing object (both are 404)", () => {
+    const gone = new ApiException(
+      404,
+      "Not Found",
+      JSON.stringify({
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        message: 'namespaces "rec" not found',
+        reason: "NotFound",
+        details: { name: "rec", kind: "namespaces" },
+        code: 404,
+      }),
+      {},
+    );
+    expect(classifyApiError(gone)).toBe("namespaceGone");
+    const missing = new ApiException(
+      404,
+      "Not Found",
+      JSON.stringify({
+        kind: "Status",
+        status: "Failure",
+        reason: "NotFound",
+        details: { name: "shop", group: "modelship.dev", kind: "modeldeployments" },
+        code: 404,
+      }),
+      {},
+    );
+    expect(classifyApiError(missing)).toBe("notFound");
   });
 
   it("maps codes to what the reconciler does next", () => {

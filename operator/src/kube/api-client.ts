@@ -27,35 +27,33 @@ export interface ObjectRef {
 }
 
 /** What an API failure means for the reconciler. */
-export type ApiErrorClass =
-  | "notFound"
-  | "conflict"
-  | "invalid"
-  | "forbidden"
-  | "namespaceTerminating"
-  | "retry";
+export type ApiErrorClass = "notFound" | "conflict" | "invalid" | "forbidden" | "namespaceGone" | "retry";
 
 export function classifyApiError(err: unknown): ApiErrorClass {
   const code = apiErrorCode(err);
-  if (code === 404) return "notFound";
+  // A create into a namespace that no longer exists: 404 naming the namespace, not the object.
+  if (code === 404) return statusBody(err)?.details?.kind === "namespaces" ? "namespaceGone" : "notFound";
   if (code === 409) return "conflict";
   if (code === 400 || code === 422) return "invalid";
-  if (code === 403)
-    return statusCauses(err).includes("NamespaceTerminating") ? "namespaceTerminating" : "forbidden";
+  // A create into a namespace being deleted: 403 like an RBAC denial, told apart by its cause.
+  if (code === 403) return statusCauses(err).includes("NamespaceTerminating") ? "namespaceGone" : "forbidden";
   return "retry";
 }
 
 /** The `details.causes[].reason` of an API error's Status: how the API server says *why* (a 403 from
  * RBAC and a 403 from a namespace being deleted are the same code). */
 function statusCauses(err: unknown): string[] {
-  const body = err instanceof ApiException ? parseStatus(err.body) : undefined;
-  const causes = body?.details?.causes;
+  const causes = statusBody(err)?.details?.causes;
   return Array.isArray(causes) ? causes.map((c: { reason?: unknown }) => String(c?.reason ?? "")) : [];
 }
 
 interface StatusBody {
   message?: string;
-  details?: { causes?: { reason?: unknown }[] };
+  details?: { kind?: string; causes?: { reason?: unknown }[] };
+}
+
+function statusBody(err: unknown): StatusBody | undefined {
+  return err instanceof ApiException ? parseStatus(err.body) : undefined;
 }
 
 function parseStatus(body: unknown): StatusBody | undefined {

@@ -70,8 +70,8 @@ export class EventRecorder {
     this.client
       .call("create", "events", () => this.api.createNamespacedEvent({ namespace: target.namespace, body }))
       .catch((err: unknown) => {
-        // A namespace being deleted refuses new objects; that is not worth a warning.
-        if (classifyApiError(err) === "namespaceTerminating") return;
+        // A namespace being deleted (or gone) refuses new objects; that is not worth a warning.
+        if (classifyApiError(err) === "namespaceGone") return;
         this.log.warn({ err, reason: e.reason }, "could not record event");
       });
   }
