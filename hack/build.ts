@@ -4,8 +4,8 @@
 //
 // One bundle rather than tsc output + node_modules, because of memory: @kubernetes/client-node's
 // package index loads every generated API group (~20 MiB of source text in the heap), and
-// tree-shaking keeps only the 8 groups we call. An operator with no objects starts at ~105 MiB RSS
-// instead of ~135 (tsc output) or ~170 (type stripping from source); docs/benchmarks.md.
+// tree-shaking keeps only the 8 we call. An operator with no objects starts at ~110 MiB RSS instead
+// of ~135 (tsc output) or ~170 (type stripping from source); docs/benchmarks.md.
 // Type checking is tsc's job (npm run typecheck), not this one's.
 import { join } from "node:path";
 import { build } from "rolldown";
@@ -13,8 +13,8 @@ import { build } from "rolldown";
 /**
  * The node flags the image runs the bundle with (Dockerfile ENTRYPOINT; check-dockerfile.sh checks
  * they agree). --optimize-for-size: V8 grows the heap less eagerly and gives memory back sooner; at
- * 1k objects the heap total stays ~40 MiB instead of ~190 MiB, for a few percent more GC time
- * (docs/benchmarks.md).
+ * 1k objects RSS is ~145 MiB instead of ~280, for more CPU (the prober needs
+ * ~1.6x the CPU per probe; the measured trade and the flags tried instead: docs/benchmarks.md).
  */
 export const NODE_FLAGS = ["--optimize-for-size"];
 
