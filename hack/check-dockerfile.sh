@@ -22,6 +22,10 @@ major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 
 # 1. The Dockerfile says what this script replays; if one changes, the other must follow.
 step "static checks on $dockerfile"
+# The ENTRYPOINT runs the bundle with the node flags hack/build.ts names (the benchmarks use them too),
+# each as a JSON string followed by ", ".
+flags="$(node --input-type=module -e 'import { NODE_FLAGS } from "'"$root"'/hack/build.ts";
+  process.stdout.write(NODE_FLAGS.map((f) => `${JSON.stringify(f)}, `).join(""))')"
 want=(
   '^FROM \$\{NODE_IMAGE\} AS build$'
   '^ARG NODE_IMAGE=node:24-bookworm-slim$'
@@ -29,7 +33,7 @@ want=(
   '^RUN npm run build$'
   '^ENV NODE_ENV=production$'
   '^USER 65532:65532$'
-  "^ENTRYPOINT \\[\"node\", $(node --input-type=module -e 'import { NODE_FLAGS } from "'"$root"'/hack/build.ts"; process.stdout.write(NODE_FLAGS.map((f) => JSON.stringify(f) + ", ").join(""))')\"dist/main.js\"\\]$"
+  "^ENTRYPOINT \\[\"node\", ${flags}\"dist/main.js\"\\]$"
   'org\.opencontainers\.image\.version='
   'org\.opencontainers\.image\.revision='
   'org\.opencontainers\.image\.source='
