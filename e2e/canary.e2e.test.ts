@@ -14,6 +14,7 @@ import {
   installCrd,
   type Md,
   mdSpec,
+  promote,
   readyPodsOf,
   waitForPhase,
 } from "./support/mdep.ts";
@@ -227,15 +228,7 @@ describe("canary by replica ratio", () => {
     expect(after.status?.currentStepIndex).toBe(3);
     expect(after.status?.canaryRevision).toBe(md.status?.canaryRevision);
     expect(after.status?.canaryWeight).toBe(50);
-    await kubectl([
-      "annotate",
-      "mdep",
-      "shop",
-      "-n",
-      ns,
-      `modelship.dev/promote=e2e-${Date.now()}`,
-      "--overwrite",
-    ]);
+    await promote(ns, "shop");
     await eventually("promoted after restart", async () => {
       const m = await getMd(ns, "shop");
       return m.status?.phase === "Healthy" && m.status.stableRevision === md.status?.canaryRevision

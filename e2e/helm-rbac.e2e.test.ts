@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildOperator, NODE_FLAGS } from "../hack/build.ts";
 import { eventually, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
 import { helm, helmPath, kubectlAs, serviceAccountKubeconfig } from "./support/helm.ts";
-import { applyMd, apps, core, createNamespace, getMd, mdSpec, waitForPhase } from "./support/mdep.ts";
+import {
+  applyMd,
+  apps,
+  core,
+  createNamespace,
+  getMd,
+  mdSpec,
+  promote,
+  waitForPhase,
+} from "./support/mdep.ts";
 import { type RunningOperator, startOperator } from "./support/operator.ts";
 
 const RELEASE_NS = "modelship-system";
@@ -178,15 +187,7 @@ describe.skipIf(Boolean(skipReason))("helm install + the operator with the chart
     const canary = paused.status?.canaryRevision ?? "";
     expect(canary).not.toBe(stable);
     expect(paused.status?.canaryWeight).toBe(50);
-    await kubectl([
-      "annotate",
-      "mdep",
-      "shop",
-      "-n",
-      ns,
-      `modelship.dev/promote=e2e-${Date.now()}`,
-      "--overwrite",
-    ]);
+    await promote(ns, "shop");
     const done = await eventually(
       "promoted",
       async () => {

@@ -55,6 +55,7 @@ describe("SupervisedInformer against a real apiserver", () => {
     expect(informer.get("a", ns)).toBeUndefined();
   });
 
+  // Skipped off the local harness: only it can kill and restart its own apiserver.
   it.skipIf(!localCluster())("keeps watching after the apiserver is killed and restarted", async () => {
     const cluster = localCluster();
     if (!cluster) return; // skipIf above: only the local harness can restart its apiserver

@@ -18,6 +18,7 @@ import {
   operatorWritesSince,
   patchMdSpec,
   readyPodsOf,
+  setFinalizers,
   waitForPhase,
 } from "./support/mdep.ts";
 import { type RunningOperator, startOperator } from "./support/operator.ts";
@@ -291,16 +292,7 @@ describe("deletion", () => {
     await applyMd(ns, "fg", mdSpec({ replicas: 1 }));
     await waitForPhase(ns, "fg", "Healthy", 90_000);
     // Someone else's finalizer (Argo CD's, a backup tool's) keeps the object after its deletion.
-    await kubectl([
-      "patch",
-      "mdep",
-      "fg",
-      "-n",
-      ns,
-      "--type=merge",
-      "-p",
-      '{"metadata":{"finalizers":["e2e.modelship.dev/hold"]}}',
-    ]);
+    await setFinalizers(ns, "fg", ["e2e.modelship.dev/hold"]);
     const deletedAt = Date.now();
     await kubectl(["delete", "mdep", "fg", "-n", ns, "--cascade=foreground", "--wait=false"]);
     // Garbage collection removes the dependents, then its own foregroundDeletion finalizer.
@@ -331,16 +323,7 @@ describe("deletion", () => {
       );
       expect(childWrites).toEqual([]);
     }
-    await kubectl([
-      "patch",
-      "mdep",
-      "fg",
-      "-n",
-      ns,
-      "--type=merge",
-      "-p",
-      '{"metadata":{"finalizers":null}}',
-    ]);
+    await setFinalizers(ns, "fg", null);
     await eventually(
       "ModelDeployment gone",
       async () => (await getMd(ns, "fg").catch(() => undefined)) === undefined,

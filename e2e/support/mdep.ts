@@ -104,6 +104,33 @@ export async function applyMd(
   );
 }
 
+/** What `kubectl modelship promote` does (and an Argo CD action): a fresh value of the promote annotation. */
+export async function promote(namespace: string, name: string): Promise<void> {
+  await kubectl([
+    "annotate",
+    "mdep",
+    name,
+    "-n",
+    namespace,
+    `modelship.dev/promote=e2e-${Date.now()}`,
+    "--overwrite",
+  ]);
+}
+
+/** Sets (or with null clears) metadata.finalizers, as another controller would. */
+export async function setFinalizers(namespace: string, name: string, finalizers: string[] | null) {
+  await kubectl([
+    "patch",
+    "mdep",
+    name,
+    "-n",
+    namespace,
+    "--type=merge",
+    "-p",
+    JSON.stringify({ metadata: { finalizers } }),
+  ]);
+}
+
 export async function patchMdSpec(namespace: string, name: string, patch: Record<string, unknown>) {
   await kubectl([
     "patch",

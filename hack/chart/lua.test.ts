@@ -23,6 +23,7 @@ const actionTests = yaml.load(
   readFileSync(join(ARGOCD, "actions", "action_test.yaml"), "utf8"),
 ) as ActionTests;
 
+// Skipped without a Go toolchain: the Lua 5.1 VM is gopher-lua, built by hack/lua (CI machines have Go).
 describe.skipIf(!go)(
   go ? "Argo CD Lua under gopher-lua" : "Argo CD Lua (skipped: `go` is not on PATH)",
   () => {
