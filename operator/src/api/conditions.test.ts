@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { findCondition, isTrue, removeCondition, setCondition, toRfc3339 } from "./conditions.ts";
+import { toRfc3339 } from "../lib/time.ts";
+import { findCondition, isTrue, removeCondition, setCondition } from "./conditions.ts";
 import type { Condition } from "./status.ts";
 
 const t0 = new Date("2026-11-01T10:00:00.123Z");
@@ -91,6 +92,6 @@ describe("findCondition / isTrue / removeCondition", () => {
     expect(removeCondition(list, "Paused")).toEqual([]);
   });
   it("formats times as metav1.Time does", () => {
-    expect(toRfc3339(t0)).toBe("2026-11-01T10:00:00Z");
+    expect(toRfc3339(t0.getTime(), "seconds")).toBe("2026-11-01T10:00:00Z");
   });
 });

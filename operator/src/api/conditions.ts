@@ -1,5 +1,6 @@
 // Pure helpers over metav1.Condition lists. lastTransitionTime moves only when status changes,
 // so a resync that recomputes the same conditions writes nothing.
+import { toRfc3339 } from "../lib/time.ts";
 import type { Condition } from "./status.ts";
 
 /** Condition types the operator sets. */
@@ -40,7 +41,7 @@ export function setCondition(
   const lastTransitionTime =
     previous !== undefined && previous.status === update.status
       ? previous.lastTransitionTime
-      : toRfc3339(now);
+      : toRfc3339(now.getTime(), "seconds");
   const next: Condition = { ...update, lastTransitionTime };
   if (previous === undefined) return [...list, next];
   return list.map((c) => (c.type === update.type ? next : c));
@@ -48,9 +49,4 @@ export function setCondition(
 
 export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
   return (conditions ?? []).filter((c) => c.type !== type);
-}
-
-/** metav1.Time precision is seconds; dropping milliseconds keeps our writes equal to what we read back. */
-export function toRfc3339(now: Date): string {
-  return `${now.toISOString().slice(0, 19)}Z`;
 }

@@ -1,4 +1,5 @@
 // Public surface of the API package.
+export * from "./annotations.ts";
 export * from "./conditions.ts";
 export * from "./duration.ts";
 export * from "./group.ts";

@@ -52,7 +52,75 @@ const RevisionHealthSchema = z
   .describe("What the prober measured for one revision.");
 export type RevisionHealth = z.output<typeof RevisionHealthSchema>;
 
-const HistoryEntrySchema = z
+const PendingScaleDownSchema = z
+  .object({
+    revision: z.string().max(63).describe("Revision whose pods are kept while requests drain."),
+    at: time("When its Deployment is removed."),
+    replicas: z.int().min(0).describe("Replicas it keeps until then."),
+  })
+  .describe("A revision that no longer gets traffic, kept until `at` so requests in flight drain.");
+export type PendingScaleDown = z.output<typeof PendingScaleDownSchema>;
+
+export const WITHDRAWAL_CAUSES = ["Abort", "Supersede", "Revert"] as const;
+export type WithdrawalCause = (typeof WITHDRAWAL_CAUSES)[number];
+
+const WithdrawalSchema = z
+  .object({
+    revision: z.string().max(63).describe("The canary being taken away."),
+    cause: z
+      .enum(WITHDRAWAL_CAUSES)
+      .describe(
+        "Abort (rejected), Supersede (a newer spec replaced it) or Revert (spec went back to stable).",
+      ),
+    reason: z.string().max(1024).describe("CamelCase reason."),
+    message: z.string().max(4096).describe("Human-readable details."),
+    since: time("When the withdrawal began."),
+    replicas: z.int().min(0).describe("Replicas held while stable catches up (its size when it began)."),
+  })
+  .describe(
+    "A canary leaving: stable is restored to full Ready capacity first, then traffic moves to stable, then the revision drains.",
+  );
+export type Withdrawal = z.output<typeof WithdrawalSchema>;
+
+const RejectionSchema = z
+  .object({
+    reason: z.string().max(1024).describe("CamelCase reason of the abort."),
+    message: z.string().max(4096).describe("Human-readable details."),
+    at: time("When it was aborted."),
+  })
+  .describe("Why status.rejectedRevision was aborted.");
+
+export const MANUAL_ADVANCES = ["promote", "promoteFull"] as const;
+export type ManualAdvance = (typeof MANUAL_ADVANCES)[number];
+
+const REQUEST_ID = z.string().max(256);
+const HandledRequestsSchema = z
+  .object({ promote: REQUEST_ID, promoteFull: REQUEST_ID, abort: REQUEST_ID, retry: REQUEST_ID })
+  .partial()
+  .describe("The last request id acted on per annotation, so a re-sync never acts on one twice.");
+export type HandledRequests = z.output<typeof HandledRequestsSchema>;
+
+/**
+ * Facts with no explicit status field. Everything else the rollout remembers (stable, canary, step,
+ * weight, times, rejected revision, history) IS the explicit fields above it: one source of truth.
+ */
+export const RolloutBookkeepingSchema = z
+  .object({
+    handledRequests: HandledRequestsSchema.optional(),
+    pendingScaleDowns: z.array(PendingScaleDownSchema).max(16).optional(),
+    withdrawal: WithdrawalSchema.optional(),
+    rejection: RejectionSchema.optional(),
+    manualAdvance: z
+      .enum(MANUAL_ADVANCES)
+      .optional()
+      .describe("A person moved the current canary past a step (promote) or all of them (promoteFull)."),
+  })
+  .describe(
+    "The operator's own bookkeeping for facts that have no explicit status field (requests already handled, revisions draining, a withdrawal under way), so a restarted operator continues exactly where it was. Read-only.",
+  );
+export type RolloutBookkeeping = z.output<typeof RolloutBookkeepingSchema>;
+
+export const HistoryEntrySchema = z
   .object({
     revision: z.string().max(63).describe("Revision hash."),
     modelVersion: z.string().max(63).optional().describe("spec.model.version of that revision."),
@@ -66,6 +134,11 @@ const HistoryEntrySchema = z
   })
   .describe("One finished revision.");
 export type HistoryEntry = z.output<typeof HistoryEntrySchema>;
+
+/** An aborted revision, as the engine holds it: status.rejectedRevision plus bookkeeping.rejection. */
+export interface Rejection extends z.output<typeof RejectionSchema> {
+  revision: string;
+}
 
 export const HISTORY_MAX_ITEMS = 50;
 
@@ -106,8 +179,9 @@ export const ModelDeploymentStatusSchema = z
       .max(HISTORY_MAX_ITEMS)
       .optional()
       .describe("Finished revisions, newest first, bounded by spec.rollout.revisionHistoryLimit."),
+    bookkeeping: RolloutBookkeepingSchema.optional(),
     rolloutState: opaqueObject(
-      "The rollout state machine's own progress (steps, withdrawals, pending scale-downs, handled requests), so a restarted operator continues exactly where it was. Read-only; its shape may change between operator versions.",
+      "Deprecated: the bookkeeping of operator 0.1, read once to carry a rollout in flight across the upgrade and then removed. Never written.",
     ).optional(),
     revisionSpecs: opaqueObject(
       "What each live revision runs (model, runtime, template), by revision hash: old revisions keep their own pods while the spec already describes the next one. Read-only.",

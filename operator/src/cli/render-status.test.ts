@@ -43,7 +43,7 @@ describe("renderStatus", () => {
       /canary\s+\S+\s+Pass\s+99\.8%\s+14ms\s+61ms\s+412\s+2s ago\s+pod recommender-x: HTTP 503/,
     );
     expect(text).toMatch(/Progressing\s+True\s+StepInProgress\s+5m\s+step 2\/4: pause 2m/);
-    // A handled request id (the one in rolloutState.handledRequests) is not reported as pending.
+    // A handled request id (status.bookkeeping.handledRequests) is not reported as pending.
     expect(text).not.toContain("Request:");
     expect(text).not.toContain("\x1b[");
   });
@@ -54,7 +54,6 @@ describe("renderStatus", () => {
     });
     raw.status.phase = "Paused";
     Object.assign(raw.status, { pauseStartTime: ago(30_000) });
-    Object.assign(raw.status.rolloutState, { pausedAt: ago(30_000) });
     const text = render(raw);
     expect(text).toContain("ModelDeployment shop/recommender  Paused");
     expect(text).toContain(
@@ -110,11 +109,14 @@ describe("renderStatus", () => {
         },
       ],
     });
-    Object.assign(raw.status.rolloutState, {
+    Object.assign(raw.status, {
       canaryRevision: undefined,
       canaryWeight: 0,
-      rejected: { revision: CANARY_REV, reason, message, at: ago(10_000) },
-      pendingScaleDowns: [{ revision: CANARY_REV, at: new Date(NOW + 20_000).toISOString(), replicas: 1 }],
+      rejectedRevision: CANARY_REV,
+      bookkeeping: {
+        rejection: { reason, message, at: ago(10_000) },
+        pendingScaleDowns: [{ revision: CANARY_REV, at: new Date(NOW + 20_000).toISOString(), replicas: 1 }],
+      },
     });
     raw.status.health.canary.verdict = "Fail";
     raw.status.health.canary.successRate = 0.62;

@@ -1,8 +1,8 @@
 // The `status` view: a pure function from what was read (the ModelDeployment, its revision
 // Deployments) and the time to lines of text, so every case is testable without a cluster.
 import type { RolloutStep } from "../api/index.ts";
-import { durationToMs, effectiveAnalysis } from "../api/index.ts";
-import { ANNOTATION } from "../controller/rollout-input.ts";
+import { ANNOTATION, durationToMs, effectiveAnalysis } from "../api/index.ts";
+import { revisionFacts } from "../rollout/persisted-state.ts";
 import { ageOf, formatDuration, formatMs, formatPercent, formatTable, formatTime } from "./format.ts";
 import { paintWord, type Style } from "./style.ts";
 import type { ModelDeploymentView, RevisionPods } from "./view.ts";
@@ -183,9 +183,12 @@ function revisionRows({ md, deployments }: StatusInput): RevisionRow[] {
   const add = (revision: string | undefined, role: Role, extra: Partial<RevisionRow> = {}) => {
     if (revision === undefined || rows.has(revision)) return;
     const known = (md.status.history ?? []).find((h) => h.revision === revision);
+    const runs = revisionFacts(md.status.revisionSpecs, revision);
     const row: RevisionRow = { revision, role, ...extra };
-    if (row.modelVersion === undefined && known?.modelVersion) row.modelVersion = known.modelVersion;
-    if (row.image === undefined && known?.image) row.image = known.image;
+    const modelVersion = row.modelVersion ?? runs.modelVersion ?? known?.modelVersion;
+    const image = row.image ?? runs.image ?? known?.image;
+    if (modelVersion !== undefined) row.modelVersion = modelVersion;
+    if (image !== undefined) row.image = image;
     rows.set(revision, row);
   };
   const withdrawing = st.withdrawal;
@@ -203,8 +206,6 @@ function revisionRows({ md, deployments }: StatusInput): RevisionRow[] {
     add(withdrawing.revision, "withdrawing", {
       traffic: weight,
       note: `${withdrawing.cause.toLowerCase()}: ${withdrawing.reason}`,
-      ...(withdrawing.modelVersion ? { modelVersion: withdrawing.modelVersion } : {}),
-      ...(withdrawing.image ? { image: withdrawing.image } : {}),
     });
   }
   for (const p of st.pendingScaleDowns ?? []) {

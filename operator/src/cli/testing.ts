@@ -105,19 +105,16 @@ export function canaryMidStep(overrides: { annotations?: Record<string, string> 
         },
       },
       history: HISTORY,
-      rolloutState: {
-        stableRevision: STABLE_REV,
-        stableModelVersion: "2026-10-01",
-        stableImage: "registry.example/recsys-server:1.4.1",
-        canaryRevision: CANARY_REV,
-        canaryModelVersion: "2026-11-01",
-        canaryImage: "registry.example/recsys-server:1.4.2",
-        stepIndex: 1,
-        canaryWeight: 10,
-        stepStartedAt: ago(47_000),
-        pendingScaleDowns: [],
-        handledRequests: { promote: "2026-11-01T08:00:00.000Z" },
-        history: HISTORY,
+      bookkeeping: { handledRequests: { promote: "2026-11-01T08:00:00.000Z" } },
+      revisionSpecs: {
+        [STABLE_REV]: {
+          model: { name: "recommender", version: "2026-10-01" },
+          runtime: { image: "registry.example/recsys-server:1.4.1" },
+        },
+        [CANARY_REV]: {
+          model: { name: "recommender", version: "2026-11-01" },
+          runtime: { image: "registry.example/recsys-server:1.4.2" },
+        },
       },
       conditions: [
         {

@@ -10,9 +10,9 @@ import {
   type ModelDeploymentStatus,
   ModelDeploymentStatusSchema,
 } from "../api/index.ts";
-import { persistedState } from "../controller/rollout-input.ts";
 import { LABEL_REVISION } from "../render/labels.ts";
 import { computeRevision } from "../render/revision.ts";
+import { loadState } from "../rollout/persisted-state.ts";
 import type { RolloutState } from "../rollout/types.ts";
 
 export interface ModelDeploymentView {
@@ -90,7 +90,7 @@ export function toModelDeploymentView(raw: unknown, fallbackNamespace: string): 
     const status = ModelDeploymentStatusSchema.safeParse(top.data.status);
     if (status.success) {
       view.status = status.data;
-      view.state = persistedState(status.data.rolloutState);
+      view.state = loadState(status.data);
     } else {
       view.statusProblem = issues(status.error);
     }

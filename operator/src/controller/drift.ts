@@ -3,7 +3,7 @@
 //   - hash annotation: catches fields we stopped sending (apply removes them; a subset test cannot see it)
 //   - subset test: catches hand edits of fields we own (live differs from what we sent)
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../render/revision.ts";
+import { canonicalJson } from "../lib/canonical-json.ts";
 import type { ApplyObject } from "../render/types.ts";
 
 export const APPLIED_HASH = "modelship.dev/applied-hash";

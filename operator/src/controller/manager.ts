@@ -3,6 +3,7 @@
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { KIND } from "../api/index.ts";
+import { EventReason } from "../api/reasons.ts";
 import { ApiClient } from "../kube/api-client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { apiServes, createInformers, type InformerSet } from "../kube/informers.ts";
@@ -127,12 +128,12 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     onRolloutEvent: (e) => {
       const m = o.metrics;
       if (!m) return;
-      if (e.reason === "CanaryStarted") m.rolloutsStarted.inc();
-      else if (e.reason === "Promoted")
-        m.rolloutsPromoted.inc({ how: /promoteFull|promote \(id/.test(e.message) ? "manual" : "steps" });
-      // The abort event's message starts with its CamelCase reason ("SuccessRate...: ..."): bounded labels.
-      else if (e.reason === "RolloutAborted")
-        m.rolloutsAborted.inc({ reason: /^([A-Za-z]+):/.exec(e.message)?.[1] ?? "Unknown" });
+      // Labels come from the event's fields, never its text; each has a small fixed set of values.
+      if (e.reason === EventReason.CanaryStarted) m.rolloutsStarted.inc();
+      else if (e.reason === EventReason.Promoted)
+        m.rolloutsPromoted.inc({ how: e.fields?.how ?? "analysis" });
+      else if (e.reason === EventReason.RolloutAborted)
+        m.rolloutsAborted.inc({ reason: e.fields?.cause ?? "Unknown" });
     },
     ...(health ? { health } : {}),
   });

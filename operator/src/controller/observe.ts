@@ -1,7 +1,10 @@
 // What the children say, per revision: replica counts from the Deployments, and the reasons a
 // person needs (crash loop, image pull, unschedulable, quota, progress deadline) from the
 // Deployments' conditions and their pods' statuses. Pure: takes cached objects, returns values.
+import { WorkloadReason } from "../api/reasons.ts";
 import { LABEL_REVISION } from "../render/labels.ts";
+import { WAITING_REASONS } from "../rollout/pod-failures.ts";
+import type { RevisionObservation, WorkloadFailure } from "../rollout/types.ts";
 
 export interface ObservedDeployment {
   metadata?: {
@@ -36,44 +39,24 @@ export interface ObservedPod {
   };
 }
 
-export interface RevisionFailure {
-  reason: string;
-  message: string;
-}
-
-export interface RevisionObservation {
-  revision: string;
+/** What the rollout engine reads of a revision, plus what the reconciler and the prober need. */
+export interface ObservedRevision extends RevisionObservation {
   deploymentName: string;
-  specReplicas: number;
   replicas: number;
-  readyReplicas: number;
-  availableReplicas: number;
-  updatedReplicas: number;
   /** The Deployment controller has seen our latest write (its status counts are current). */
   settled: boolean;
-  failure?: RevisionFailure;
   readyPods: { name: string; ip: string }[];
 }
 
-const POD_FAILURES = new Set([
-  "CrashLoopBackOff",
-  "ImagePullBackOff",
-  "ErrImagePull",
-  "InvalidImageName",
-  "CreateContainerConfigError",
-  "CreateContainerError",
-  "RunContainerError",
-]);
-
-function podFailure(pods: ObservedPod[]): RevisionFailure | undefined {
+function podFailure(pods: ObservedPod[]): WorkloadFailure | undefined {
   for (const p of pods) {
     if (p.metadata?.deletionTimestamp) continue;
     for (const c of p.status?.containerStatuses ?? []) {
       const w = c.state?.waiting;
-      if (w?.reason && POD_FAILURES.has(w.reason)) {
-        const reason = w.reason === "ErrImagePull" ? "ImagePullBackOff" : w.reason;
+      const rule = w?.reason === undefined ? undefined : WAITING_REASONS[w.reason];
+      if (w !== undefined && rule !== undefined) {
         return {
-          reason,
+          reason: rule.reason,
           message: `pod ${p.metadata?.name}: ${w.reason}${w.message ? `: ${w.message}` : ""}`,
         };
       }
@@ -81,7 +64,7 @@ function podFailure(pods: ObservedPod[]): RevisionFailure | undefined {
     const sched = p.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
     if (sched?.reason === "Unschedulable") {
       return {
-        reason: "Unschedulable",
+        reason: WorkloadReason.Unschedulable,
         message: `pod ${p.metadata?.name}: ${sched.message ?? "unschedulable"}`,
       };
     }
@@ -89,16 +72,21 @@ function podFailure(pods: ObservedPod[]): RevisionFailure | undefined {
   return undefined;
 }
 
-function deploymentFailure(d: ObservedDeployment): RevisionFailure | undefined {
+function deploymentFailure(d: ObservedDeployment): WorkloadFailure | undefined {
   for (const c of d.status?.conditions ?? []) {
     if (c.type === "Progressing" && c.status === "False" && c.reason === "ProgressDeadlineExceeded") {
-      return { reason: "ProgressDeadlineExceeded", message: c.message ?? "progress deadline exceeded" };
+      return {
+        reason: WorkloadReason.ProgressDeadlineExceeded,
+        message: c.message ?? "progress deadline exceeded",
+      };
     }
     if (c.type === "ReplicaFailure" && c.status === "True") {
       const quota = /quota/i.test(c.message ?? "");
+      // The Deployment controller's own reason (e.g. FailedCreate) stays in the message.
+      const detail = c.reason === undefined ? "" : `${c.reason}: `;
       return {
-        reason: quota ? "QuotaExceeded" : (c.reason ?? "ReplicaFailure"),
-        message: c.message ?? "cannot create pods",
+        reason: quota ? WorkloadReason.QuotaExceeded : WorkloadReason.ReplicaFailure,
+        message: `${detail}${c.message ?? "cannot create pods"}`,
       };
     }
   }
@@ -113,11 +101,8 @@ export function isPodReady(p: ObservedPod): boolean {
 }
 
 /** One observation per Deployment (= per revision), pods matched by the revision label. */
-export function observeRevisions(
-  deployments: ObservedDeployment[],
-  pods: ObservedPod[],
-): RevisionObservation[] {
-  const out: RevisionObservation[] = [];
+export function observeRevisions(deployments: ObservedDeployment[], pods: ObservedPod[]): ObservedRevision[] {
+  const out: ObservedRevision[] = [];
   for (const d of deployments) {
     const revision = d.metadata?.labels?.[LABEL_REVISION];
     if (!revision || d.metadata?.deletionTimestamp) continue;

@@ -14,17 +14,17 @@ import {
   PLURAL,
   resolveRuntimeEndpoints,
   setCondition,
-  toRfc3339,
   VERSION,
 } from "../api/index.ts";
 import { type ApiClient, classifyApiError } from "../kube/api-client.ts";
+import { toRfc3339 } from "../lib/time.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
 import type { InferenceCheckSpec } from "../prober/checks.ts";
 import type { Prober, RevisionHealth as ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
 import { judgeCanary, judgeWarmUp } from "../prober/verdict.ts";
-import type { RevisionHealth } from "../rollout/types.ts";
+import type { RevisionVerdict } from "../rollout/types.ts";
 import { type HealthNumbers, meaningfulChange, verdictChanged } from "./health-change.ts";
-import type { RevisionObservation } from "./observe.ts";
+import type { ObservedRevision } from "./observe.ts";
 import type { HealthSource } from "./reconciler.ts";
 
 export const PROBER_FIELD_MANAGER = "modelship-prober";
@@ -133,7 +133,7 @@ export class ProberHealth implements HealthSource {
   setTargets(
     key: string,
     md: ModelDeployment,
-    revisions: RevisionObservation[],
+    revisions: ObservedRevision[],
     specOf: (revision: string) => ModelDeployment["spec"] = () => md.spec,
   ): void {
     let t = this.tracked.get(key);
@@ -179,7 +179,7 @@ export class ProberHealth implements HealthSource {
     this.tracked.delete(key);
   }
 
-  verdict(key: string, revision: string): RevisionHealth | undefined {
+  verdict(key: string, revision: string): RevisionVerdict | undefined {
     const t = this.tracked.get(key);
     const stats = this.o.prober.stats(`${key}/${revision}`);
     if (!t || !stats) return undefined;
@@ -208,7 +208,7 @@ export class ProberHealth implements HealthSource {
       samples: s.samples,
       consecutiveFailures: s.consecutiveFailures,
       ...(s.lastError ? { lastError: s.lastError.slice(0, 1024) } : {}),
-      ...(s.lastProbeAt ? { lastProbeTime: toRfc3339(new Date(s.lastProbeAt)) } : {}),
+      ...(s.lastProbeAt ? { lastProbeTime: toRfc3339(s.lastProbeAt, "seconds") } : {}),
       ...(v ? { verdict: v.verdict } : {}),
     };
   }

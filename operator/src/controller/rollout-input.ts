@@ -1,21 +1,56 @@
-// Maps the parsed ModelDeployment (api/) onto the rollout state machine's plain inputs (rollout/).
-// The state machine knows nothing of the CR's shape; this is the one place the two meet.
-import { z } from "zod";
-import { durationToMs, type ModelDeployment } from "../api/index.ts";
-import type { ManualRequests, RolloutConfig, RolloutState, RolloutStep } from "../rollout/types.ts";
+// Step 3's input: maps the context (parsed ModelDeployment, children, the prober's verdicts,
+// status) onto the rollout engine's plain input (rollout/types.ts). The engine knows nothing of the
+// CR's shape; this is where the two meet. The reverse direction is compose-status.ts.
+import { ANNOTATION, desiredTotalReplicas, durationToMs, type ModelDeployment } from "../api/index.ts";
+import { loadState } from "../rollout/persisted-state.ts";
+import type {
+  ManualRequests,
+  PlannedStep,
+  RevisionVerdict,
+  RolloutConfig,
+  RolloutInput,
+} from "../rollout/types.ts";
+import type { ObservedRevision } from "./observe.ts";
+import type { ReconcileContext } from "./snapshot.ts";
 
-/** Annotations a person (or `kubectl modelship`) sets to act on a rollout; values are request ids. */
-export const ANNOTATION = {
-  promote: "modelship.dev/promote",
-  promoteFull: "modelship.dev/promote-full",
-  abort: "modelship.dev/abort",
-  retry: "modelship.dev/retry",
-  paused: "modelship.dev/paused",
-} as const;
+/** Where verdicts come from: the prober's, or (with --prober=false) pod readiness. */
+export interface VerdictSource {
+  /** The prober's verdict for a revision, or undefined when it has none (yet). */
+  verdict(key: string, revision: string): RevisionVerdict | undefined;
+}
+
+export function rolloutInput(
+  ctx: ReconcileContext,
+  md: ModelDeployment,
+  prober: VerdictSource | undefined,
+): RolloutInput {
+  const health: Record<string, RevisionVerdict> = {};
+  for (const o of ctx.observed) health[o.revision] = verdictFor(ctx.key, o, prober);
+  return {
+    desiredRevision: ctx.desiredRevision,
+    desiredModelVersion: md.spec.model.version,
+    desiredImage: md.spec.runtime.image,
+    generation: ctx.generation,
+    rollout: rolloutConfig(md, prober !== undefined),
+    totalReplicas: desiredTotalReplicas(md.spec),
+    state: loadState(ctx.status),
+    observed: ctx.observed.map((o) => ({
+      revision: o.revision,
+      specReplicas: o.specReplicas,
+      readyReplicas: o.readyReplicas,
+      availableReplicas: o.availableReplicas,
+      updatedReplicas: o.updatedReplicas,
+      ...(o.failure ? { failure: o.failure } : {}),
+    })),
+    health,
+    requests: manualRequests(md),
+    now: ctx.now,
+  };
+}
 
 export function rolloutConfig(md: ModelDeployment, proberEnabled: boolean): RolloutConfig {
   const r = md.spec.rollout;
-  const steps: RolloutStep[] = r.steps.map((s) => {
+  const steps: PlannedStep[] = r.steps.map((s) => {
     if (s.setWeight !== undefined) return { setWeight: s.setWeight };
     if (s.pause !== undefined)
       return { pause: s.pause.duration ? { durationMs: durationToMs(s.pause.duration) } : {} };
@@ -43,59 +78,14 @@ export function manualRequests(md: ModelDeployment): ManualRequests {
   };
 }
 
-// The persisted progress comes back from the API server: validate it like any input. Anything
-// unreadable restarts from an empty state rather than crashing (the children still exist and
-// the decision re-derives from them).
-const time = z.string().min(1);
-const RolloutStateSchema = z.looseObject({
-  stableRevision: z.string().optional(),
-  stableModelVersion: z.string().optional(),
-  stableImage: z.string().optional(),
-  canaryRevision: z.string().optional(),
-  canaryModelVersion: z.string().optional(),
-  canaryImage: z.string().optional(),
-  stepIndex: z.int().min(0).default(0),
-  stepStartedAt: time.optional(),
-  canaryStartedAt: time.optional(),
-  canaryWeight: z.number().min(0).max(100).default(0),
-  pausedAt: time.optional(),
-  withdrawal: z
-    .object({
-      revision: z.string(),
-      modelVersion: z.string().optional(),
-      image: z.string().optional(),
-      cause: z.enum(["Abort", "Supersede", "Revert"]),
-      reason: z.string(),
-      message: z.string(),
-      since: time,
-      replicas: z.int().min(0),
-    })
-    .optional(),
-  rejected: z.object({ revision: z.string(), reason: z.string(), message: z.string(), at: time }).optional(),
-  pendingScaleDowns: z
-    .array(z.object({ revision: z.string(), at: time, replicas: z.int().min(0) }))
-    .default([]),
-  handledRequests: z
-    .object({ promote: z.string(), promoteFull: z.string(), abort: z.string(), retry: z.string() })
-    .partial()
-    .default({}),
-  history: z
-    .array(
-      z.object({
-        revision: z.string(),
-        modelVersion: z.string().optional(),
-        image: z.string().optional(),
-        outcome: z.enum(["Promoted", "Aborted", "Superseded", "RolledBack"]),
-        reason: z.string(),
-        message: z.string(),
-        time,
-      }),
-    )
-    .default([]),
-});
-
-export function persistedState(raw: unknown): Partial<RolloutState> {
-  if (raw === undefined) return {};
-  const parsed = RolloutStateSchema.safeParse(raw);
-  return parsed.success ? (parsed.data as Partial<RolloutState>) : {};
+/** With the prober on, only its verdict passes a gate; without it, a revision whose pods are all Ready. */
+function verdictFor(key: string, o: ObservedRevision, prober: VerdictSource | undefined): RevisionVerdict {
+  if (prober) {
+    return (
+      prober.verdict(key, o.revision) ?? { verdict: "Inconclusive", message: "waiting for the first probes" }
+    );
+  }
+  const ready = o.specReplicas > 0 && o.readyReplicas >= o.specReplicas;
+  const message = `${o.readyReplicas}/${o.specReplicas} pods ready`;
+  return { verdict: ready ? "Pass" : "Inconclusive", message };
 }

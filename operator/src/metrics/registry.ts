@@ -122,7 +122,7 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
     }),
     rolloutsPromoted: new Counter({
       name: `${PREFIX}rollouts_promoted_total`,
-      help: "Canary rollouts promoted, by how (automatic or manual).",
+      help: "Revisions promoted to stable, by how: firstDeployment (nothing to compare with), analysis (every step ran), manual (a promote skipped a step), full (promoteFull skipped the rest).",
       labelNames: ["how"] as const,
       registers,
     }),

@@ -1,31 +1,18 @@
 // "Should the canary be aborted?" as an ordered chain of small predicates; the first hit wins and
 // its reason becomes the Degraded condition, the event and the history entry.
+import { AbortReason, WorkloadReason } from "../api/reasons.ts";
+import { formatDuration, toMs } from "../lib/time.ts";
+import { isFatal } from "./pod-failures.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { short } from "./rollout-context.ts";
-import { formatDuration, toMs } from "./time.ts";
-import type { RevisionHealth } from "./types.ts";
+import type { RevisionVerdict } from "./types.ts";
 
 export interface AbortCause {
   reason: string;
   message: string;
 }
 
-/**
- * Pod failures that do not heal by waiting. Unschedulable is left out on purpose: a cluster
- * autoscaler may add a node (GPU nodes take minutes), so it aborts at the progress deadline, with
- * Unschedulable as the reason.
- */
-const FAILS_AT_ONCE: ReadonlySet<string> = new Set([
-  "CrashLoopBackOff",
-  "ImagePullBackOff",
-  "ErrImagePull",
-  "InvalidImageName",
-  "CreateContainerConfigError",
-  "QuotaExceeded",
-  "ProgressDeadline",
-]);
-
-export function describeVerdict(health: RevisionHealth | undefined): string {
+export function describeVerdict(health: RevisionVerdict | undefined): string {
   if (health === undefined) return "no verdict yet";
   const evidence = (health.evidence ?? [])
     .map((e) => `${e.metric} ${e.value} (limit ${e.threshold}, ${e.ok ? "ok" : "failed"}, n=${e.samples})`)
@@ -35,12 +22,12 @@ export function describeVerdict(health: RevisionHealth | undefined): string {
 
 export function manualAbort(ctx: Ctx, draft: Draft): AbortCause | null {
   if (!draft.abort) return null;
-  return { reason: "ManualAbort", message: `abort requested (id ${ctx.input.requests.abort})` };
+  return { reason: AbortReason.ManualAbort, message: `abort requested (id ${ctx.input.requests.abort})` };
 }
 
 export function workloadFailed(ctx: Ctx, revision: string): AbortCause | null {
   const failure = ctx.observation(revision)?.failure;
-  if (failure === undefined || !FAILS_AT_ONCE.has(failure.reason)) return null;
+  if (failure === undefined || !isFatal(failure.reason)) return null;
   return { reason: failure.reason, message: `canary ${short(revision)}: ${failure.message}` };
 }
 
@@ -50,7 +37,7 @@ export function analysisFailed(ctx: Ctx, revision: string, atAnalysisStep: boole
   const health = ctx.health(revision);
   if (health?.verdict !== "Fail") return null;
   return {
-    reason: "AnalysisFailed",
+    reason: AbortReason.AnalysisFailed,
     message: `canary ${short(revision)} failed analysis: ${describeVerdict(health)}`,
   };
 }
@@ -64,7 +51,10 @@ export function progressDeadlinePassed(ctx: Ctx, draft: Draft, revision: string)
   const failure = ctx.observation(revision)?.failure;
   const cause = failure === undefined ? "" : `; ${failure.reason}: ${failure.message}`;
   return {
-    reason: failure?.reason === "Unschedulable" ? "Unschedulable" : "ProgressDeadlineExceeded",
+    reason:
+      failure?.reason === WorkloadReason.Unschedulable
+        ? AbortReason.Unschedulable
+        : AbortReason.ProgressDeadlineExceeded,
     message: `canary ${short(revision)} made no progress for ${formatDuration(waited)}: waiting for ${waiting.what}${cause}`,
   };
 }

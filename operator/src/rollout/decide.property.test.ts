@@ -3,16 +3,17 @@
 // Ready capacity away from the side that serves traffic.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { Verdict } from "../api/status.ts";
 import { decideRollout } from "./decide.ts";
+import { loadState, saveState } from "./persisted-state.ts";
 import { canaryReplicasFor } from "./replica-split.ts";
 import { A, B, C, config, obs, T0 } from "./testing.ts";
 import type {
-  HealthVerdict,
-  RevisionHealth,
+  PlannedStep,
   RevisionObservation,
+  RevisionVerdict,
   RolloutDecision,
   RolloutInput,
-  RolloutStep,
   TrafficMode,
 } from "./types.ts";
 
@@ -42,8 +43,8 @@ const roundArb = fc.record({
   ),
   verdicts: fc.array(
     fc.oneof(
-      { arbitrary: fc.constant<HealthVerdict>("Pass"), weight: 12 },
-      { arbitrary: fc.constantFrom<HealthVerdict>("Inconclusive", "Fail"), weight: 1 },
+      { arbitrary: fc.constant<Verdict>("Pass"), weight: 12 },
+      { arbitrary: fc.constantFrom<Verdict>("Inconclusive", "Fail"), weight: 1 },
     ),
     { minLength: 3, maxLength: 3 },
   ),
@@ -66,7 +67,7 @@ const roundArb = fc.record({
 });
 type Round = typeof roundArb extends fc.Arbitrary<infer R> ? R : never;
 
-const stepsArb: fc.Arbitrary<RolloutStep[]> = fc.array(
+const stepsArb: fc.Arbitrary<PlannedStep[]> = fc.array(
   fc.oneof(
     fc.record({ setWeight: fc.constantFrom(0, 10, 25, 50, 100) }),
     fc.record({
@@ -155,7 +156,7 @@ function nextInput(
   round: Round,
   i: number,
   mode: TrafficMode,
-  steps: RolloutStep[],
+  steps: PlannedStep[],
 ): RolloutInput {
   const observed: RevisionObservation[] = (previous?.revisions ?? []).map((r) => {
     const k = REVISIONS.indexOf(r.revision as (typeof REVISIONS)[number]);
@@ -166,7 +167,7 @@ function nextInput(
         : undefined;
     return obs(r.revision, r.replicas, Math.floor((r.replicas * pct) / 100), failure);
   });
-  const health: Record<string, RevisionHealth> = {};
+  const health: Record<string, RevisionVerdict> = {};
   REVISIONS.forEach((r, k) => {
     health[r] = {
       verdict: round.verdicts[k] ?? "Pass",
@@ -207,6 +208,11 @@ describe("decideRollout over random histories", () => {
             // Deterministic, and what the status stores (JSON) gives the same decision after a restart.
             expect(decideRollout(structuredClone(input))).toEqual(d);
             expect(decideRollout({ ...input, state: JSON.parse(JSON.stringify(input.state)) })).toEqual(d);
+            // ...and so does the state as status holds it (explicit fields + bookkeeping).
+            if (previous) {
+              const status = JSON.parse(JSON.stringify(saveState(previous.state)));
+              expect(decideRollout({ ...input, state: loadState(status) })).toEqual(d);
+            }
             expect(JSON.parse(JSON.stringify(d.state))).toEqual(d.state);
             checkShape(d);
             checkCapacity(input, d, previous);

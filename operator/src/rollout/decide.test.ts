@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decideRollout } from "./decide.ts";
 import {
   A,
+  applied,
   at,
   B,
   C,
@@ -17,9 +18,9 @@ import {
   settle,
   settledOnA,
 } from "./testing.ts";
-import type { RevisionHealth, RolloutStep } from "./types.ts";
+import type { PlannedStep, RevisionVerdict } from "./types.ts";
 
-const STEPS: RolloutStep[] = [
+const STEPS: PlannedStep[] = [
   { setWeight: 25 },
   { pause: { durationMs: 2 * MIN } },
   { setWeight: 50 },
@@ -307,7 +308,7 @@ describe("weights 0 and 100", () => {
   });
 
   it("setWeight 100 (replica ratio) moves all traffic to the canary before promotion, stable last", () => {
-    const steps: RolloutStep[] = [{ setWeight: 100 }, { pause: {} }];
+    const steps: PlannedStep[] = [{ setWeight: 100 }, { pause: {} }];
     const rising = decideRollout(
       input({ state: canaryOfB(), observed: [obs(A, 4), obs(B, 4, 3)], rollout: { steps } }),
     );
@@ -347,7 +348,7 @@ describe("weights 0 and 100", () => {
 
 describe("gateway API", () => {
   const rollout = {
-    steps: [{ setWeight: 10 }, { setWeight: 60 }, { setWeight: 20 }, { pause: {} }] as RolloutStep[],
+    steps: [{ setWeight: 10 }, { setWeight: 60 }, { setWeight: 20 }, { pause: {} }] as PlannedStep[],
     traffic: "gatewayAPI" as const,
   };
   it.each([
@@ -491,7 +492,7 @@ describe("abort", () => {
           state: canaryOfB({ stepIndex: 1, canaryWeight: 25 }),
           observed: [obs(A, 3), obs(B, 1, 1, failure)],
           requests,
-          health: health as Record<string, RevisionHealth>,
+          health: health as Record<string, RevisionVerdict>,
           rollout,
         }),
       );
@@ -792,6 +793,34 @@ describe("manual requests", () => {
       input({ state: d.state, observed: [obs(A, 4), obs(B, 4)], requests: { promoteFull: "f1" }, rollout }),
     );
     expect(done.state.stableRevision).toBe(B);
+  });
+
+  it("a promotion says how it came about in the event's fields (what the metrics count)", () => {
+    /** Every event of `rounds` reconciles, the cluster keeping up with each decision. */
+    const eventsOf = (start: Parameters<typeof input>[0], rounds = 8) => {
+      let current = input(start);
+      const events = [];
+      for (let i = 0; i < rounds; i++) {
+        const d = decideRollout(current);
+        events.push(...d.events);
+        current = { ...current, state: d.state, observed: applied(d) };
+      }
+      return events;
+    };
+    const promoted = (start: Parameters<typeof input>[0]) =>
+      eventsOf(start).find((e) => e.reason === "Promoted")?.fields;
+    const mid = { observed: [obs(A, 3), obs(B, 1)], rollout };
+    // The last step is an indefinite pause: only a promote gets past it.
+    expect(
+      promoted({ ...mid, state: canaryOfB({ stepIndex: 3, canaryWeight: 50 }), requests: { promote: "p1" } }),
+    ).toEqual({ how: "manual" });
+    expect(
+      promoted({ ...mid, state: canaryOfB({ canaryWeight: 0 }), requests: { promoteFull: "f1" } }),
+    ).toEqual({ how: "full" });
+    expect(
+      promoted({ observed: [obs(A, 4), obs(B, 1)], state: canaryOfB(), rollout: { steps: [] } }),
+    ).toEqual({ how: "analysis" });
+    expect(promoted({ observed: [], state: {} })).toEqual({ how: "firstDeployment" });
   });
 
   it("a request with no canary in progress is consumed with an event and nothing else", () => {

@@ -14,6 +14,8 @@
 // - A canary leaves (abort, new spec, revert) only after stable is Ready at full size; the next
 //   canary starts after that, and in replica-ratio mode takes traffic only once drained revisions
 //   are gone (one Service cannot exclude them).
+
+import { toMs, toRfc3339 } from "../lib/time.ts";
 import {
   type AbortCause,
   analysisFailed,
@@ -25,7 +27,6 @@ import { desiredRevisions, desiredTraffic } from "./desired-children.ts";
 import { type Ctx, type Draft, emit, makeContext, recordHistory, short } from "./rollout-context.ts";
 import { describeStatus } from "./rollout-status.ts";
 import { describeStep, progressCanary, promoteCanary } from "./step-progress.ts";
-import { toMs, toRfc3339 } from "./time.ts";
 import type { HandledRequests, RolloutDecision, RolloutInput, RolloutState } from "./types.ts";
 import { clearCanary, startWithdrawal, tryCompleteWithdrawal } from "./withdrawal.ts";
 

@@ -1,17 +1,25 @@
-// The operator keeps nothing in memory: a new process reading the state back from status (JSON)
-// continues from the same step, with the same timers.
+// The operator keeps nothing in memory: a new process reading the state back from status (through
+// saveState, JSON and loadState, as the reconciler does) continues from the same step, with the same
+// timers.
 import { describe, expect, it } from "vitest";
 import { decideRollout } from "./decide.ts";
+import { loadState, saveState } from "./persisted-state.ts";
 import { A, at, B, input, MIN, obs, SEC, settledOnA } from "./testing.ts";
-import type { RolloutStep } from "./types.ts";
+import type { PlannedStep, RolloutState } from "./types.ts";
 
-const steps: RolloutStep[] = [
+const steps: PlannedStep[] = [
   { setWeight: 25 },
   { pause: { durationMs: 5 * MIN } },
   { setWeight: 50 },
   { pause: {} },
 ];
-const throughStatus = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+/** What each revision runs, as status.revisionSpecs holds it (the engine's fixtures: A is v1, B is v2). */
+const revisionSpecs = {
+  [A]: { model: { name: "m", version: "v1" }, runtime: { image: "registry.example/server:1" } },
+  [B]: { model: { name: "m", version: "v2" }, runtime: { image: "registry.example/server:2" } },
+};
+const throughStatus = (state: Partial<RolloutState>): Partial<RolloutState> =>
+  loadState(JSON.parse(JSON.stringify({ ...saveState(state as RolloutState), revisionSpecs })));
 
 describe("restart", () => {
   it("continues a timed pause from the same step with the time left, not a fresh pause", () => {

@@ -1,16 +1,16 @@
 // The read-only view of one decision's inputs plus the draft it builds. Helpers here answer the
 // questions every step asks: how many Ready (and warm) pods a revision has, what its verdict is.
 
-import { toRfc3339 } from "./time.ts";
+import type { HistoryOutcome } from "../api/status.ts";
+import { toRfc3339 } from "../lib/time.ts";
 import type {
   HistoryEntry,
-  HistoryOutcome,
-  RevisionHealth,
+  PlannedStep,
   RevisionObservation,
+  RevisionVerdict,
   RolloutEvent,
   RolloutInput,
   RolloutState,
-  RolloutStep,
 } from "./types.ts";
 
 /** What the canary (or first deployment) is waiting for at the end of this decision. */
@@ -38,11 +38,11 @@ export interface Ctx {
   now: number;
   nowTime: string;
   total: number;
-  steps: readonly RolloutStep[];
+  steps: readonly PlannedStep[];
   observation(revision: string | undefined): RevisionObservation | undefined;
   /** Ready pods that may carry traffic: 0 while the prober says the revision is not warm yet. */
   ready(revision: string | undefined): number;
-  health(revision: string | undefined): RevisionHealth | undefined;
+  health(revision: string | undefined): RevisionVerdict | undefined;
 }
 
 export function makeContext(input: RolloutInput): Ctx {
@@ -91,6 +91,12 @@ export function recordHistory(
   draft.state.history = [full, ...draft.state.history].slice(0, limit);
 }
 
-export function emit(draft: Draft, type: RolloutEvent["type"], reason: string, message: string): void {
-  draft.events.push({ type, reason, message });
+export function emit(
+  draft: Draft,
+  type: RolloutEvent["type"],
+  reason: RolloutEvent["reason"],
+  message: string,
+  fields?: RolloutEvent["fields"],
+): void {
+  draft.events.push(fields === undefined ? { type, reason, message } : { type, reason, message, fields });
 }

@@ -1,9 +1,10 @@
 // Phase, one-line message and conditions, from the decided state: what a person (and Argo CD's
 // health script) reads. Paused means a person must act; a timed pause is still Progressing.
+
+import { formatDuration, toMs } from "../lib/time.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { short } from "./rollout-context.ts";
 import { stepLabel } from "./step-progress.ts";
-import { formatDuration, toMs } from "./time.ts";
 import type { DesiredCondition, RolloutPhase, TrafficDecision } from "./types.ts";
 
 interface Summary {

@@ -1,14 +1,15 @@
 // Walking the step list of a canary that has a stable revision beside it. Several steps may finish
 // in one decision (a zero pause, a weight already reached); a step that waits leaves draft.waiting.
+
+import { formatDuration, toMs, toRfc3339 } from "../lib/time.ts";
 import { describeVerdict } from "./canary-checks.ts";
 import { canaryReplicasFor } from "./replica-split.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { emit, recordHistory, short } from "./rollout-context.ts";
-import { formatDuration, toMs, toRfc3339 } from "./time.ts";
-import type { RolloutStep } from "./types.ts";
+import type { PlannedStep, PromotionHow } from "./types.ts";
 import { clearCanary } from "./withdrawal.ts";
 
-export function describeStep(step: RolloutStep | undefined): string {
+export function describeStep(step: PlannedStep | undefined): string {
   if (step === undefined) return "promotion";
   if ("setWeight" in step) return `setWeight ${step.setWeight}`;
   if ("pause" in step)
@@ -34,6 +35,7 @@ export function progressCanary(ctx: Ctx, draft: Draft): void {
       );
       s.stepIndex = ctx.steps.length;
       s.stepStartedAt = ctx.nowTime;
+      s.manualAdvance = "promoteFull";
     }
     const step = ctx.steps[s.stepIndex];
     if (step === undefined) {
@@ -48,6 +50,7 @@ export function progressCanary(ctx: Ctx, draft: Draft): void {
         "StepPromoted",
         `promote (id ${ctx.input.requests.promote}): ${stepLabel(ctx, s.stepIndex)} (${describeStep(step)}) skipped`,
       );
+      if (s.manualAdvance === undefined) s.manualAdvance = "promote";
       advance(ctx, draft);
       continue;
     }
@@ -73,7 +76,7 @@ function advance(ctx: Ctx, draft: Draft): void {
 }
 
 /** Evidence text when the step is done, undefined while it waits (draft.waiting says on what). */
-function runStep(ctx: Ctx, draft: Draft, step: RolloutStep): string | undefined {
+function runStep(ctx: Ctx, draft: Draft, step: PlannedStep): string | undefined {
   const s = draft.state;
   if ("setWeight" in step) return applyWeight(ctx, draft, Math.max(0, Math.min(100, step.setWeight)));
   if ("pause" in step) {
@@ -210,11 +213,19 @@ export function promoteCanary(ctx: Ctx, draft: Draft, reason: string, evidence: 
     reason,
     message,
   });
-  emit(draft, "Normal", "Promoted", message);
+  emit(draft, "Normal", "Promoted", message, { how: promotionHow(s) });
   s.stableRevision = revision;
   s.stableModelVersion = s.canaryModelVersion;
   s.stableImage = s.canaryImage;
   s.canaryWeight = 0;
   clearCanary(draft);
   draft.waiting = undefined;
+}
+
+/** How the canary got here, for the promotions metric (read before the canary is cleared). */
+function promotionHow(s: Draft["state"]): PromotionHow {
+  if (s.stableRevision === undefined) return "firstDeployment";
+  if (s.manualAdvance === "promoteFull") return "full";
+  if (s.manualAdvance === "promote") return "manual";
+  return "analysis";
 }

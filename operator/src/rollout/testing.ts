@@ -1,10 +1,12 @@
 // Builders for the rollout tests: a plain input with sensible defaults, and a "cluster" that turns a
 // decision into the next observations. Pure; imported by *.test.ts only.
+
+import type { WorkloadReason } from "../api/reasons.ts";
+import { toRfc3339 } from "../lib/time.ts";
 import { decideRollout } from "./decide.ts";
-import { toRfc3339 } from "./time.ts";
 import type {
-  RevisionHealth,
   RevisionObservation,
+  RevisionVerdict,
   RolloutConfig,
   RolloutDecision,
   RolloutInput,
@@ -31,13 +33,13 @@ export function config(over: Partial<RolloutConfig> = {}): RolloutConfig {
   };
 }
 
-export const pass = (message = "ok"): RevisionHealth => ({ verdict: "Pass", message });
-export const fail = (message = "success rate 0.80 < 0.99"): RevisionHealth => ({
+export const pass = (message = "ok"): RevisionVerdict => ({ verdict: "Pass", message });
+export const fail = (message = "success rate 0.80 < 0.99"): RevisionVerdict => ({
   verdict: "Fail",
   message,
   evidence: [{ metric: "successRate", value: 0.8, threshold: 0.99, samples: 40, ok: false }],
 });
-export const inconclusive = (message = "3 of 20 samples needed"): RevisionHealth => ({
+export const inconclusive = (message = "3 of 20 samples needed"): RevisionVerdict => ({
   verdict: "Inconclusive",
   message,
 });
@@ -46,7 +48,8 @@ export function obs(
   revision: string,
   specReplicas: number,
   readyReplicas = specReplicas,
-  failure?: RevisionObservation["failure"],
+  /** Any reason string: tests also feed reasons the classification does not know. */
+  failure?: { reason: string; message: string },
 ): RevisionObservation {
   const o: RevisionObservation = {
     revision,
@@ -55,7 +58,8 @@ export function obs(
     availableReplicas: readyReplicas,
     updatedReplicas: specReplicas,
   };
-  if (failure !== undefined) o.failure = failure;
+  if (failure !== undefined)
+    o.failure = { reason: failure.reason as WorkloadReason, message: failure.message };
   return o;
 }
 
@@ -67,7 +71,7 @@ export type InputOverrides = Partial<Omit<RolloutInput, "rollout" | "requests">>
 /** Every observed revision passes unless `health` says otherwise. */
 export function input(over: InputOverrides = {}): RolloutInput {
   const observed = over.observed ?? [];
-  const health: Record<string, RevisionHealth> = Object.fromEntries(
+  const health: Record<string, RevisionVerdict> = Object.fromEntries(
     observed.map((o) => [o.revision, pass()]),
   );
   return {

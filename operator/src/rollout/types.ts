@@ -1,22 +1,39 @@
-// Plain input and output shapes of the rollout state machine. Structural on purpose: rollout/ does
-// not import api/; the reconciler maps the parsed ModelDeployment, its children and the prober's
-// verdicts into these, and maps the decision back into status and rendered children.
+// Plain input and output shapes of the rollout state machine. The vocabulary shared with status
+// (verdicts, history, the persisted bookkeeping) comes from api/; the shapes only the engine uses
+// live here. controller/rollout-input.ts maps the parsed ModelDeployment, its children and the
+// prober's verdicts into these; controller/compose-status.ts maps the decision back into status.
+
+import type { EventReason, WorkloadReason } from "../api/reasons.ts";
+import type {
+  HandledRequests,
+  HistoryEntry,
+  ManualAdvance,
+  PendingScaleDown,
+  Phase,
+  Rejection,
+  Verdict,
+  Withdrawal,
+} from "../api/status.ts";
+import type { Rfc3339 } from "../lib/time.ts";
+
+export type { HandledRequests, HistoryEntry, PendingScaleDown, Rejection, Rfc3339, Withdrawal };
 
 /** How traffic is split: by ready-pod ratio behind one Service, or by HTTPRoute backend weights. */
 export type TrafficMode = "replicaRatio" | "gatewayAPI";
 
 /**
- * One rollout step (exactly one key). setWeight 0 is a "dark" canary: one pod, probed directly by the
- * prober, no user traffic. A pause without durationMs waits for a promote request.
+ * One rollout step as the engine runs it (spec.rollout.steps[] with durations in ms; exactly one
+ * key). setWeight 0 is a "dark" canary: one pod, probed directly by the prober, no user traffic. A
+ * pause without durationMs waits for a promote request.
  */
-export type RolloutStep =
+export type PlannedStep =
   | { setWeight: number }
   | { pause: { durationMs?: number } }
   // Thresholds live in the prober; the state machine only reads the verdict.
   | { analysis: Record<string, unknown> };
 
 export interface RolloutConfig {
-  steps: readonly RolloutStep[];
+  steps: readonly PlannedStep[];
   /** A step waiting on readiness or analysis for this long aborts the canary. */
   progressDeadlineMs: number;
   /** How long a revision that lost its traffic keeps its pods so in-flight requests drain. */
@@ -30,14 +47,6 @@ export interface RolloutConfig {
   historyLimit?: number;
 }
 
-export type FailureReason =
-  | "CrashLoopBackOff"
-  | "ImagePullBackOff"
-  | "Unschedulable"
-  | "QuotaExceeded"
-  | "ProgressDeadline"
-  | (string & {});
-
 /** What the revision's Deployment and pods look like now (from the informer caches). */
 export interface RevisionObservation {
   revision: string;
@@ -46,10 +55,13 @@ export interface RevisionObservation {
   availableReplicas: number;
   updatedReplicas: number;
   /** The worst thing wrong with its pods, if anything (crash loop, image pull, scheduling, quota). */
-  failure?: { reason: FailureReason; message: string };
+  failure?: WorkloadFailure;
 }
 
-export type HealthVerdict = "Pass" | "Fail" | "Inconclusive";
+export interface WorkloadFailure {
+  reason: WorkloadReason;
+  message: string;
+}
 
 /** Same shape as the prober's Evidence, so its judgement can be passed through unchanged. */
 export interface VerdictEvidence {
@@ -61,12 +73,12 @@ export interface VerdictEvidence {
 }
 
 /**
- * The analysis gate. Until the prober runs, the reconciler passes `Pass` for a Ready revision.
- * `warmedUp: false` means "Ready but not warm": such pods are not counted as capacity and get no
- * traffic moved to them. Absent verdict = Inconclusive.
+ * The analysis gate's answer for one revision. Without the prober, the reconciler passes `Pass` for a
+ * Ready revision. `warmedUp: false` means "Ready but not warm": such pods are not counted as capacity
+ * and get no traffic moved to them. Absent = Inconclusive.
  */
-export interface RevisionHealth {
-  verdict: HealthVerdict;
+export interface RevisionVerdict {
+  verdict: Verdict;
   message: string;
   evidence?: readonly VerdictEvidence[];
   warmedUp?: boolean;
@@ -82,55 +94,6 @@ export interface ManualRequests {
   abort?: string;
   retry?: string;
   paused: boolean;
-}
-
-export type HandledRequests = Partial<Record<"promote" | "promoteFull" | "abort" | "retry", string>>;
-
-export type HistoryOutcome = "Promoted" | "Aborted" | "Superseded" | "RolledBack";
-
-/** Times in the state are RFC 3339 strings in UTC with milliseconds (Date#toISOString). */
-export type Rfc3339 = string;
-
-export interface HistoryEntry {
-  revision: string;
-  modelVersion?: string;
-  image?: string;
-  outcome: HistoryOutcome;
-  reason: string;
-  message: string;
-  time: Rfc3339;
-}
-
-/** A revision that no longer gets traffic, kept at `replicas` until `at` so requests drain. */
-export interface PendingScaleDown {
-  revision: string;
-  at: Rfc3339;
-  replicas: number;
-}
-
-/**
- * A canary leaving: stable is restored to full Ready capacity first, then traffic moves to stable,
- * then the revision joins pendingScaleDowns. Abort = rejected; Supersede = a newer spec replaced it;
- * Revert = the spec went back to the stable revision.
- */
-export interface Withdrawal {
-  revision: string;
-  modelVersion?: string;
-  image?: string;
-  cause: "Abort" | "Supersede" | "Revert";
-  reason: string;
-  message: string;
-  since: Rfc3339;
-  /** Held while stable catches up (its size when the withdrawal began). */
-  replicas: number;
-}
-
-/** An aborted revision: not started again while it is the desired revision, until a retry. */
-export interface Rejection {
-  revision: string;
-  reason: string;
-  message: string;
-  at: Rfc3339;
 }
 
 /**
@@ -156,6 +119,8 @@ export interface RolloutState {
   pausedAt?: Rfc3339;
   withdrawal?: Withdrawal;
   rejected?: Rejection;
+  /** A person moved this canary past a step (promote) or past all of them (promoteFull). */
+  manualAdvance?: ManualAdvance;
   pendingScaleDowns: PendingScaleDown[];
   handledRequests: HandledRequests;
   /** Newest first, bounded by rollout.historyLimit. */
@@ -175,7 +140,7 @@ export interface RolloutInput {
   state: Partial<RolloutState>;
   observed: readonly RevisionObservation[];
   /** Verdicts by revision. */
-  health: Readonly<Record<string, RevisionHealth>>;
+  health: Readonly<Record<string, RevisionVerdict>>;
   requests: ManualRequests;
   /** Milliseconds since the epoch. */
   now: number;
@@ -204,7 +169,7 @@ export type TrafficDecision =
       weights: { stable: number; canary: number };
     };
 
-export type RolloutPhase = "Healthy" | "Progressing" | "Paused" | "Degraded";
+export type RolloutPhase = Phase;
 
 export interface DesiredCondition {
   type: "Progressing" | "Paused" | "Degraded" | "Available";
@@ -215,10 +180,19 @@ export interface DesiredCondition {
   observedGeneration: number;
 }
 
+/**
+ * How a canary became stable, for the promotions metric: `firstDeployment` (nothing to compare
+ * with), `analysis` (every step ran on its own), `manual` (a promote skipped a step), `full`
+ * (promoteFull skipped the rest).
+ */
+export type PromotionHow = "firstDeployment" | "analysis" | "manual" | "full";
+
+/** A transition, as an Event on the resource; `fields` carry what metrics count, never parsed from text. */
 export interface RolloutEvent {
   type: "Normal" | "Warning";
-  reason: string;
+  reason: EventReason;
   message: string;
+  fields?: { how?: PromotionHow; cause?: string };
 }
 
 export interface RolloutDecision {

@@ -1,9 +1,10 @@
 // Taking a canary away: restore stable to full Ready capacity, only then move all traffic to it,
 // then keep the canary's pods until the scale-down delay has passed (requests in flight drain).
+
+import { toRfc3339 } from "../lib/time.ts";
 import type { AbortCause } from "./canary-checks.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { emit, recordHistory, short } from "./rollout-context.ts";
-import { toRfc3339 } from "./time.ts";
 import type { Withdrawal } from "./types.ts";
 
 const OUTCOME = { Abort: "Aborted", Supersede: "Superseded", Revert: "RolledBack" } as const;
@@ -20,8 +21,6 @@ export function startWithdrawal(ctx: Ctx, draft: Draft, cause: Withdrawal["cause
     since: ctx.nowTime,
     replicas: ctx.observation(revision)?.specReplicas ?? 0,
   };
-  if (s.canaryModelVersion !== undefined) withdrawal.modelVersion = s.canaryModelVersion;
-  if (s.canaryImage !== undefined) withdrawal.image = s.canaryImage;
   recordHistory(ctx, draft, {
     revision,
     modelVersion: s.canaryModelVersion,
@@ -37,6 +36,7 @@ export function startWithdrawal(ctx: Ctx, draft: Draft, cause: Withdrawal["cause
       "Warning",
       "RolloutAborted",
       `${why.reason}: ${why.message}; rolling back to stable ${short(s.stableRevision)}`,
+      { cause: why.reason },
     );
   } else {
     emit(draft, "Normal", cause === "Revert" ? "SpecReverted" : "Superseded", why.message);
@@ -87,4 +87,5 @@ export function clearCanary(draft: Draft): void {
   s.stepIndex = 0;
   s.stepStartedAt = undefined;
   s.canaryStartedAt = undefined;
+  s.manualAdvance = undefined;
 }

@@ -1,0 +1,158 @@
+// Step 1 of a reconcile: read everything it needs, once, into one read-only context. Every later
+// step (guards, decide, render, compose) is a pure function of this object; only the
+// ServiceAccount lookup talks to the API server here, and its answer is cached for a while.
+import type { Logger } from "pino";
+import {
+  API_VERSION,
+  formatIssues,
+  KIND,
+  MODEL_RUNTIME_SA_LABEL,
+  MODEL_RUNTIME_SA_LABEL_VALUE,
+  type ModelDeployment,
+  parseModelDeployment,
+} from "../api/index.ts";
+import type { ApiClient } from "../kube/api-client.ts";
+import { classifyApiError } from "../kube/api-client.ts";
+import type { EventTarget } from "../kube/events.ts";
+import { deploymentSelector } from "../render/labels.ts";
+import { computeRevision, type RevisionSpec, revisionSpecsOf } from "../render/revision.ts";
+import type { Owner } from "../render/types.ts";
+import type { OwnedStatus } from "./compose-status.ts";
+import {
+  type ObservedDeployment,
+  type ObservedPod,
+  type ObservedRevision,
+  observeRevisions,
+} from "./observe.ts";
+
+/** A read-only view of an informer cache. */
+export interface Cache<T> {
+  get(name: string, namespace?: string): T | undefined;
+  list(namespace?: string): T[];
+}
+
+/** What the reconciler reads of any child: enough to tell whether it is ours. */
+export interface Owned {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { uid: string; controller?: boolean }[];
+  };
+}
+
+/** The ModelDeployment as the cache holds it: unparsed, so an invalid spec can still be reported on. */
+export interface CachedModelDeployment {
+  metadata?: { uid?: string; generation?: number; resourceVersion?: string; deletionTimestamp?: unknown };
+  status?: OwnedStatus;
+}
+
+export interface SnapshotSources {
+  deployments: Cache<ObservedDeployment & Owned>;
+  pods: Cache<ObservedPod & Owned>;
+  gatewayApiAvailable: () => boolean;
+  serviceAccounts: ServiceAccountCheck;
+}
+
+/** Everything one reconcile knows, read once. */
+export interface ReconcileContext {
+  key: string;
+  owner: Owner;
+  target: EventTarget;
+  generation: number;
+  /** The status read, with our last write laid over it until the cache shows it. */
+  status: OwnedStatus | undefined;
+  log: Logger;
+  now: number;
+  /** The parsed ModelDeployment, or why it does not parse. */
+  spec: { ok: true; md: ModelDeployment } | { ok: false; message: string };
+  /** Why the named ServiceAccount may not be used; undefined when it may (or none is named). */
+  serviceAccountProblem: string | undefined;
+  gatewayApiAvailable: boolean;
+  /** Hash of what changes the pods in the current spec (empty while the spec is invalid). */
+  desiredRevision: string;
+  /** What each live revision runs, desired one included. */
+  revisionSpecs: Record<string, RevisionSpec>;
+  /** Our Deployments, one per revision, with their pods' state. */
+  observed: ObservedRevision[];
+}
+
+export async function loadSnapshot(
+  src: SnapshotSources,
+  key: string,
+  cached: CachedModelDeployment,
+  base: { namespace: string; name: string; log: Logger; now: number },
+): Promise<ReconcileContext> {
+  const { namespace, name } = base;
+  const uid = cached.metadata?.uid ?? "";
+  const owner: Owner = { name, namespace, uid };
+  // Objects from a LIST may lack apiVersion/kind; they are implied by the informer.
+  const parsed = parseModelDeployment({ apiVersion: API_VERSION, kind: KIND, ...cached });
+  const md = parsed.ok ? parsed.value : undefined;
+  const desiredRevision = md ? computeRevision(md.spec) : "";
+  const owned = src.deployments
+    .list(namespace)
+    .filter((o) => o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
+  const selector = deploymentSelector(name)["modelship.dev/deployment"];
+  const pods = src.pods
+    .list(namespace)
+    .filter((p) => p.metadata?.labels?.["modelship.dev/deployment"] === selector);
+  return {
+    key,
+    owner,
+    target: { apiVersion: API_VERSION, kind: KIND, namespace, name, uid },
+    generation: cached.metadata?.generation ?? 0,
+    status: cached.status,
+    log: desiredRevision ? base.log.child({ revision: desiredRevision }) : base.log,
+    now: base.now,
+    spec: md ? { ok: true, md } : { ok: false, message: parsed.ok ? "" : formatIssues(parsed.issues) },
+    serviceAccountProblem: md ? await src.serviceAccounts.problem(md, base.now) : undefined,
+    gatewayApiAvailable: src.gatewayApiAvailable(),
+    desiredRevision,
+    revisionSpecs: md ? revisionSpecsOf(md, desiredRevision) : {},
+    observed: observeRevisions(owned, pods),
+  };
+}
+
+/** How long a ServiceAccount's label is trusted before it is read again. */
+export const SA_CACHE_MS = 10_000;
+
+/** A named ServiceAccount must be labelled for model runtimes (docs/service-accounts.md). */
+export class ServiceAccountCheck {
+  private readonly seen = new Map<string, { at: number; message: string | undefined }>();
+  private readonly client: Pick<ApiClient, "read">;
+
+  constructor(client: Pick<ApiClient, "read">) {
+    this.client = client;
+  }
+
+  async problem(md: ModelDeployment, now: number): Promise<string | undefined> {
+    const sa = md.spec.template?.serviceAccountName;
+    if (!sa) return undefined;
+    const namespace = md.metadata.namespace ?? "";
+    const key = `${namespace}/${sa}`;
+    const hit = this.seen.get(key);
+    if (hit && now - hit.at < SA_CACHE_MS) return hit.message;
+    let message: string | undefined;
+    try {
+      const obj = await this.client.read<{ metadata?: { labels?: Record<string, string> } }>({
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        namespace,
+        name: sa,
+      });
+      if (obj.metadata?.labels?.[MODEL_RUNTIME_SA_LABEL] !== MODEL_RUNTIME_SA_LABEL_VALUE) {
+        message = `spec.template.serviceAccountName: ServiceAccount ${sa} is not labelled ${MODEL_RUNTIME_SA_LABEL}=${MODEL_RUNTIME_SA_LABEL_VALUE}; a namespace admin must label it before model pods may use it`;
+      }
+    } catch (err) {
+      if (classifyApiError(err) !== "notFound") throw err;
+      message = `spec.template.serviceAccountName: ServiceAccount ${sa} does not exist`;
+    }
+    // Bounded: one entry per (namespace, ServiceAccount) named by a live spec; stale ones are dropped.
+    for (const [k, v] of this.seen) if (now - v.at >= SA_CACHE_MS) this.seen.delete(k);
+    this.seen.set(key, { at: now, message });
+    return message;
+  }
+}

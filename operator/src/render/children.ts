@@ -1,0 +1,52 @@
+// Every child a ModelDeployment wants, from one rollout decision: a Deployment per live revision
+// (each rendered from the spec it was created with), the Service(s), the HTTPRoute and the HPA.
+// Where a CR field becomes a child field: the render/<kind>.ts file named for the child.
+import type { ModelDeployment } from "../api/index.ts";
+import type { RolloutDecision } from "../rollout/types.ts";
+import { renderDeployment } from "./deployment.ts";
+import { renderHpa } from "./hpa.ts";
+import { renderHttpRoute } from "./httproute.ts";
+import type { RevisionSpec } from "./revision.ts";
+import { renderService } from "./service.ts";
+import type { ApplyObject, Owner } from "./types.ts";
+
+export interface RenderedChildren {
+  objects: ApplyObject[];
+  /** Live revisions with no spec snapshot (status lost): their Deployments are left as they are. */
+  unknownRevisions: string[];
+}
+
+export function renderChildren(
+  md: ModelDeployment,
+  owner: Owner,
+  decision: Pick<RolloutDecision, "revisions" | "traffic">,
+  revisionSpecs: Readonly<Record<string, RevisionSpec>>,
+): RenderedChildren {
+  const objects: ApplyObject[] = [];
+  const unknownRevisions: string[] = [];
+  for (const r of decision.revisions) {
+    const snap = revisionSpecs[r.revision];
+    if (!snap) {
+      unknownRevisions.push(r.revision);
+      continue;
+    }
+    const spec = { ...md.spec, model: snap.model, runtime: snap.runtime, template: snap.template };
+    objects.push(renderDeployment({ owner, spec, revision: r.revision, replicas: r.replicas }));
+  }
+  const t = decision.traffic;
+  if (t.mode === "replicaRatio") {
+    objects.push(renderService({ owner, spec: md.spec, revision: t.serviceSelector.revision }));
+  } else {
+    const gw = md.spec.rollout.traffic?.gatewayAPI;
+    const stable = t.stableRevision ?? t.canaryRevision;
+    objects.push(renderService({ owner, spec: md.spec, revision: stable }));
+    objects.push(renderService({ owner, spec: md.spec, revision: stable, role: "stable" }));
+    objects.push(
+      renderService({ owner, spec: md.spec, revision: t.canaryRevision ?? stable, role: "canary" }),
+    );
+    if (gw) objects.push(renderHttpRoute(owner, md.spec, gw, t.weights));
+  }
+  const hpa = renderHpa(owner, md.spec);
+  if (hpa) objects.push(hpa);
+  return { objects, unknownRevisions };
+}
