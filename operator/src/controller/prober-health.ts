@@ -2,6 +2,7 @@
 // the operator owns, never a URL a user typed) and reads back verdicts; the prober's numbers go to
 // status.health and the Healthy condition under their own field manager, rarely: only when a
 // verdict flips or a number moves meaningfully, so a drifting p99 does not cost a write per probe.
+
 import type { Logger } from "pino";
 import {
   type AnalysisSpec,
@@ -16,6 +17,7 @@ import {
   setCondition,
   VERSION,
 } from "../api/index.ts";
+import { HealthReason } from "../api/reasons.ts";
 import { type ApiClient, classifyApiError } from "../kube/api-client.ts";
 import { toRfc3339 } from "../lib/time.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
@@ -249,7 +251,7 @@ export class ProberHealth implements HealthSource {
           ? {
               type: ConditionType.Healthy,
               status: "True",
-              reason: "ProbesPassing",
+              reason: HealthReason.ProbesPassing,
               message:
                 `stable ${stable?.revision}: ${this.verdict(key, stable?.revision ?? "")?.message ?? ""}`.trim(),
             }
@@ -257,13 +259,13 @@ export class ProberHealth implements HealthSource {
             ? {
                 type: ConditionType.Healthy,
                 status: "False",
-                reason: "ProbesFailing",
+                reason: HealthReason.ProbesFailing,
                 message: `stable ${stable?.revision}: ${this.verdict(key, stable?.revision ?? "")?.message ?? ""}`,
               }
             : {
                 type: ConditionType.Healthy,
                 status: "Unknown",
-                reason: "TooFewSamples",
+                reason: HealthReason.TooFewSamples,
                 message: "waiting for enough probe samples",
               };
       const prev = t.md.status?.conditions?.filter((c) => c.type === ConditionType.Healthy);

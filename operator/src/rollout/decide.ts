@@ -15,6 +15,7 @@
 //   canary starts after that, and in replica-ratio mode takes traffic only once drained revisions
 //   are gone (one Service cannot exclude them).
 
+import { EventReason, PhaseReason, PromotionReason } from "../api/reasons.ts";
 import { toMs, toRfc3339 } from "../lib/time.ts";
 import {
   type AbortCause,
@@ -102,12 +103,17 @@ function takeRequests(ctx: Ctx, draft: Draft): void {
     emit(
       draft,
       "Normal",
-      "Retry",
+      EventReason.Retry,
       `retry (id ${requests.retry}): ${short(rejected.revision)} (rejected for ${rejected.reason}) starts again`,
     );
     s.rejected = undefined;
   } else {
-    emit(draft, "Normal", "RequestIgnored", `retry (id ${requests.retry}): no rejected revision to retry`);
+    emit(
+      draft,
+      "Normal",
+      EventReason.RequestIgnored,
+      `retry (id ${requests.retry}): no rejected revision to retry`,
+    );
   }
 }
 
@@ -116,7 +122,7 @@ function expireScaleDowns(ctx: Ctx, draft: Draft): void {
   const keep = s.pendingScaleDowns.filter((p) => {
     if (p.revision === s.stableRevision || p.revision === s.canaryRevision) return false;
     if (toMs(p.at, ctx.now) > ctx.now) return true;
-    emit(draft, "Normal", "ScaledDown", `${short(p.revision)} removed after its drain delay`);
+    emit(draft, "Normal", EventReason.ScaledDown, `${short(p.revision)} removed after its drain delay`);
     return false;
   });
   s.pendingScaleDowns = keep;
@@ -132,7 +138,7 @@ function trackManualPause(ctx: Ctx, draft: Draft): void {
       emit(
         draft,
         "Normal",
-        "Paused",
+        EventReason.Paused,
         `canary ${short(s.canaryRevision)} held at step ${s.stepIndex + 1} by request`,
       );
   } else if (!ctx.input.requests.paused && s.pausedAt !== undefined) {
@@ -146,7 +152,7 @@ function trackManualPause(ctx: Ctx, draft: Draft): void {
       emit(
         draft,
         "Normal",
-        "Resumed",
+        EventReason.Resumed,
         `canary ${short(s.canaryRevision)} resumed at step ${s.stepIndex + 1}`,
       );
   }
@@ -170,7 +176,7 @@ function decideRevisions(ctx: Ctx, draft: Draft): void {
     } else if (s.withdrawal === undefined) {
       const revert = desired === s.stableRevision;
       startWithdrawal(ctx, draft, revert ? "Revert" : "Supersede", {
-        reason: revert ? "SpecReverted" : "Superseded",
+        reason: revert ? PhaseReason.SpecReverted : PhaseReason.Superseded,
         message: revert
           ? `spec reverted to stable ${short(desired)}; canary ${short(s.canaryRevision)} dropped`
           : `canary ${short(s.canaryRevision)} superseded by ${short(desired)}`,
@@ -207,14 +213,14 @@ function startCanary(ctx: Ctx, draft: Draft): void {
   s.canaryWeight = 0;
   const what = `${short(input.desiredRevision)}${input.desiredModelVersion === undefined ? "" : ` (model ${input.desiredModelVersion})`}${input.desiredImage === undefined ? "" : ` image ${input.desiredImage}`}`;
   if (s.stableRevision === undefined) {
-    emit(draft, "Normal", "FirstDeployment", `deploying ${what} at ${ctx.total} replicas`);
+    emit(draft, "Normal", EventReason.FirstDeployment, `deploying ${what} at ${ctx.total} replicas`);
   } else {
     const plan =
       ctx.steps.length === 0 ? "all at once, health-gated" : ctx.steps.map(describeStep).join(", ");
     emit(
       draft,
       "Normal",
-      "CanaryStarted",
+      EventReason.CanaryStarted,
       `canary ${what} beside stable ${short(s.stableRevision)}: ${plan}`,
     );
   }
@@ -231,10 +237,10 @@ function replaceFirstDeployment(ctx: Ctx, draft: Draft): void {
     modelVersion: s.canaryModelVersion,
     image: s.canaryImage,
     outcome: "Superseded",
-    reason: "Superseded",
+    reason: PhaseReason.Superseded,
     message,
   });
-  emit(draft, "Normal", "Superseded", message);
+  emit(draft, "Normal", EventReason.Superseded, message);
   clearCanary(draft);
 }
 
@@ -249,7 +255,12 @@ function progressFirstDeployment(ctx: Ctx, draft: Draft): void {
   const ready = ctx.ready(revision);
   const health = ctx.health(revision);
   if (ready >= ctx.total && health?.verdict !== "Fail") {
-    promoteCanary(ctx, draft, "FirstDeployment", health === undefined ? "no verdict yet" : health.message);
+    promoteCanary(
+      ctx,
+      draft,
+      PromotionReason.FirstDeployment,
+      health === undefined ? "no verdict yet" : health.message,
+    );
     return;
   }
   draft.waiting = {
@@ -292,7 +303,8 @@ function reportUnusedRequests(ctx: Ctx, draft: Draft): void {
     [draft.abort, "abort", requests.abort],
   ];
   for (const [pending, name, id] of unused) {
-    if (pending) emit(draft, "Normal", "RequestIgnored", `${name} (id ${id}): no canary in progress`);
+    if (pending)
+      emit(draft, "Normal", EventReason.RequestIgnored, `${name} (id ${id}): no canary in progress`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Phase, one-line message and conditions, from the decided state: what a person (and Argo CD's
 // health script) reads. Paused means a person must act; a timed pause is still Progressing.
 
+import { PhaseReason, WorkloadReason } from "../api/reasons.ts";
 import { formatDuration, toMs } from "../lib/time.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { short } from "./rollout-context.ts";
@@ -35,7 +36,7 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
   if (w !== undefined) {
     return {
       phase: "Progressing",
-      reason: w.cause === "Revert" ? "SpecReverted" : "Superseded",
+      reason: w.cause === "Revert" ? PhaseReason.SpecReverted : PhaseReason.Superseded,
       message: `withdrawing canary ${short(w.revision)} (${w.message}); waiting for ${waiting ?? "traffic to move"}`,
     };
   }
@@ -52,7 +53,7 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
     const waited = ctx.now - toMs(s.stepStartedAt, ctx.now);
     const late = waited >= ctx.input.rollout.progressDeadlineMs;
     const progress = `deploying first revision ${short(canary)}: ${ctx.ready(canary)}/${total} ready`;
-    if (failure !== undefined && (late || failure.reason !== "Unschedulable")) {
+    if (failure !== undefined && (late || failure.reason !== WorkloadReason.Unschedulable)) {
       return {
         phase: "Degraded",
         reason: failure.reason,
@@ -62,13 +63,13 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
     if (late) {
       return {
         phase: "Degraded",
-        reason: "ProgressDeadlineExceeded",
+        reason: PhaseReason.ProgressDeadlineExceeded,
         message: `${progress}; no progress for ${formatDuration(waited)} (waiting for ${waiting ?? "readiness"})`,
       };
     }
     return {
       phase: "Progressing",
-      reason: "FirstDeployment",
+      reason: PhaseReason.FirstDeployment,
       message: waiting === undefined ? progress : `${progress}; waiting for ${waiting}`,
     };
   }
@@ -79,25 +80,29 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
     const failure = ctx.observation(canary)?.failure;
     const trouble = failure === undefined ? "" : `; ${failure.reason}: ${failure.message}`;
     if (ctx.input.requests.paused)
-      return { phase: "Paused", reason: "ManualPause", message: `${head}, paused by request${trouble}` };
+      return {
+        phase: "Paused",
+        reason: PhaseReason.ManualPause,
+        message: `${head}, paused by request${trouble}`,
+      };
     const pause = draft.waiting?.pause;
     if (pause !== undefined && pause.durationMs === undefined) {
       return {
         phase: "Paused",
-        reason: "CanaryPauseStep",
+        reason: PhaseReason.CanaryPauseStep,
         message: `${head}, waiting for promotion${trouble}`,
       };
     }
     if (pause?.durationMs !== undefined) {
       return {
         phase: "Progressing",
-        reason: "CanaryPauseStep",
+        reason: PhaseReason.CanaryPauseStep,
         message: `${head}, paused ${formatDuration(pause.elapsedMs)} of ${formatDuration(pause.durationMs)}${trouble}`,
       };
     }
     return {
       phase: "Progressing",
-      reason: "CanaryProgressing",
+      reason: PhaseReason.CanaryProgressing,
       message: `${head}${waiting === undefined ? "" : `, waiting for ${waiting}`}${trouble}`,
     };
   }
@@ -119,20 +124,20 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
   if (ctx.health(stable)?.verdict === "Fail") {
     return {
       phase: "Degraded",
-      reason: "StableUnhealthy",
+      reason: PhaseReason.StableUnhealthy,
       message: `stable ${short(stable)}${model} fails its health checks: ${ctx.health(stable)?.message}`,
     };
   }
   if (ready < total) {
     return {
       phase: "Progressing",
-      reason: "ScalingUp",
+      reason: PhaseReason.ScalingUp,
       message: `stable ${short(stable)}${model}: ${ready}/${total} ready${draining}`,
     };
   }
   return {
     phase: "Healthy",
-    reason: "RolloutComplete",
+    reason: PhaseReason.RolloutComplete,
     message: `stable ${short(stable)}${model} serving: ${ready}/${total} ready${draining}`,
   };
 }
@@ -174,24 +179,24 @@ export function describeStatus(ctx: Ctx, draft: Draft, traffic: TrafficDecision)
       phase === "Healthy"
         ? cond("Progressing", false, reason, message)
         : rejectedDone
-          ? cond("Progressing", false, "RolloutAborted", message)
+          ? cond("Progressing", false, PhaseReason.RolloutAborted, message)
           : cond("Progressing", true, reason, message),
       cond(
         "Paused",
         phase === "Paused",
-        phase === "Paused" ? reason : "NotPaused",
+        phase === "Paused" ? reason : PhaseReason.NotPaused,
         phase === "Paused" ? message : "",
       ),
       cond(
         "Degraded",
         phase === "Degraded",
-        phase === "Degraded" ? reason : "AsExpected",
+        phase === "Degraded" ? reason : PhaseReason.AsExpected,
         phase === "Degraded" ? message : "",
       ),
       cond(
         "Available",
         ready >= ctx.total,
-        ready >= ctx.total ? "MinimumReplicasAvailable" : "ReplicasUnavailable",
+        ready >= ctx.total ? PhaseReason.MinimumReplicasAvailable : PhaseReason.ReplicasUnavailable,
         `${ready}/${ctx.total} ready pods behind the traffic`,
       ),
     ],

@@ -1,6 +1,7 @@
 // Walking the step list of a canary that has a stable revision beside it. Several steps may finish
 // in one decision (a zero pause, a weight already reached); a step that waits leaves draft.waiting.
 
+import { EventReason, PromotionReason } from "../api/reasons.ts";
 import { formatDuration, toMs, toRfc3339 } from "../lib/time.ts";
 import { describeVerdict } from "./canary-checks.ts";
 import { canaryReplicasFor } from "./replica-split.ts";
@@ -30,7 +31,7 @@ export function progressCanary(ctx: Ctx, draft: Draft): void {
       emit(
         draft,
         "Normal",
-        "PromoteFull",
+        EventReason.PromoteFull,
         `promoteFull (id ${ctx.input.requests.promoteFull}): remaining steps of ${short(s.canaryRevision)} skipped`,
       );
       s.stepIndex = ctx.steps.length;
@@ -47,7 +48,7 @@ export function progressCanary(ctx: Ctx, draft: Draft): void {
       emit(
         draft,
         "Normal",
-        "StepPromoted",
+        EventReason.StepPromoted,
         `promote (id ${ctx.input.requests.promote}): ${stepLabel(ctx, s.stepIndex)} (${describeStep(step)}) skipped`,
       );
       if (s.manualAdvance === undefined) s.manualAdvance = "promote";
@@ -63,7 +64,7 @@ export function progressCanary(ctx: Ctx, draft: Draft): void {
     emit(
       draft,
       "Normal",
-      "StepCompleted",
+      EventReason.StepCompleted,
       `${stepLabel(ctx, s.stepIndex)} (${describeStep(step)}) done: ${evidence}`,
     );
     advance(ctx, draft);
@@ -176,7 +177,7 @@ function tryPromote(ctx: Ctx, draft: Draft): void {
   promoteCanary(
     ctx,
     draft,
-    ctx.steps.length === 0 ? "HealthGatePassed" : "StepsCompleted",
+    ctx.steps.length === 0 ? PromotionReason.HealthGatePassed : PromotionReason.StepsCompleted,
     describeVerdict(health),
   );
 }
@@ -200,7 +201,7 @@ export function promoteCanary(ctx: Ctx, draft: Draft, reason: string, evidence: 
       modelVersion: s.stableModelVersion,
       image: s.stableImage,
       outcome: "Superseded",
-      reason: "Promoted",
+      reason: EventReason.Promoted,
       message: `replaced by ${short(revision)}`,
     });
   }
@@ -213,7 +214,7 @@ export function promoteCanary(ctx: Ctx, draft: Draft, reason: string, evidence: 
     reason,
     message,
   });
-  emit(draft, "Normal", "Promoted", message, { how: promotionHow(s) });
+  emit(draft, "Normal", EventReason.Promoted, message, { how: promotionHow(s) });
   s.stableRevision = revision;
   s.stableModelVersion = s.canaryModelVersion;
   s.stableImage = s.canaryImage;

@@ -1,6 +1,7 @@
 // Taking a canary away: restore stable to full Ready capacity, only then move all traffic to it,
 // then keep the canary's pods until the scale-down delay has passed (requests in flight drain).
 
+import { EventReason } from "../api/reasons.ts";
 import { toRfc3339 } from "../lib/time.ts";
 import type { AbortCause } from "./canary-checks.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
@@ -34,12 +35,17 @@ export function startWithdrawal(ctx: Ctx, draft: Draft, cause: Withdrawal["cause
     emit(
       draft,
       "Warning",
-      "RolloutAborted",
+      EventReason.RolloutAborted,
       `${why.reason}: ${why.message}; rolling back to stable ${short(s.stableRevision)}`,
       { cause: why.reason },
     );
   } else {
-    emit(draft, "Normal", cause === "Revert" ? "SpecReverted" : "Superseded", why.message);
+    emit(
+      draft,
+      "Normal",
+      cause === "Revert" ? EventReason.SpecReverted : EventReason.Superseded,
+      why.message,
+    );
   }
   s.withdrawal = withdrawal;
   clearCanary(draft);
@@ -74,7 +80,7 @@ export function tryCompleteWithdrawal(ctx: Ctx, draft: Draft): void {
   emit(
     draft,
     "Normal",
-    "TrafficOnStable",
+    EventReason.TrafficOnStable,
     `all traffic on stable ${short(s.stableRevision)} (${stableReady}/${ctx.total} ready); ${short(w.revision)} removed at ${at}`,
   );
 }
