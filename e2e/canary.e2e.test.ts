@@ -3,6 +3,7 @@
 // an operator killed mid-rollout that continues from the recorded step.
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { status01 } from "./fixtures/status-0.1.ts";
 import { eventually, kubeConfig, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
 import { revisionPods } from "./support/fixtures.ts";
 import {
@@ -234,6 +235,63 @@ describe("canary by replica ratio", () => {
       return m.status?.phase === "Healthy" && m.status.stableRevision === md.status?.canaryRevision
         ? m
         : undefined;
+    });
+  });
+});
+
+describe("upgrade from operator 0.1", () => {
+  it("carries a canary in flight across the status change: same step, old request not re-run, new one promotes", async () => {
+    await applyMd(ns, "legacy", spec("v1"));
+    const v1 = await waitForPhase(ns, "legacy", "Healthy");
+    await applyMd(ns, "legacy", spec("v2"));
+    const paused = await atStep("legacy", 3, "Paused");
+    const canary = paused.status?.canaryRevision ?? "";
+    await operator.stop();
+
+    // What a cluster running 0.1 holds: a promote request 0.1 already acted on, and 0.1's status,
+    // written with the operator's own field manager as 0.1 wrote it (server-side apply).
+    await annotate("legacy", "modelship.dev/promote", "handled-by-0.1");
+    const live = (await kubectl(["get", "mdep", "legacy", "-n", ns, "-o", "json"])) as string;
+    const body = {
+      apiVersion: "modelship.dev/v1alpha1",
+      kind: "ModelDeployment",
+      metadata: { name: "legacy", namespace: ns },
+      status: status01(JSON.parse(live).status, { promote: "handled-by-0.1" }),
+    };
+    await kubectl(
+      [
+        "apply",
+        "--server-side",
+        "--subresource=status",
+        "--field-manager=modelship",
+        "--force-conflicts",
+        "-f",
+        "-",
+      ],
+      JSON.stringify(body),
+    );
+    const old = JSON.parse(await kubectl(["get", "mdep", "legacy", "-n", ns, "-o", "json"])).status;
+    expect(old.rolloutState.handledRequests).toEqual({ promote: "handled-by-0.1" });
+    expect(old.bookkeeping).toBeUndefined();
+
+    operator = await startOperator({ name: "canary-upgraded" });
+    const migrated = await eventually("status migrated", async () => {
+      const m = JSON.parse(await kubectl(["get", "mdep", "legacy", "-n", ns, "-o", "json"])).status;
+      return m.bookkeeping && m.rolloutState === undefined ? m : undefined;
+    });
+    expect(migrated.bookkeeping.handledRequests).toEqual({ promote: "handled-by-0.1" });
+    expect(migrated.currentStepIndex).toBe(3);
+    expect(migrated.canaryRevision).toBe(canary);
+    expect(migrated.canaryWeight).toBe(50);
+    expect(migrated.phase).toBe("Paused");
+    // Still holding at the pause a while later: the request 0.1 handled is not acted on again.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await getMd(ns, "legacy")).status?.stableRevision).toBe(v1.status?.stableRevision);
+
+    await promote(ns, "legacy");
+    await eventually("promoted by a new request", async () => {
+      const m = await getMd(ns, "legacy");
+      return m.status?.phase === "Healthy" && m.status.stableRevision === canary ? m : undefined;
     });
   });
 });
