@@ -11,6 +11,8 @@ export const ConditionType = {
   Degraded: "Degraded",
   Paused: "Paused",
   InvalidSpec: "InvalidSpec",
+  /** A child object could not be applied or pruned (True), with the API server's words. */
+  ReconcileError: "ReconcileError",
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 

@@ -57,6 +57,18 @@ export const SpecReason = {
   Valid: "Valid",
 } as const;
 
+/** The ReconcileError condition: a child could not be put in place (also the phase's reason then). */
+export const ReconcileReason = {
+  /** The API server refused the object (e.g. requests above limits, an invalid toleration). */
+  ChildRejected: "ChildRejected",
+  /** A child's name is taken by an object this ModelDeployment does not control. */
+  NameConflict: "NameConflict",
+  /** Any other API error (forbidden, unavailable): retried with backoff. */
+  ApplyFailed: "ApplyFailed",
+  /** The False side: every child is in place. */
+  ChildrenApplied: "ChildrenApplied",
+} as const;
+
 /** The Healthy condition, written by the prober. */
 export const HealthReason = {
   ProbesPassing: "ProbesPassing",

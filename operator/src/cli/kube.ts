@@ -11,7 +11,7 @@ import {
 } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION } from "../api/index.ts";
 import { apiErrorCode, apiErrorMessage } from "../kube/api-client.ts";
-import { LABEL_DEPLOYMENT, toLabelValue } from "../render/labels.ts";
+import { deploymentSelector, selectorString } from "../render/labels.ts";
 import type { ConnectionFlags } from "./args.ts";
 import { CliError } from "./errors.ts";
 
@@ -85,7 +85,7 @@ export function connect(flags: ConnectionFlags): Cluster {
       try {
         const list = await apps.listNamespacedDeployment({
           namespace,
-          labelSelector: `${LABEL_DEPLOYMENT}=${toLabelValue(name)}`,
+          labelSelector: selectorString(deploymentSelector(name)),
         });
         return list.items;
       } catch (err) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Condition } from "../api/index.ts";
 import { decideRollout } from "../rollout/decide.ts";
 import { A, canaryOfB, input } from "../rollout/testing.ts";
-import { composeBlockedStatus, composeStatus, ownedFields } from "./compose-status.ts";
+import { composeStatus, composeStoppedStatus, ownedFields } from "./compose-status.ts";
 
 const NOW = Date.parse("2026-12-01T10:00:00.000Z");
 const healthy: Condition = {
@@ -53,7 +53,32 @@ describe("composeStatus", () => {
   });
 });
 
-describe("composeBlockedStatus", () => {
+describe("composeStoppedStatus", () => {
+  it("a child that could not be applied: ReconcileError and Degraded, cleared by the next full pass", () => {
+    const stop = {
+      condition: "ReconcileError",
+      reason: "ChildRejected",
+      message: "y".repeat(40_000),
+    } as const;
+    const s = composeStoppedStatus({ stableRevision: A }, 2, stop, NOW);
+    const err = s.conditions?.find((c) => c.type === "ReconcileError");
+    expect(err).toMatchObject({ status: "True", reason: "ChildRejected" });
+    expect(err?.message.length).toBe(32768);
+    expect(s.stableRevision).toBe(A);
+    const decision = decideRollout(input({ state: canaryOfB() }));
+    const next = composeStatus({
+      current: s,
+      generation: 2,
+      decision,
+      replicas: 1,
+      readyReplicas: 1,
+      selector: "x",
+      revisionSpecs: {},
+      now: NOW,
+    });
+    expect(next.conditions?.map((c) => c.type)).not.toContain("ReconcileError");
+  });
+
   it("says why on InvalidSpec and Degraded, and keeps every other field as it was", () => {
     const current = {
       stableRevision: A,
@@ -61,7 +86,12 @@ describe("composeBlockedStatus", () => {
       health: { stable: { revision: A } },
       conditions: [healthy],
     };
-    const s = composeBlockedStatus(current, 3, "ServiceAccountNotAllowed", "not labelled", NOW);
+    const stop = {
+      condition: "InvalidSpec",
+      reason: "ServiceAccountNotAllowed",
+      message: "not labelled",
+    } as const;
+    const s = composeStoppedStatus(current, 3, stop, NOW);
     expect(s.stableRevision).toBe(A);
     expect(s.phase).toBe("Degraded");
     expect(s.message).toBe("ServiceAccountNotAllowed: not labelled");

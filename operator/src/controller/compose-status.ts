@@ -2,7 +2,13 @@
 // explicit fields (rollout/persisted-state.ts), counts from the children, and the conditions this
 // writer owns. Strings are cut to the CRD's limits here, so a long message can never make the
 // API server refuse the whole status write.
-import { type Condition, ConditionType, type ModelDeploymentStatus, setCondition } from "../api/index.ts";
+import {
+  type Condition,
+  ConditionType,
+  type ModelDeploymentStatus,
+  removeCondition,
+  setCondition,
+} from "../api/index.ts";
 import { SpecReason } from "../api/reasons.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { saveState } from "../rollout/persisted-state.ts";
@@ -18,6 +24,7 @@ export const OWN_CONDITIONS: ReadonlySet<string> = new Set<string>([
   ConditionType.Degraded,
   ConditionType.Paused,
   ConditionType.InvalidSpec,
+  ConditionType.ReconcileError,
 ]);
 
 /** CRD maxLength of the free-text fields. */
@@ -56,6 +63,8 @@ export function composeStatus(i: StatusInputs): OwnedStatus {
     },
     at,
   );
+  // Every child is in place: a ReconcileError from an earlier pass is over.
+  conditions = removeCondition(conditions, ConditionType.ReconcileError);
   const persisted = saveState(i.decision.state);
   const history = (persisted.history ?? []).map((h) => ({
     ...h,
@@ -91,24 +100,31 @@ export function composeStatus(i: StatusInputs): OwnedStatus {
   };
 }
 
+/** Why a reconcile stopped before the decision could be carried out. */
+export interface Stop {
+  /** InvalidSpec: a guard objected to the spec. ReconcileError: a child could not be put in place. */
+  condition: typeof ConditionType.InvalidSpec | typeof ConditionType.ReconcileError;
+  reason: string;
+  message: string;
+}
+
 /**
- * A guard stopped the reconcile (invalid spec, a ServiceAccount not allowed, a missing dependency):
- * InvalidSpec=True and Degraded say why; every other field stays as it was, so the running revision
- * and the rollout's memory are untouched.
+ * The reconcile stopped (a guard objected, or a child could not be applied): the stop's condition
+ * and Degraded say why; every other field stays as it was, so the rollout's memory does not move
+ * past what is really in the cluster, and the running revision keeps serving.
  */
-export function composeBlockedStatus(
+export function composeStoppedStatus(
   current: OwnedStatus | undefined,
   generation: number,
-  reason: string,
-  message: string,
+  stop: Stop,
   now: number,
 ): OwnedStatus {
   const at = new Date(now);
   let conditions = ownConditions(current);
-  for (const type of [ConditionType.InvalidSpec, ConditionType.Degraded]) {
+  for (const type of [stop.condition, ConditionType.Degraded]) {
     conditions = setCondition(
       conditions,
-      { type, status: "True", reason, message, observedGeneration: generation },
+      { type, status: "True", reason: stop.reason, message: stop.message, observedGeneration: generation },
       at,
     );
   }
@@ -116,7 +132,7 @@ export function composeBlockedStatus(
     ...ownedFields(current),
     observedGeneration: generation,
     phase: "Degraded",
-    message: cut(`${reason}: ${message}`, MAX.message),
+    message: cut(`${stop.reason}: ${stop.message}`, MAX.message),
     conditions: conditions.map(cutCondition),
   };
 }

@@ -11,6 +11,7 @@ import { RequestLimiter } from "../kube/request-limiter.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
 import type { Prober } from "../prober/prober.ts";
 import { LABEL_DEPLOYMENT, MANAGED_SELECTOR } from "../render/labels.ts";
+import { ownerLabelValue } from "../render/names.ts";
 import { type Clock, createSystemClock } from "./clock.ts";
 import { ProberHealth } from "./prober-health.ts";
 import { createControllerRateLimiter } from "./rate-limiter.ts";
@@ -47,13 +48,20 @@ export interface Manager {
   stop(): Promise<void>;
 }
 
-function ownerKey(obj: KubernetesObject): string | undefined {
+function ownerKey(
+  obj: KubernetesObject,
+  mds: { get(name: string, namespace?: string): unknown; list(namespace?: string): KubernetesObject[] },
+): string | undefined {
   const ns = obj.metadata?.namespace;
   const ref = obj.metadata?.ownerReferences?.find((r) => r.controller && r.kind === KIND);
   if (ref) return objectKey(ns, ref.name);
-  // Pods are owned by ReplicaSets; our label names their ModelDeployment.
+  // Pods are owned by ReplicaSets; our label names their ModelDeployment: its name when that fits a
+  // label value (63), else a shortened form with a hash, matched against the namespace's owners.
   const label = obj.metadata?.labels?.[LABEL_DEPLOYMENT];
-  return label ? objectKey(ns, label) : undefined;
+  if (!label) return undefined;
+  if (mds.get(label, ns) !== undefined) return objectKey(ns, label);
+  const owner = mds.list(ns).find((md) => ownerLabelValue(md.metadata?.name ?? "") === label);
+  return objectKey(ns, owner?.metadata?.name ?? label);
 }
 
 export async function startManager(o: ManagerOptions): Promise<Manager> {
@@ -96,7 +104,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     informers.httpRoutes,
   ]) {
     inf?.onChange((obj, _kind, info) => {
-      const key = ownerKey(obj);
+      const key = ownerKey(obj, informers.modelDeployments);
       if (key) queue.add(key, info.initialList ? Priority.Low : Priority.Normal);
     });
   }
@@ -125,6 +133,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     log: o.log,
     now: () => clock.now(),
     gatewayApiAvailable: () => gatewayApi,
+    onChildFailure: (kind, reason) => o.metrics?.childErrors.inc({ kind, reason }),
     onRolloutEvent: (e) => {
       const m = o.metrics;
       if (!m) return;

@@ -2,7 +2,7 @@
 // and what it leaves alone. The real API server is in e2e/; this pins the floor's own logic.
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { ApiClient } from "../kube/api-client.ts";
+import { type ApiClient, makeApiError } from "../kube/api-client.ts";
 import type { ApplyObject } from "../render/types.ts";
 import type { RolloutEvent } from "../rollout/types.ts";
 import { Reconciler } from "./reconciler.ts";
@@ -39,6 +39,11 @@ function world(spec: Record<string, unknown> = {}, serviceAccountLabels?: Record
     HTTPRoute: new MemCache<Obj>(),
   };
   const pods = new MemCache<Obj>();
+  /** Objects without our labels: invisible to the caches, as informers filter by label. */
+  const foreignObjects = new Map<string, Obj>();
+  /** Children the fake API server refuses (422). */
+  const refuse = new Set<string>();
+  const failures: [string, string][] = [];
   const writes: string[] = [];
   const events: { reason: string; type: string }[] = [];
   const transitions: RolloutEvent[] = [];
@@ -49,6 +54,11 @@ function world(spec: Record<string, unknown> = {}, serviceAccountLabels?: Record
   });
   const client = {
     async apply(obj: ApplyObject) {
+      if (refuse.has(`${obj.kind}/${obj.metadata.name}`)) {
+        throw makeApiError(422, {
+          message: `${obj.kind} "${obj.metadata.name}" is invalid: spec.ports[0].port: Invalid value`,
+        });
+      }
       writes.push(`apply ${obj.kind}/${obj.metadata.name}`);
       caches[obj.kind as keyof typeof caches].put(obj as unknown as Obj);
       return obj;
@@ -64,9 +74,12 @@ function world(spec: Record<string, unknown> = {}, serviceAccountLabels?: Record
       mds.put({ ...md, status, metadata: { ...md.metadata, resourceVersion: String(rv) } });
       return { metadata: { resourceVersion: String(rv) } };
     },
-    async read() {
-      if (!serviceAccountLabels) throw Object.assign(new Error("not found"), { code: 404 });
-      return { metadata: { labels: serviceAccountLabels } };
+    async read(ref: { kind: string; name: string; namespace: string }) {
+      if (ref.kind === "ServiceAccount" && serviceAccountLabels)
+        return { metadata: { labels: serviceAccountLabels } };
+      const foreign = foreignObjects.get(`${ref.kind}/${ref.name}`);
+      if (foreign) return foreign;
+      throw makeApiError(404, { message: "not found" });
     },
   };
   const reconciler = new Reconciler({
@@ -82,9 +95,10 @@ function world(spec: Record<string, unknown> = {}, serviceAccountLabels?: Record
     now: () => Date.parse("2026-12-01T10:00:00.000Z"),
     gatewayApiAvailable: () => false,
     onRolloutEvent: (e) => transitions.push(e),
+    onChildFailure: (kind, reason) => failures.push([kind, reason]),
   });
   const status = () => mds.get("rec", "shop")?.status as Record<string, unknown> | undefined;
-  return { reconciler, writes, events, transitions, status, caches, mds };
+  return { reconciler, writes, events, transitions, status, caches, mds, foreignObjects, refuse, failures };
 }
 
 describe("Reconciler", () => {
@@ -155,5 +169,48 @@ describe("Reconciler", () => {
     w.mds.put({ ...md, metadata: { ...md.metadata, deletionTimestamp: "2026-12-01T09:00:00Z" } });
     expect(await w.reconciler.reconcile("shop/rec")).toEqual({});
     expect(w.writes).toEqual([]);
+  });
+
+  it("never takes over a same-named object it does not control: NameConflict, foreign object untouched", async () => {
+    const w = world();
+    w.foreignObjects.set("Service/rec", { kind: "Service", metadata: { name: "rec", namespace: "shop" } });
+    const r = await w.reconciler.reconcile("shop/rec");
+    expect(r.requeueAfterMs).toBeGreaterThan(0);
+    expect(w.writes.filter((x) => x.includes("Service"))).toEqual([]);
+    expect(w.events).toEqual([{ type: "Warning", reason: "NameConflict" }]);
+    const conditions = w.status()?.conditions as { type: string; status: string; reason: string }[];
+    expect(conditions.find((c) => c.type === "ReconcileError")).toMatchObject({
+      status: "True",
+      reason: "NameConflict",
+    });
+    expect(w.status()?.phase).toBe("Degraded");
+
+    // The foreign Service goes away: the next pass creates ours and clears the condition.
+    w.foreignObjects.clear();
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.writes).toContain("apply Service/rec");
+    const after = w.status()?.conditions as { type: string }[];
+    expect(after.map((c) => c.type)).not.toContain("ReconcileError");
+  });
+
+  it("a child the API server refuses: ReconcileError with its words, no hot retry, nothing recorded as done", async () => {
+    const w = world();
+    w.refuse.add("Service/rec");
+    const r = await w.reconciler.reconcile("shop/rec");
+    expect(r).toEqual({});
+    const conditions = w.status()?.conditions as {
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+    }[];
+    expect(conditions.find((c) => c.type === "ReconcileError")).toMatchObject({
+      status: "True",
+      reason: "ChildRejected",
+      message: expect.stringContaining("spec.ports[0].port: Invalid value"),
+    });
+    // The decision was not recorded: the rollout has no stable revision yet.
+    expect(w.status()?.stableRevision).toBeUndefined();
+    expect(w.failures).toEqual([["Service", "ChildRejected"]]);
   });
 });

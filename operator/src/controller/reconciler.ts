@@ -9,7 +9,8 @@
 //   7. write      one status write, only if it changed                      status-writer.ts
 //   8. events     one Event per transition, metrics from its fields
 import type { Logger } from "pino";
-import type { ModelDeployment } from "../api/index.ts";
+import { ConditionType, type ModelDeployment } from "../api/index.ts";
+import { ReconcileReason } from "../api/reasons.ts";
 import type { ApiClient } from "../kube/api-client.ts";
 import { type ApiErrorClass, classifyApiError } from "../kube/api-client.ts";
 import type { EventRecorder } from "../kube/events.ts";
@@ -18,8 +19,8 @@ import { deploymentSelector, selectorString } from "../render/labels.ts";
 import type { RevisionSpec } from "../render/revision.ts";
 import { decideRollout } from "../rollout/decide.ts";
 import type { RolloutDecision, RolloutEvent } from "../rollout/types.ts";
-import { applyChildren, type ChildCaches } from "./apply-children.ts";
-import { composeBlockedStatus, composeStatus } from "./compose-status.ts";
+import { applyChildren, type ChildCaches, type ChildFailure } from "./apply-children.ts";
+import { composeStatus, composeStoppedStatus, type Stop } from "./compose-status.ts";
 import { type Blocked, preflight } from "./guards.ts";
 import type { ObservedDeployment, ObservedPod, ObservedRevision } from "./observe.ts";
 import { rolloutInput, type VerdictSource } from "./rollout-input.ts";
@@ -58,12 +59,16 @@ export interface ReconcilerDeps extends ChildCaches {
   health?: HealthSource;
   /** Every rollout transition, for metrics (which read its fields, never its message). */
   onRolloutEvent?: (e: RolloutEvent) => void;
+  /** A child could not be applied or pruned, by kind and ReconcileReason (for metrics). */
+  onChildFailure?: (kind: string, reason: string) => void;
   /** Whether the Gateway API HTTPRoute kind is served (discovery). */
   gatewayApiAvailable: () => boolean;
 }
 
 /** The shortest requeue: a decision asking for less would spin. */
 const MIN_REQUEUE_MS = 250;
+/** How often a name held by a foreign object is looked at again. */
+const NAME_CONFLICT_RECHECK_MS = 30_000;
 
 export class Reconciler {
   private readonly d: ReconcilerDeps;
@@ -110,17 +115,14 @@ export class Reconciler {
       ctx.log.warn({ revision }, "no spec snapshot for revision; not re-rendering it");
     }
 
-    try {
-      await applyChildren({
-        client: this.d.client,
-        caches: this.d,
-        owner: ctx.owner,
-        desired: children.objects,
-        log: ctx.log,
-      });
-    } catch (err) {
-      return this.goingAway(ctx, err);
-    }
+    const failure = await applyChildren({
+      client: this.d.client,
+      caches: this.d,
+      owner: ctx.owner,
+      desired: children.objects,
+      log: ctx.log,
+    });
+    if (failure) return this.childFailed(ctx, failure);
 
     const next = composeStatus({
       current: ctx.status,
@@ -151,16 +153,41 @@ export class Reconciler {
 
   /** A guard objected: say why on the status and as a Warning, touch nothing else. */
   private async block(ctx: ReconcileContext, b: Blocked): Promise<ReconcileResult> {
-    const next = composeBlockedStatus(ctx.status, ctx.generation, b.reason, b.message, ctx.now);
+    const stopped = await this.stop(ctx, { condition: ConditionType.InvalidSpec, ...b });
+    if (stopped) return stopped;
+    // Nothing running is touched and nothing retries hot: the next spec change re-enqueues.
+    if (b.requeueAfterMs === undefined) throw new TerminalError(`${b.reason}: ${b.message}`);
+    return { requeueAfterMs: b.requeueAfterMs };
+  }
+
+  /**
+   * A child could not be put in place: ReconcileError on the status (with the API server's words),
+   * a Warning, a metric. The decision is not recorded (the cluster did not follow it), so the next
+   * pass decides again from what is really there.
+   */
+  private async childFailed(ctx: ReconcileContext, f: ChildFailure): Promise<ReconcileResult> {
+    if (f.errorClass === "namespaceGone") return this.letGo(ctx.key);
+    this.d.onChildFailure?.(f.kind, f.reason);
+    ctx.log.warn({ kind: f.kind, child: f.name, reason: f.reason }, f.message);
+    const stopped = await this.stop(ctx, { condition: ConditionType.ReconcileError, ...f });
+    if (stopped) return stopped;
+    // Refused: the same object will be refused again until the spec changes (which re-enqueues).
+    if (f.reason === ReconcileReason.ChildRejected) return {};
+    // A foreign object is not in our caches, so no event says when it is gone: look again.
+    if (f.reason === ReconcileReason.NameConflict) return { requeueAfterMs: NAME_CONFLICT_RECHECK_MS };
+    throw f.error;
+  }
+
+  /** Writes a stopped status and its Warning; a result when the object is going away. */
+  private async stop(ctx: ReconcileContext, stop: Stop): Promise<ReconcileResult | undefined> {
+    const next = composeStoppedStatus(ctx.status, ctx.generation, stop, ctx.now);
     try {
       await this.status.write(ctx.owner, ctx.status, next, ctx.log);
     } catch (err) {
       return this.goingAway(ctx, err, "notFound");
     }
-    this.d.events.record(ctx.target, { type: "Warning", reason: b.reason, message: b.message });
-    // Nothing running is touched and nothing retries hot: the next spec change re-enqueues.
-    if (b.requeueAfterMs === undefined) throw new TerminalError(`${b.reason}: ${b.message}`);
-    return { requeueAfterMs: b.requeueAfterMs };
+    this.d.events.record(ctx.target, { type: "Warning", reason: stop.reason, message: stop.message });
+    return undefined;
   }
 
   /**

@@ -68,6 +68,16 @@ function parseStatus(body: unknown): StatusBody | undefined {
   return body && typeof body === "object" ? (body as StatusBody) : undefined;
 }
 
+/** An API error as client-node throws it, for fakes in tests outside kube/ (which may not import client-node). */
+export function makeApiError(code: number, status: StatusBody = {}): Error {
+  return new ApiException(
+    code,
+    status.message ?? `HTTP ${code}`,
+    JSON.stringify({ kind: "Status", code, ...status }),
+    {},
+  );
+}
+
 export function apiErrorCode(err: unknown): number {
   return err instanceof ApiException ? err.code : 0;
 }

@@ -20,6 +20,8 @@ export type OperatorMetrics = {
   reconcileDuration: Histogram<"result">;
   /** Errors by a short, bounded reason (e.g. "Conflict", "InvalidSpec", "Transient"), never a message. */
   reconcileErrors: Counter<"reason">;
+  /** Children that could not be applied or pruned, by kind and reason (ChildRejected, NameConflict, ApplyFailed). */
+  childErrors: Counter<"kind" | "reason">;
   workQueueDepth: Gauge;
   /** verb: get|list|watch|create|update|patch|apply|delete; resource: plural; code: HTTP status or "error". */
   apiRequests: Counter<"verb" | "resource" | "code">;
@@ -80,6 +82,12 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
       name: `${PREFIX}reconcile_errors_total`,
       help: "Reconcile passes that failed, by reason.",
       labelNames: ["reason"] as const,
+      registers,
+    }),
+    childErrors: new Counter({
+      name: `${PREFIX}child_errors_total`,
+      help: "Child objects that could not be applied or pruned (the ReconcileError condition), by kind and reason.",
+      labelNames: ["kind", "reason"] as const,
       registers,
     }),
     workQueueDepth: new Gauge({

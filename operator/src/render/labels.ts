@@ -2,6 +2,8 @@
 // own keys select it. app.kubernetes.io/instance is left out on purpose: it is Argo CD's default
 // tracking label, and a child carrying it would show up in Argo as an orphan to prune.
 
+import { ownerLabelValue } from "./names.ts";
+
 export const MANAGED_BY = "modelship";
 export const LABEL_DEPLOYMENT = "modelship.dev/deployment";
 export const LABEL_REVISION = "modelship.dev/revision";
@@ -18,13 +20,13 @@ export function commonLabels(mdName: string, modelName: string): Record<string, 
     "app.kubernetes.io/name": toLabelValue(modelName),
     "app.kubernetes.io/component": "model-server",
     "app.kubernetes.io/managed-by": MANAGED_BY,
-    [LABEL_DEPLOYMENT]: toLabelValue(mdName),
+    [LABEL_DEPLOYMENT]: ownerLabelValue(mdName),
   };
 }
 
 /** Selects every pod of every revision of one ModelDeployment. */
 export function deploymentSelector(mdName: string): Record<string, string> {
-  return { [LABEL_DEPLOYMENT]: toLabelValue(mdName) };
+  return { [LABEL_DEPLOYMENT]: ownerLabelValue(mdName) };
 }
 
 /** The scale subresource's status.selector, in label-selector string form. */

@@ -6,6 +6,7 @@ import { parseModelDeployment } from "../api/index.ts";
 import { renderDeployment } from "./deployment.ts";
 import { renderHpa } from "./hpa.ts";
 import { renderHttpRoute } from "./httproute.ts";
+import { deploymentName, ownerLabelValue, serviceName } from "./names.ts";
 import { computeRevision } from "./revision.ts";
 import { renderService } from "./service.ts";
 
@@ -61,7 +62,11 @@ const spec = fc.record(
   },
   { requiredKeys: ["model", "runtime"] },
 );
-const name = fc.stringMatching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+/** metadata.name as the API server accepts it (DNS-1123 subdomain): dots, leading digits, up to 253. */
+const name = fc.oneof(
+  fc.stringMatching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/),
+  fc.stringMatching(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/).filter((n) => !/\.\.|\.-|-\./.test(n)),
+);
 
 describe("render properties", () => {
   it("renders every child deterministically, with names Kubernetes accepts", () => {
@@ -96,7 +101,10 @@ describe("render properties", () => {
         for (const obj of a) {
           if (!obj) continue;
           expect(obj.metadata.name.length).toBeLessThanOrEqual(obj.kind === "Service" ? 63 : 253);
-          expect(obj.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+          // Services (and Deployments, for their pods' hostnames) are DNS-1035 labels; the rest subdomains.
+          if (obj.kind === "Service" || obj.kind === "Deployment")
+            expect(obj.metadata.name).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+          else expect(obj.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
           for (const v of Object.values(obj.metadata.labels ?? {}))
             expect(v).toMatch(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/);
         }
@@ -105,6 +113,28 @@ describe("render properties", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("gives two different names different children and pod labels, however alike the names", () => {
+    const alike = fc
+      .tuple(name, fc.constantFrom("", "x", ".1", "-1"))
+      .map(([n, tail]) => [n, `${n}${tail}`.slice(0, 253)]);
+    fc.assert(
+      fc.property(fc.oneof(fc.tuple(name, name), alike), ([a, b]) => {
+        if (a === b || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(b)) return;
+        expect(serviceName(a)).not.toBe(serviceName(b));
+        expect(serviceName(a, "canary")).not.toBe(serviceName(b, "canary"));
+        expect(deploymentName(a, "0123456789")).not.toBe(deploymentName(b, "0123456789"));
+        expect(ownerLabelValue(a)).not.toBe(ownerLabelValue(b));
+      }),
+      { numRuns: 500 },
+    );
+    // The cases people hit: a dotted model name, its dashed twin, a long shared prefix.
+    expect(serviceName("llama-3.1-8b")).toMatch(/^llama-3-1-8b-[0-9a-f]{6}$/);
+    expect(serviceName("llama-3-1-8b")).toBe("llama-3-1-8b");
+    expect(serviceName("3b-chat")).toMatch(/^m-3b-chat-[0-9a-f]{6}$/);
+    const long = "a".repeat(70);
+    expect(ownerLabelValue(`${long}-one`)).not.toBe(ownerLabelValue(`${long}-two`));
   });
 
   it("keeps the revision when only replicas, rollout or health change", () => {
