@@ -1,9 +1,11 @@
 // Helpers for tests that drive ModelDeployments through the real API: install the CRD, build
 // specs, read status, count pods, read the apiserver's audit log.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment } from "@kubernetes/client-node";
 import { OPERATOR_USER } from "../../hack/cluster/control-plane.ts";
+import { deploymentSelector, selectorString } from "../../operator/src/render/labels.ts";
 import { eventually, kubeConfig, kubectl, localCluster } from "./cluster.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -166,13 +168,16 @@ export async function waitForPhase(
 export async function deploymentsOf(namespace: string, name: string): Promise<V1Deployment[]> {
   const list = await apps.listNamespacedDeployment({
     namespace,
-    labelSelector: `modelship.dev/deployment=${name}`,
+    labelSelector: selectorString(deploymentSelector(name)),
   });
   return list.items.filter((d) => !d.metadata?.deletionTimestamp);
 }
 
 export async function readyPodsOf(namespace: string, name: string): Promise<number> {
-  const list = await core.listNamespacedPod({ namespace, labelSelector: `modelship.dev/deployment=${name}` });
+  const list = await core.listNamespacedPod({
+    namespace,
+    labelSelector: selectorString(deploymentSelector(name)),
+  });
   return list.items.filter(
     (p) =>
       !p.metadata?.deletionTimestamp &&

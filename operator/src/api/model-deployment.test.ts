@@ -139,6 +139,11 @@ describe("parseModelDeployment: rejects and names the field", () => {
       "spec.rollout.steps[0].pause.duration",
     ],
     [
+      "a timed pause above 168h (a longer hold is a pause without a duration)",
+      { rollout: { steps: [{ pause: { duration: "169h" } }] } },
+      "spec.rollout.steps[0].pause.duration",
+    ],
+    [
       "successRate above 1",
       { rollout: { analysis: { successRate: 1.2 } } },
       "spec.rollout.analysis.successRate",

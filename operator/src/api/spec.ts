@@ -3,7 +3,7 @@
 // Rules the API server can check are written twice on purpose: as zod refinements (so parse
 // reports them) and as CEL rules (so kubectl apply is rejected with the same message).
 import { z } from "zod";
-import { DURATION_MAX_LENGTH, DURATION_PATTERN } from "./duration.ts";
+import { DURATION_MAX_LENGTH, DURATION_PATTERN, durationToMs, parseDuration } from "./duration.ts";
 import { MODEL_RUNTIME_SA_LABEL } from "./group.ts";
 import { RUNTIME_PRESETS } from "./presets.ts";
 import {
@@ -173,6 +173,11 @@ const AutoscalingSchema = cel(
   ],
 );
 
+/** A timed pause longer than a week is a hold; that is what a pause without a duration is for. */
+const MAX_PAUSE_MS = 168 * 3600 * 1000;
+const PAUSE_TOO_LONG =
+  "must be at most 168h (7 days); to hold a canary longer, use a pause without a duration and promote it";
+
 const durationString = (description: string) =>
   z
     .string()
@@ -253,8 +258,11 @@ const StepSchema = cel(
         .describe("Send this percentage of traffic (0..100) to the canary revision."),
       pause: z
         .object({
-          duration: durationString(
-            'How long to wait ("30s", "2m", "1h30m"). Absent: wait until a person promotes.',
+          duration: cel(
+            durationString(
+              'How long to wait ("30s", "2m", "1h30m"), at most 168h. Absent: wait until a person promotes.',
+            ).refine((d) => !parseDuration(d).ok || durationToMs(d) <= MAX_PAUSE_MS, PAUSE_TOO_LONG),
+            [{ rule: "duration(self) <= duration('168h')", message: PAUSE_TOO_LONG }],
           ).optional(),
         })
         .optional()

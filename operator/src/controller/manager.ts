@@ -133,6 +133,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     log: o.log,
     now: () => clock.now(),
     gatewayApiAvailable: () => gatewayApi,
+    ...(o.resyncMs ? { maxRequeueMs: o.resyncMs } : {}),
     onChildFailure: (kind, reason) => o.metrics?.childErrors.inc({ kind, reason }),
     onRolloutEvent: (e) => {
       const m = o.metrics;

@@ -30,7 +30,11 @@ class MemCache<T extends Obj> implements Cache<T> {
   }
 }
 
-function world(spec: Record<string, unknown> = {}, serviceAccountLabels?: Record<string, string>) {
+function world(
+  spec: Record<string, unknown> = {},
+  serviceAccountLabels?: Record<string, string>,
+  opts: { maxRequeueMs?: number; podsBecomeReady?: boolean } = {},
+) {
   const mds = new MemCache<Obj>();
   const caches = {
     Deployment: new MemCache<Obj>(),
@@ -60,7 +64,25 @@ function world(spec: Record<string, unknown> = {}, serviceAccountLabels?: Record
         });
       }
       writes.push(`apply ${obj.kind}/${obj.metadata.name}`);
-      caches[obj.kind as keyof typeof caches].put(obj as unknown as Obj);
+      const replicas = (obj.spec as { replicas?: number } | undefined)?.replicas ?? 0;
+      // What the Deployment controller and kubelet would report, when the test wants pods to come up.
+      const status =
+        opts.podsBecomeReady && obj.kind === "Deployment"
+          ? {
+              status: {
+                observedGeneration: 1,
+                replicas,
+                readyReplicas: replicas,
+                availableReplicas: replicas,
+                updatedReplicas: replicas,
+              },
+            }
+          : {};
+      caches[obj.kind as keyof typeof caches].put({
+        ...(obj as unknown as Obj),
+        metadata: { ...obj.metadata, generation: 1 },
+        ...status,
+      });
       return obj;
     },
     async delete(ref: { kind: string; name: string; namespace: string }) {
@@ -96,9 +118,27 @@ function world(spec: Record<string, unknown> = {}, serviceAccountLabels?: Record
     gatewayApiAvailable: () => false,
     onRolloutEvent: (e) => transitions.push(e),
     onChildFailure: (kind, reason) => failures.push([kind, reason]),
+    ...(opts.maxRequeueMs ? { maxRequeueMs: opts.maxRequeueMs } : {}),
   });
   const status = () => mds.get("rec", "shop")?.status as Record<string, unknown> | undefined;
-  return { reconciler, writes, events, transitions, status, caches, mds, foreignObjects, refuse, failures };
+  const setSpec = (over: Record<string, unknown>) => {
+    const md = mds.get("rec", "shop") as Obj & { spec: Record<string, unknown> };
+    const generation = Number(md.metadata?.generation ?? 1) + 1;
+    mds.put({ ...md, spec: { ...md.spec, ...over }, metadata: { ...md.metadata, generation } });
+  };
+  return {
+    reconciler,
+    writes,
+    events,
+    transitions,
+    status,
+    caches,
+    mds,
+    foreignObjects,
+    refuse,
+    failures,
+    setSpec,
+  };
 }
 
 describe("Reconciler", () => {
@@ -212,5 +252,20 @@ describe("Reconciler", () => {
     // The decision was not recorded: the rollout has no stable revision yet.
     expect(w.status()?.stableRevision).toBeUndefined();
     expect(w.failures).toEqual([["Service", "ChildRejected"]]);
+  });
+
+  it("a week-long timed pause asks to look again within the resync period, never a week later", async () => {
+    const steps = [{ setWeight: 50 }, { pause: { duration: "168h" } }];
+    const w = world({ replicas: 2, rollout: { steps } }, undefined, {
+      maxRequeueMs: 60_000,
+      podsBecomeReady: true,
+    });
+    for (let i = 0; i < 3; i++) await w.reconciler.reconcile("shop/rec");
+    expect(w.status()?.stableRevision).toBeDefined();
+    w.setSpec({ model: { name: "rec", version: "v2" } });
+    let r = {} as { requeueAfterMs?: number };
+    for (let i = 0; i < 4; i++) r = await w.reconciler.reconcile("shop/rec");
+    expect(w.status()).toMatchObject({ currentStepIndex: 1, canaryWeight: 50 });
+    expect(r.requeueAfterMs).toBe(60_000);
   });
 });

@@ -59,6 +59,8 @@ export interface ReconcilerDeps extends ChildCaches {
   health?: HealthSource;
   /** Every rollout transition, for metrics (which read its fields, never its message). */
   onRolloutEvent?: (e: RolloutEvent) => void;
+  /** The longest a decision may defer its next look (the resync period). Default: 10 minutes. */
+  maxRequeueMs?: number;
   /** A child could not be applied or pruned, by kind and ReconcileReason (for metrics). */
   onChildFailure?: (kind: string, reason: string) => void;
   /** Whether the Gateway API HTTPRoute kind is served (discovery). */
@@ -67,6 +69,8 @@ export interface ReconcilerDeps extends ChildCaches {
 
 /** The shortest requeue: a decision asking for less would spin. */
 const MIN_REQUEUE_MS = 250;
+/** The longest requeue when no resync period is set. */
+const DEFAULT_MAX_REQUEUE_MS = 10 * 60_000;
 /** How often a name held by a foreign object is looked at again. */
 const NAME_CONFLICT_RECHECK_MS = 30_000;
 
@@ -147,7 +151,7 @@ export class Reconciler {
     }
     this.d.health?.setTargets(key, md, ctx.observed, (r) => ({ ...md.spec, ...(revisionSpecs[r] ?? {}) }));
     return decision.requeueAfterMs !== undefined
-      ? { requeueAfterMs: Math.max(MIN_REQUEUE_MS, decision.requeueAfterMs) }
+      ? { requeueAfterMs: this.clampRequeue(decision.requeueAfterMs) }
       : {};
   };
 
@@ -203,6 +207,16 @@ export class Reconciler {
       "ModelDeployment or its namespace is going away; leaving it to garbage collection",
     );
     return this.letGo(ctx.key);
+  }
+
+  /**
+   * A decision's "look again in" is a hint, not a timer to trust: a week-long pause must not become
+   * a week-long Node timer (above 2^31-1 ms it fires at once, and the key would spin). Looking again
+   * at least every resync period is harmless: the decision is level-triggered.
+   */
+  private clampRequeue(ms: number): number {
+    const ceiling = this.d.maxRequeueMs ?? DEFAULT_MAX_REQUEUE_MS;
+    return Math.min(ceiling, Math.max(MIN_REQUEUE_MS, ms));
   }
 
   /** Stops probing and forgets what we wrote for a ModelDeployment that is gone or going. */

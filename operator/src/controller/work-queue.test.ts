@@ -102,6 +102,15 @@ describe("WorkQueue", () => {
     expect(queue.delayedLen()).toBe(0);
   });
 
+  it("addAfter holds a delay past Node's timer limit instead of firing at once", async () => {
+    const queue = newQueue();
+    queue.addAfter("ns/a", 720 * 3600 * 1000);
+    vi.advanceTimersByTime(1000);
+    expect(queue.len()).toBe(0);
+    vi.advanceTimersByTime(2 ** 31);
+    expect(queue.len()).toBe(1);
+  });
+
   it("addAfter keeps the earliest due time per key", async () => {
     const queue = newQueue();
     queue.addAfter("ns/a", 5000);

@@ -60,6 +60,9 @@ interface Delayed {
 
 type Waiter = (key: string | undefined) => void;
 
+/** The longest delay a Node timer holds (about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   #clock: Clock;
   #limiter: RateLimiter;
@@ -98,8 +101,10 @@ export class WorkQueue {
   }
 
   /** Adds `key` after `ms`. If it is already waiting, the earlier due time wins. */
-  addAfter(key: string, ms: number, priority: Priority = Priority.Normal): void {
+  addAfter(key: string, requestedMs: number, priority: Priority = Priority.Normal): void {
     if (this.#shuttingDown) return;
+    // Node fires a timer above 2^31-1 ms at once (TimeoutOverflowWarning): never hand it one.
+    const ms = Math.min(requestedMs, MAX_TIMER_MS);
     if (!(ms > 0)) {
       this.add(key, priority);
       return;
