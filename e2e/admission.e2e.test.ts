@@ -78,6 +78,11 @@ describe("rejected at admission, with the field named", () => {
       { rollout: { steps: [{ pause: { duration: "5 minutes" } }] } },
       /spec\.rollout\.steps\[0\]\.pause\.duration/,
     ],
+    [
+      "a timed pause above 168h",
+      { rollout: { steps: [{ pause: { duration: "720h" } }] } },
+      /must be at most 168h/,
+    ],
   ])("%s", async (_what, override, message) => {
     const out = await rejected(mdSpec(override));
     expect(out).toMatch(message);

@@ -2,6 +2,7 @@
 // shows on the resource (ReconcileError, Degraded, a Warning Event) while what runs keeps running;
 // a foreign object is never taken over; names people give models get valid children.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computeRevision, type RevisionSpec } from "../operator/src/render/revision.ts";
 import { eventually, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
 import {
   applyMd,
@@ -180,6 +181,51 @@ describe("a name someone else holds", () => {
       expect(after.metadata.ownerReferences).toBeUndefined();
     },
   );
+});
+
+describe("status is not a way in", () => {
+  it("a revision planted in status by another identity runs nothing: reported, ignored, dropped", async () => {
+    await applyMd(ns, "planted", v("v1"));
+    await waitForPhase(ns, "planted", "Healthy");
+    const planted = {
+      model: { name: "recommender", version: "v1" },
+      runtime: { image: "registry.invalid/miner:1" },
+      template: { serviceAccountName: "default" },
+    };
+    const rev = computeRevision(planted as unknown as RevisionSpec);
+    // kubectl here is the cluster admin, not the operator: someone who may write status, not spec.
+    await kubectl([
+      "patch",
+      "mdep",
+      "planted",
+      "-n",
+      ns,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ status: { canaryRevision: rev, revisionSpecs: { [rev]: planted } } }),
+    ]);
+    await eventually("UntrustedStatus reported", async () =>
+      /UntrustedStatus/.test(await warnings("planted")),
+    );
+    await eventually("the planted snapshot is dropped from status", async () => {
+      const md = JSON.parse(await kubectl(["get", "mdep", "planted", "-n", ns, "-o", "json"]));
+      return md.status.revisionSpecs?.[rev] === undefined;
+    });
+    const pods = JSON.parse(
+      await kubectl([
+        "get",
+        "deployments,pods",
+        "-n",
+        ns,
+        "-l",
+        `modelship.dev/revision=${rev}`,
+        "-o",
+        "json",
+      ]),
+    );
+    expect(pods.items).toEqual([]);
+  });
 });
 
 describe("names people give models", () => {

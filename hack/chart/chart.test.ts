@@ -55,6 +55,8 @@ const one = (objs: Obj[], kind: string, name?: string): Obj => {
 const ALLOWED: Record<string, string[]> = {
   "modelship.dev/modeldeployments": ["get", "list", "watch"],
   "modelship.dev/modeldeployments/status": ["get", "patch", "update"],
+  // blockOwnerDeletion on children, under OwnerReferencesPermissionEnforcement.
+  "modelship.dev/modeldeployments/finalizers": ["update"],
   "apps/deployments": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "/services": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "autoscaling/horizontalpodautoscalers": ["get", "list", "watch", "create", "patch", "update", "delete"],

@@ -186,6 +186,9 @@ function apiserverArgs(s: ClusterState): string[] {
     `--service-account-signing-key-file=${join(d, "pki", "sa.key")}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     "--allow-privileged=true",
+    // As hardened clusters and OpenShift run: setting blockOwnerDeletion on a child needs `update` on
+    // the owner's finalizers subresource, so the chart's RBAC is proven under it (helm-rbac e2e).
+    "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
     // The "kubernetes" Service would otherwise get 127.0.0.1 endpoints, which are invalid.
     "--endpoint-reconciler-type=none",
     // Writes by user agent, for tests and benchmarks that count what the operator writes.

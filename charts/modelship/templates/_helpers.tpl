@@ -79,6 +79,11 @@ events) and operator/src/controller/reconciler.ts (ServiceAccount check).
 - apiGroups: ["modelship.dev"]
   resources: ["modeldeployments/status"]
   verbs: ["get", "patch", "update"]
+# Children carry blockOwnerDeletion: true; where the OwnerReferencesPermissionEnforcement admission
+# plugin runs (OpenShift, hardened clusters) that needs update on the owner's finalizers.
+- apiGroups: ["modelship.dev"]
+  resources: ["modeldeployments/finalizers"]
+  verbs: ["update"]
 # One Deployment per live revision.
 - apiGroups: ["apps"]
   resources: ["deployments"]

@@ -53,6 +53,8 @@ export const SpecReason = {
   InvalidSpec: "InvalidSpec",
   ServiceAccountNotAllowed: "ServiceAccountNotAllowed",
   GatewayAPIUnavailable: "GatewayAPIUnavailable",
+  /** A revision snapshot in status was not trusted (Warning Event only; the snapshot is ignored). */
+  UntrustedStatus: "UntrustedStatus",
   /** The False side of InvalidSpec. */
   Valid: "Valid",
 } as const;

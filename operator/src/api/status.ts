@@ -22,7 +22,9 @@ export const ConditionSchema = z
       .string()
       .min(1)
       .max(316)
-      .describe("Condition type, e.g. Available, Progressing, Healthy, Degraded, Paused, InvalidSpec."),
+      .describe(
+        "Condition type, e.g. Available, Progressing, Healthy, Degraded, Paused, InvalidSpec, ReconcileError.",
+      ),
     status: z.enum(CONDITION_STATUSES).describe("True, False or Unknown."),
     observedGeneration: z
       .int()
@@ -197,7 +199,9 @@ export const ModelDeploymentStatusSchema = z
       .max(32)
       .optional()
       .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] })
-      .describe("Standard conditions: Available, Progressing, Healthy, Degraded, Paused, InvalidSpec."),
+      .describe(
+        "Standard conditions: Available, Progressing, Healthy, Degraded, Paused, InvalidSpec, and ReconcileError (True while a child object cannot be applied: ChildRejected, NameConflict, ApplyFailed).",
+      ),
   })
   .describe("Observed state, written by the operator.");
 

@@ -91,7 +91,9 @@ export function composeStatus(i: StatusInputs): OwnedStatus {
     message: cut(i.decision.message, MAX.message),
     ...persisted,
     history,
-    bookkeeping,
+    // Never an empty object: server-side apply turns a map emptied by its owner into null, which
+    // the schema (type: object) then refuses, failing the whole status write.
+    ...(Object.keys(bookkeeping).length > 0 ? { bookkeeping } : {}),
     replicas: i.replicas,
     readyReplicas: i.readyReplicas,
     selector: i.selector,

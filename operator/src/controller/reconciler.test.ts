@@ -3,6 +3,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { type ApiClient, makeApiError } from "../kube/api-client.ts";
+import { computeRevision, type RevisionSpec } from "../render/revision.ts";
 import type { ApplyObject } from "../render/types.ts";
 import type { RolloutEvent } from "../rollout/types.ts";
 import { Reconciler } from "./reconciler.ts";
@@ -147,7 +148,7 @@ describe("Reconciler", () => {
     expect(await w.reconciler.reconcile("shop/rec")).toEqual(expect.any(Object));
     expect(w.writes[0]).toMatch(/^apply Deployment\/rec-[0-9a-f]{10}$/);
     expect(w.writes.slice(1)).toEqual(["apply Service/rec", "status"]);
-    expect(w.status()).toMatchObject({ phase: "Progressing", observedGeneration: 1, bookkeeping: {} });
+    expect(w.status()).toMatchObject({ phase: "Progressing", observedGeneration: 1 });
     expect(w.transitions.map((e) => e.reason)).toEqual(["FirstDeployment"]);
   });
 
@@ -267,5 +268,31 @@ describe("Reconciler", () => {
     for (let i = 0; i < 4; i++) r = await w.reconciler.reconcile("shop/rec");
     expect(w.status()).toMatchObject({ currentStepIndex: 1, canaryWeight: 50 });
     expect(r.requeueAfterMs).toBe(60_000);
+  });
+
+  it("never makes pods from status alone: a snapshot of a revision with no Deployment is reported and ignored", async () => {
+    const w = world();
+    await w.reconciler.reconcile("shop/rec");
+    // Someone with rights on the status only plants a revision that runs another image as another identity.
+    const planted = {
+      model: { name: "rec", version: "v1" },
+      runtime: { image: "registry.example/miner:1" },
+      template: { serviceAccountName: "cluster-admin-ish" },
+    };
+    const rev = computeRevision(planted as unknown as RevisionSpec);
+    const md = w.mds.get("rec", "shop") as Obj & { status: Record<string, unknown> };
+    w.mds.put({
+      ...md,
+      status: {
+        ...md.status,
+        canaryRevision: rev,
+        revisionSpecs: { ...(md.status.revisionSpecs as object), [rev]: planted },
+      },
+    });
+    w.writes.length = 0;
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.writes.filter((x) => x.startsWith("apply Deployment"))).toEqual([]);
+    expect(w.events).toContainEqual({ type: "Warning", reason: "UntrustedStatus" });
+    expect(Object.keys((w.status()?.revisionSpecs ?? {}) as object)).not.toContain(rev);
   });
 });

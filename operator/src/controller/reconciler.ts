@@ -10,7 +10,7 @@
 //   8. events     one Event per transition, metrics from its fields
 import type { Logger } from "pino";
 import { ConditionType, type ModelDeployment } from "../api/index.ts";
-import { ReconcileReason } from "../api/reasons.ts";
+import { ReconcileReason, SpecReason } from "../api/reasons.ts";
 import type { ApiClient } from "../kube/api-client.ts";
 import { type ApiErrorClass, classifyApiError } from "../kube/api-client.ts";
 import type { EventRecorder } from "../kube/events.ts";
@@ -114,6 +114,7 @@ export class Reconciler {
 
     const revisionSpecs = liveOnly(ctx.revisionSpecs, decision);
     const children = renderChildren(md, ctx.owner, decision, revisionSpecs);
+    this.reportUntrusted(ctx);
     for (const revision of children.unknownRevisions) {
       // Unknown pods (no snapshot, e.g. status lost): leave its Deployment as it is rather than guess.
       ctx.log.warn({ revision }, "no spec snapshot for revision; not re-rendering it");
@@ -154,6 +155,21 @@ export class Reconciler {
       ? { requeueAfterMs: this.clampRequeue(decision.requeueAfterMs) }
       : {};
   };
+
+  /**
+   * A snapshot was not trusted although status names its revision as stable or canary: someone wrote
+   * a revision into status that has no pods of this operator's making. Say so; nothing runs from it.
+   * (A snapshot of a revision that just drained is dropped quietly.)
+   */
+  private reportUntrusted(ctx: ReconcileContext): void {
+    const named = new Set([ctx.status?.stableRevision, ctx.status?.canaryRevision]);
+    for (const { revision, why } of ctx.ignoredSnapshots) {
+      if (!named.has(revision)) continue;
+      const message = `status.revisionSpecs["${revision}"] ignored: ${why}`;
+      ctx.log.warn({ revision }, message);
+      this.d.events.record(ctx.target, { type: "Warning", reason: SpecReason.UntrustedStatus, message });
+    }
+  }
 
   /** A guard objected: say why on the status and as a Warning, touch nothing else. */
   private async block(ctx: ReconcileContext, b: Blocked): Promise<ReconcileResult> {

@@ -68,13 +68,15 @@ export interface ReconcileContext {
   now: number;
   /** The parsed ModelDeployment, or why it does not parse. */
   spec: { ok: true; md: ModelDeployment } | { ok: false; message: string };
-  /** Why the named ServiceAccount may not be used; undefined when it may (or none is named). */
+  /** Why a ServiceAccount named by a revision may not be used; undefined when all may (or none is named). */
   serviceAccountProblem: string | undefined;
   gatewayApiAvailable: boolean;
   /** Hash of what changes the pods in the current spec (empty while the spec is invalid). */
   desiredRevision: string;
   /** What each live revision runs, desired one included. */
   revisionSpecs: Record<string, RevisionSpec>;
+  /** Snapshots in status.revisionSpecs not trusted (no pods of theirs, or not a spec of that revision). */
+  ignoredSnapshots: { revision: string; why: string }[];
   /** Our Deployments, one per revision, with their pods' state. */
   observed: ObservedRevision[];
 }
@@ -99,6 +101,10 @@ export async function loadSnapshot(
   const pods = src.pods
     .list(namespace)
     .filter((p) => p.metadata?.labels?.["modelship.dev/deployment"] === selector);
+  const observed = observeRevisions(owned, pods);
+  const revisions = md
+    ? revisionSpecsOf(md, desiredRevision, new Set(observed.map((o) => o.revision)))
+    : { specs: {}, ignored: [] };
   return {
     key,
     owner,
@@ -108,11 +114,16 @@ export async function loadSnapshot(
     log: desiredRevision ? base.log.child({ revision: desiredRevision }) : base.log,
     now: base.now,
     spec: md ? { ok: true, md } : { ok: false, message: parsed.ok ? "" : formatIssues(parsed.issues) },
-    serviceAccountProblem: md ? await src.serviceAccounts.problem(md, base.now) : undefined,
+    serviceAccountProblem: await src.serviceAccounts.problem(
+      namespace,
+      Object.values(revisions.specs),
+      base.now,
+    ),
     gatewayApiAvailable: src.gatewayApiAvailable(),
     desiredRevision,
-    revisionSpecs: md ? revisionSpecsOf(md, desiredRevision) : {},
-    observed: observeRevisions(owned, pods),
+    revisionSpecs: revisions.specs,
+    ignoredSnapshots: revisions.ignored,
+    observed,
   };
 }
 
@@ -128,10 +139,21 @@ export class ServiceAccountCheck {
     this.client = client;
   }
 
-  async problem(md: ModelDeployment, now: number): Promise<string | undefined> {
-    const sa = md.spec.template?.serviceAccountName;
-    if (!sa) return undefined;
-    const namespace = md.metadata.namespace ?? "";
+  /**
+   * The first ServiceAccount named by `specs` (the desired spec and every revision that will be
+   * rendered) that model pods may not use. Checked for every revision on every pass: a label
+   * removed by the namespace admin stops the pods that use it from being changed or re-created.
+   */
+  async problem(namespace: string, specs: readonly RevisionSpec[], now: number): Promise<string | undefined> {
+    const names = new Set(specs.map((s) => s.template?.serviceAccountName).filter((n) => n !== undefined));
+    for (const sa of names) {
+      const message = await this.check(namespace, sa, now);
+      if (message !== undefined) return message;
+    }
+    return undefined;
+  }
+
+  private async check(namespace: string, sa: string, now: number): Promise<string | undefined> {
     const key = `${namespace}/${sa}`;
     const hit = this.seen.get(key);
     if (hit && now - hit.at < SA_CACHE_MS) return hit.message;

@@ -153,6 +153,30 @@ export class ApiClient {
     ) as Promise<T>;
   }
 
+  /**
+   * Removes status fields by JSON merge patch (each key set to null), whoever owns them: server-side
+   * apply only ever removes the applier's own fields.
+   */
+  removeStatusFields(
+    ref: { group: string; version: string; plural: string; namespace: string; name: string },
+    status: Record<string, unknown>,
+  ): Promise<unknown> {
+    return this.call("patch", `${ref.plural}/status`, () =>
+      this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: ref.group,
+          version: ref.version,
+          plural: ref.plural,
+          namespace: ref.namespace,
+          name: ref.name,
+          body: { status },
+          fieldManager: FIELD_MANAGER,
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
   /** Applies `status` on the status subresource of a custom resource, under `fieldManager`. */
   applyStatus(
     ref: { group: string; version: string; plural: string; kind: string; namespace: string; name: string },

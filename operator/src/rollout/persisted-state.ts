@@ -206,7 +206,7 @@ export function saveState(state: RolloutState): PersistedStatus {
     pauseStartTime: state.pausedAt,
     canaryStartTime: state.canaryStartedAt,
     history: state.history,
-    bookkeeping,
+    bookkeeping: Object.keys(bookkeeping).length > 0 ? bookkeeping : undefined,
   });
 }
 
