@@ -40,7 +40,13 @@ describe("StatusWriter", () => {
   it("writes nothing when the owned status is unchanged", async () => {
     let calls = 0;
     const w = new StatusWriter(
-      { applyStatus: async () => ((calls += 1), {}), removeStatusFields: async () => ({}) },
+      {
+        applyStatus: async () => {
+          calls += 1;
+          return {};
+        },
+        removeStatusFields: async () => ({}),
+      },
       () => 0,
     );
     // status.health is the prober's: it is not part of what this writer compares.
@@ -63,9 +69,10 @@ describe("StatusWriter", () => {
             health: {},
           },
         }),
-        removeStatusFields: async (_ref: unknown, fields: Record<string, unknown>) => (
-          removed.push(fields), {}
-        ),
+        removeStatusFields: async (_ref: unknown, fields: Record<string, unknown>) => {
+          removed.push(fields);
+          return {};
+        },
       },
       () => 0,
     );
