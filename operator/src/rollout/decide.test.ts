@@ -981,6 +981,18 @@ describe("history", () => {
     );
     expect(d.state.history.map((h) => h.revision)).toEqual([B, A, "old0"]);
   });
+
+  it("revisionHistoryLimit 0 keeps none, as documented", () => {
+    const d = decideRollout(
+      input({
+        state: canaryOfB({ stepIndex: 0 }),
+        observed: [obs(A, 4), obs(B, 4)],
+        rollout: { historyLimit: 0 },
+      }),
+    );
+    expect(d.state.stableRevision).toBe(B);
+    expect(d.state.history).toEqual([]);
+  });
 });
 
 function T0plus(ms: number): number {

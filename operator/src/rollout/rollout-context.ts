@@ -83,7 +83,7 @@ export function recordHistory(
     message: string;
   },
 ): void {
-  const limit = Math.max(1, ctx.input.rollout.historyLimit ?? 10);
+  const limit = Math.max(0, ctx.input.rollout.historyLimit ?? 10);
   const full: HistoryEntry = { ...entry, time: ctx.nowTime };
   // Drop undefined keys so the state stays plain, comparable JSON.
   if (full.modelVersion === undefined) delete full.modelVersion;

@@ -1,0 +1,83 @@
+// The mapping layer between the API and the rollout engine, field by field: what each spec field,
+// annotation and status field becomes in the engine's input.
+import { describe, expect, it } from "vitest";
+import { type ModelDeployment, parseModelDeployment } from "../api/index.ts";
+import { manualRequests, rolloutConfig } from "./rollout-input.ts";
+
+function md(spec: Record<string, unknown> = {}, annotations: Record<string, string> = {}): ModelDeployment {
+  const parsed = parseModelDeployment({
+    apiVersion: "modelship.dev/v1alpha1",
+    kind: "ModelDeployment",
+    metadata: { name: "rec", namespace: "shop", annotations },
+    spec: { model: { name: "rec", version: "v1" }, runtime: { image: "registry.example/rec:1" }, ...spec },
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.value;
+}
+
+describe("rolloutConfig: spec.rollout → the engine's config", () => {
+  it("maps every field, durations in ms", () => {
+    const c = rolloutConfig(
+      md({
+        rollout: {
+          steps: [
+            { setWeight: 10 },
+            { pause: { duration: "1m30s" } },
+            { pause: {} },
+            { analysis: { successRate: 0.95 } },
+          ],
+          progressDeadlineSeconds: 120,
+          scaleDownDelaySeconds: 7,
+          revisionHistoryLimit: 0,
+          traffic: { gatewayAPI: { parentRefs: [{ name: "gw" }] } },
+        },
+      }),
+      true,
+    );
+    expect(c).toEqual({
+      steps: [
+        { setWeight: 10 },
+        { pause: { durationMs: 90_000 } },
+        { pause: {} },
+        { analysis: { successRate: 0.95 } },
+      ],
+      progressDeadlineMs: 120_000,
+      scaleDownDelayMs: 7_000,
+      traffic: "gatewayAPI",
+      analysisConfigured: true,
+      historyLimit: 0,
+    });
+  });
+
+  it("defaults: no steps, replica-ratio traffic; without the prober no background analysis", () => {
+    const c = rolloutConfig(md(), false);
+    expect(c).toMatchObject({
+      steps: [],
+      traffic: "replicaRatio",
+      analysisConfigured: false,
+      historyLimit: 5,
+    });
+  });
+});
+
+describe("manualRequests: annotations → requests", () => {
+  it("carries each request id, and paused only for the exact value true", () => {
+    const a = {
+      "modelship.dev/promote": "p1",
+      "modelship.dev/promote-full": "f1",
+      "modelship.dev/abort": "a1",
+      "modelship.dev/retry": "r1",
+      "modelship.dev/paused": "true",
+    };
+    expect(manualRequests(md({}, a))).toEqual({
+      promote: "p1",
+      promoteFull: "f1",
+      abort: "a1",
+      retry: "r1",
+      paused: true,
+    });
+    expect(manualRequests(md({}, { "modelship.dev/paused": "yes", "modelship.dev/promote": "" }))).toEqual({
+      paused: false,
+    });
+  });
+});
