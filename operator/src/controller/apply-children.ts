@@ -21,7 +21,7 @@ export interface ChildCaches {
 }
 
 export interface ApplyChildrenInput {
-  client: Pick<ApiClient, "apply" | "delete" | "read">;
+  client: Pick<ApiClient, "apply" | "delete" | "readBeforeWrite">;
   caches: ChildCaches;
   owner: Owner;
   desired: readonly ApplyObject[];
@@ -91,7 +91,7 @@ async function liveObject(i: ApplyChildrenInput, obj: ApplyObject): Promise<Owne
   if (cached !== undefined) return cached;
   try {
     const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace };
-    return (await i.client.read({ ...ref, name: obj.metadata.name })) as Owned;
+    return (await i.client.readBeforeWrite({ ...ref, name: obj.metadata.name })) as Owned;
   } catch (err) {
     if (classifyApiError(err) === "notFound") return undefined;
     throw err;

@@ -100,6 +100,9 @@ function world(
     async read(ref: { kind: string; name: string; namespace: string }) {
       if (ref.kind === "ServiceAccount" && serviceAccountLabels)
         return { metadata: { labels: serviceAccountLabels } };
+      throw makeApiError(404, { message: "not found" });
+    },
+    async readBeforeWrite(ref: { kind: string; name: string; namespace: string }) {
       const foreign = foreignObjects.get(`${ref.kind}/${ref.name}`);
       if (foreign) return foreign;
       throw makeApiError(404, { message: "not found" });

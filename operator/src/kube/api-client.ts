@@ -113,8 +113,8 @@ export class ApiClient {
   }
 
   /** Runs one API request under the rate limit, recording verb, resource and status code. */
-  async call<T>(verb: string, resource: string, fn: () => Promise<T>): Promise<T> {
-    await this.gate.acquire();
+  async call<T>(verb: string, resource: string, fn: () => Promise<T>, metered = true): Promise<T> {
+    if (metered) await this.gate.acquire();
     const t0 = performance.now();
     try {
       const out = await fn();
@@ -175,6 +175,21 @@ export class ApiClient {
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       ),
     );
+  }
+
+  /**
+   * Reads an object the caches do not hold, just before creating it (does a same-named object
+   * exist that is not ours?). Not metered on its own: the create that follows takes the token,
+   * so creating a child costs one token as before and the existence check only its round trip.
+   * Callers make at most one per child they are about to write.
+   */
+  readBeforeWrite(ref: ObjectRef): Promise<KubernetesObject> {
+    const obj = {
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: ref.name, namespace: ref.namespace },
+    };
+    return this.call("get", ref.kind, () => this.objects.read(obj), false);
   }
 
   /** Applies `status` on the status subresource of a custom resource, under `fieldManager`. */
