@@ -156,4 +156,45 @@ describe("leader election with two operator processes", () => {
     expect(done.status?.history?.[0]).toMatchObject({ revision: canary, outcome: "Promoted" });
     expect(applied(standby, tookOverAt)).toBeGreaterThan(0);
   }, 300_000);
+
+  it("SIGTERM with a week-long pause in flight: the process ends within 12 s, the Lease is released at once, and the pause costs < 1 reconcile/s", async () => {
+    const week = mdSpec({
+      model: { name: "recommender", version: "w1" },
+      replicas: 2,
+      rollout: { steps: [{ setWeight: 50 }, { pause: { duration: "168h" } }], analysis: { minSamples: 4 } },
+    });
+    await applyMd(ns, "week", week);
+    await waitForPhase(ns, "week", "Healthy", 90_000);
+    await applyMd(ns, "week", { ...week, model: { name: "recommender", version: "w2" } });
+    await eventually(
+      "in the week-long pause",
+      async () => {
+        const md = await getMd(ns, "week");
+        return md.status?.currentStepIndex === 1 && md.status.phase === "Progressing" ? md : undefined;
+      },
+      90_000,
+    );
+
+    // The longest pause the schema accepts: look again at most every resync, never in a hot loop.
+    const reconciles = () =>
+      lines(standby).filter(
+        (l) => l.msg === "reconciled" && (l as LogLine & { key?: string }).key?.endsWith("/week"),
+      ).length;
+    const before = reconciles();
+    await new Promise((r) => setTimeout(r, 10_000));
+    expect(reconciles() - before).toBeLessThan(10);
+
+    const next = await startOperator({ name: "leader-3", args });
+    ops.push(next);
+    const termAt = Date.now();
+    await standby.stop();
+    const stoppedMs = Date.now() - termAt;
+    const tookOverAt = await eventually("third process leads", async () => leadingAt(next), 30_000);
+    process.stderr.write(
+      `leader-election.e2e: SIGTERM → exit ${stoppedMs} ms; → next leader ${tookOverAt - termAt} ms\n`,
+    );
+    expect(stoppedMs).toBeLessThan(12_000);
+    // Released, not expired: well before the lease duration.
+    expect(tookOverAt - termAt).toBeLessThan(LEASE_DURATION_MS - 5_000);
+  }, 240_000);
 });

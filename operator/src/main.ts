@@ -140,11 +140,44 @@ async function main(argv: string[]): Promise<number> {
   log.info({ namespaces: config.namespaces.length ? config.namespaces : "all" }, "operator running");
   const why = await stopped;
   log.info({ why }, "shutting down");
-  await manager.stop();
-  await prober?.stop();
-  await elector?.release();
-  await server.close();
+  // Whatever the cluster holds (hanging model pods, a long pause), the process ends within
+  // SHUTDOWN_MS: workers and probes get a bounded drain, the Lease is released so a standby takes
+  // over at once, and a last timer exits if anything still hangs.
+  const hardStop = setTimeout(() => {
+    log.error({ ms: SHUTDOWN_MS }, "shutdown did not finish in time; exiting");
+    process.exit(exitCode || 1);
+  }, SHUTDOWN_MS);
+  hardStop.unref();
+  if (why === "lost-leadership") return exitCode; // another process may be acting: no more calls
+  const drained = await within(DRAIN_MS, Promise.all([manager.stop(), prober?.stop()]));
+  if (!drained) log.warn({ ms: DRAIN_MS }, "workers or probes still busy; releasing the Lease anyway");
+  await within(RELEASE_MS, elector?.release() ?? Promise.resolve());
+  await within(RELEASE_MS, server.close());
   return exitCode;
+}
+
+/** How long SIGTERM may take in all: well inside Kubernetes' default 30 s grace period. */
+const SHUTDOWN_MS = 10_000;
+const DRAIN_MS = 5_000;
+const RELEASE_MS = 2_000;
+
+/** True when `p` settled within `ms`; never rejects. */
+async function within(ms: number, p: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 main(process.argv.slice(2)).then(
