@@ -1,9 +1,8 @@
 import type { Logger } from "pino";
+import { type Clock, createSystemClock } from "../lib/clock.ts";
 import type { HealthCheck, HealthCheckSpec } from "./checks.ts";
 import { inferenceCheck, presetChecks, RUNTIME_PRESETS, runProbeRound } from "./checks.ts";
 import { parseCidrAllowList } from "./cidr.ts";
-import type { Clock } from "./clock.ts";
-import { systemClock } from "./clock.ts";
 import { ProbeHttpClient } from "./http-client.ts";
 import type { RunInfo, ScheduledTarget, SchedulerStats } from "./scheduler.ts";
 import { ProbeScheduler } from "./scheduler.ts";
@@ -100,7 +99,7 @@ export class Prober {
     this.#client = new ProbeHttpClient(
       options.maxBodyBytes === undefined ? { allowList } : { allowList, maxBodyBytes: options.maxBodyBytes },
     );
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? createSystemClock({ unrefTimers: true });
     this.#log = options.log;
     this.#onStats = options.onStats;
     this.#onProbe = options.onProbe;
@@ -207,7 +206,7 @@ export class Prober {
       if (p.inferenceSuccesses >= required) warmPods++;
     }
     return {
-      ...rev.window.stats(this.#clock.now()),
+      ...rev.window.stats(this.#clock.monotonic()),
       pods,
       warmUp: { required, warmPods, pods: pods.length },
     };
@@ -226,7 +225,7 @@ export class Prober {
     );
     // The revision or pod may have gone (or been replaced) while the round ran: drop the result.
     if (this.#revisions.get(key) !== rev || rev.pods.get(podId) !== pod) return;
-    const at = this.#clock.now();
+    const at = this.#clock.monotonic();
     const failed = round.checks.find((c) => !c.ok);
     const failure = failed && !failed.ok ? failed.reason : undefined;
     this.#onProbe?.(key, { ok: round.ok, latencyMs: round.latencyMs, ...(failure ? { failure } : {}) });

@@ -1,5 +1,4 @@
-import type { Clock } from "./clock.ts";
-import { systemClock } from "./clock.ts";
+import { type Clock, createSystemClock, type TimerHandle } from "../lib/clock.ts";
 import { quantile } from "./window.ts";
 
 /** A thing to run every `intervalMs`, identified by `id` inside its group. */
@@ -119,7 +118,7 @@ export class ProbeScheduler<T> {
   readonly #ready: { entry: Entry<T>; dueAt: number }[] = [];
   #readyHead = 0;
   readonly #inFlight = new Set<Promise<void>>();
-  #timer: unknown;
+  #timer: TimerHandle | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #stopped = false;
   #started = 0;
@@ -132,7 +131,7 @@ export class ProbeScheduler<T> {
     this.#run = options.run;
     this.#concurrency = Math.max(1, Math.floor(options.concurrency));
     this.#jitter = Math.min(0.5, Math.max(0, options.jitter ?? 0.1));
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? createSystemClock({ unrefTimers: true });
     this.#random = options.random ?? Math.random;
     this.#lags = new Float64Array(Math.max(1, options.lagSamples ?? 10_000));
   }
@@ -155,7 +154,7 @@ export class ProbeScheduler<T> {
    */
   setTargets(group: string, targets: readonly ScheduledTarget<T>[]): void {
     if (this.#stopped) return;
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     const old = this.#groups.get(group) ?? new Map<string, Entry<T>>();
     const next = new Map<string, Entry<T>>();
     for (const target of targets) {
@@ -208,14 +207,14 @@ export class ProbeScheduler<T> {
     if (this.#timer !== undefined && this.#timerAt <= top.at) return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timerAt = top.at;
-    this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, top.at - this.#clock.now()));
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, top.at - this.#clock.monotonic()));
   }
 
   #tick(): void {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     if (this.#stopped) return;
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     for (let top = this.#heap.peek(); top !== undefined && top.at <= now; top = this.#heap.peek()) {
       this.#heap.pop();
       const entry = top.entry;
@@ -251,7 +250,7 @@ export class ProbeScheduler<T> {
   }
 
   #start(entry: Entry<T>, dueAt: number): void {
-    const startedAt = this.#clock.now();
+    const startedAt = this.#clock.monotonic();
     const lagMs = Math.max(0, startedAt - dueAt);
     this.#lags[this.#lagCount % this.#lags.length] = lagMs;
     this.#lagCount++;
