@@ -65,7 +65,7 @@ function podIp(i: number): { ip: string; server: number } {
 async function startFixture(binds: string[]): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ["e2e/fixtures/model-server.ts", "--port", "0", "--control-port", "0", "--bind", binds.join(",")],
+    ["operator/testing/model-server.ts", "--port", "0", "--control-port", "0", "--bind", binds.join(",")],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(child);

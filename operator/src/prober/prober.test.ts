@@ -1,6 +1,6 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ModelServer, startModelServer } from "../../../e2e/fixtures/model-server.ts";
+import { type ModelServer, startModelServer } from "../../testing/model-server.ts";
 import type { RevisionHealth, RevisionProbeSpec } from "./prober.ts";
 import { Prober } from "./prober.ts";
 import { judgeCanary, judgeWarmUp } from "./verdict.ts";
