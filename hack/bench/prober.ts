@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import type { RuntimePreset } from "../../operator/src/prober/checks.ts";
+import type { RuntimePreset } from "../../operator/src/api/presets.ts";
 import { Prober } from "../../operator/src/prober/prober.ts";
 
 const HARD_LIMIT_MS = 60_000;

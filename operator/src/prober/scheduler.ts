@@ -1,13 +1,24 @@
+// When each probe runs: a fixed-rate schedule per target with jitter, one timer for all targets, a
+// global concurrency cap, and the scheduling lag measured (hack/bench reads it).
 import { type Clock, createSystemClock, type TimerHandle } from "../lib/clock.ts";
 import { quantile } from "./window.ts";
 
 /** A thing to run every `intervalMs`, identified by `id` inside its group. */
-export type ScheduledTarget<T> = { id: string; intervalMs: number; payload: T };
+export interface ScheduledTarget<T> {
+  id: string;
+  intervalMs: number;
+  payload: T;
+}
 
 /** Passed to `run`: when the run was due and when it really started. */
-export type RunInfo = { group: string; dueAt: number; startedAt: number; lagMs: number };
+export interface RunInfo {
+  group: string;
+  dueAt: number;
+  startedAt: number;
+  lagMs: number;
+}
 
-export type ProbeSchedulerOptions<T> = {
+export interface ProbeSchedulerOptions<T> {
   /** The work. Must settle (the prober's runs carry their own timeouts); errors are swallowed. */
   run(target: ScheduledTarget<T>, info: RunInfo): Promise<void>;
   /** Most runs in flight at once, over all targets. */
@@ -19,9 +30,9 @@ export type ProbeSchedulerOptions<T> = {
   random?: () => number;
   /** How many recent lag samples to keep for quantiles. Default 10,000. */
   lagSamples?: number;
-};
+}
 
-export type SchedulerStats = {
+export interface SchedulerStats {
   targets: number;
   inFlight: number;
   /** Due runs waiting for a concurrency slot. */
@@ -33,9 +44,9 @@ export type SchedulerStats = {
   lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
-};
+}
 
-type Entry<T> = {
+interface Entry<T> {
   group: string;
   target: ScheduledTarget<T>;
   dueAt: number;
@@ -44,9 +55,13 @@ type Entry<T> = {
   running: boolean;
   queued: boolean;
   removed: boolean;
-};
+}
 
-type HeapNode<T> = { at: number; seq: number; entry: Entry<T> };
+interface HeapNode<T> {
+  at: number;
+  seq: number;
+  entry: Entry<T>;
+}
 
 /** A binary min-heap on `at`. */
 class MinHeap<T> {
