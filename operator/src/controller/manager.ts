@@ -1,10 +1,10 @@
 // Wires the operator together: informers → work queue → workers → reconciler, plus the request
 // limiter, metrics and (optionally) the prober. Informer handlers only enqueue keys.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { KIND } from "../api/index.ts";
 import { EventReason } from "../api/reasons.ts";
 import { ApiClient } from "../kube/api-client.ts";
+import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { apiServes, createInformers, type InformerSet } from "../kube/informers.ts";
 import { RequestLimiter } from "../kube/request-limiter.ts";
