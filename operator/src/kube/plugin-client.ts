@@ -29,7 +29,7 @@ export interface Cluster {
   readonly server: string;
   getModelDeployment(name: string): Promise<unknown>;
   patchModelDeployment(name: string, patch: MergePatch): Promise<unknown>;
-  /** Deployments labelled modelship.dev/deployment=NAME (one per live revision). */
+  /** The Deployments of ModelDeployment NAME (one per live revision), by its owner label. */
   listRevisionDeployments(name: string): Promise<unknown[]>;
 }
 
