@@ -4,8 +4,8 @@ import { CoreV1Api, type KubernetesListObject, type V1ConfigMap } from "@kuberne
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restartApiserver } from "../hack/cluster/control-plane.ts";
-import { createSystemClock } from "../operator/src/controller/clock.ts";
 import { listWatchFactory, SupervisedInformer } from "../operator/src/kube/informer.ts";
+import { createSystemClock } from "../operator/src/lib/clock.ts";
 import { eventually, kubeConfig, localCluster, uniqueNamespace } from "./support/cluster.ts";
 
 const kc = kubeConfig();

@@ -11,8 +11,8 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import { ModelDeploymentSpecSchema } from "../../operator/src/api/index.ts";
-import { createSystemClock } from "../../operator/src/controller/clock.ts";
 import { RequestLimiter } from "../../operator/src/kube/request-limiter.ts";
+import { createSystemClock } from "../../operator/src/lib/clock.ts";
 import { renderDeployment } from "../../operator/src/render/deployment.ts";
 import { computeRevision } from "../../operator/src/render/revision.ts";
 import { renderService } from "../../operator/src/render/service.ts";

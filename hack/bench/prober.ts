@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import type { RuntimePreset } from "../../operator/src/prober/checks.ts";
+import type { RuntimePreset } from "../../operator/src/api/presets.ts";
 import { Prober } from "../../operator/src/prober/prober.ts";
 
 const HARD_LIMIT_MS = 60_000;
@@ -65,7 +65,7 @@ function podIp(i: number): { ip: string; server: number } {
 async function startFixture(binds: string[]): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ["e2e/fixtures/model-server.ts", "--port", "0", "--control-port", "0", "--bind", binds.join(",")],
+    ["operator/testing/model-server.ts", "--port", "0", "--control-port", "0", "--bind", binds.join(",")],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(child);

@@ -77,7 +77,7 @@ export async function startFixture(port: number, controlPort: number): Promise<F
     const child = spawn(
       "ip",
       [
-        ...["netns", "exec", NETNS, process.execPath, join(root, "e2e/fixtures/model-server.ts")],
+        ...["netns", "exec", NETNS, process.execPath, join(root, "operator/testing/model-server.ts")],
         ...[
           "--port",
           String(port),

@@ -1,7 +1,7 @@
 // promote / abort / retry / pause / resume: each only sets or removes one annotation with a merge
 // patch on metadata.annotations. spec is never touched, so GitOps tools show no drift.
 import { ANNOTATION } from "../api/index.ts";
-import type { Cluster, MergePatch } from "./kube.ts";
+import type { Cluster, MergePatch } from "../kube/plugin-client.ts";
 import type { Output } from "./output.ts";
 import { toModelDeploymentView } from "./view.ts";
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { connect } from "./kube.ts";
+import { connect } from "./cluster.ts";
 import { type CliDeps, runCli } from "./main.ts";
 import { CANARY_REV, canaryMidStep, deployment, NOW, STABLE_REV } from "./testing.ts";
 

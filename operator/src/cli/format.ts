@@ -1,15 +1,6 @@
-// Small text helpers shared by the views: durations, ages, percentages and aligned tables.
-
-/** 1h2m3s, 4m5s, 6s: the same notation as spec.rollout.steps[].pause.duration. */
-export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (h > 0) return `${h}h${m}m${s}s`;
-  if (m > 0) return `${m}m${s}s`;
-  return `${s}s`;
-}
+// Small text helpers shared by the views: ages, percentages, times and aligned tables (durations
+// are lib/time.ts formatDuration, as in status messages).
+import { toRfc3339 } from "../lib/time.ts";
 
 /** Coarse age like kubectl's AGE column: 45s, 12m, 3h, 5d. */
 export function formatAge(fromMs: number, nowMs: number): string {
@@ -40,7 +31,7 @@ export function formatMs(ms: number | undefined): string {
 /** RFC 3339 without milliseconds: short enough for a table column. */
 export function formatTime(time: string): string {
   const at = Date.parse(time);
-  return Number.isNaN(at) ? time : new Date(at).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return Number.isNaN(at) ? time : toRfc3339(at, "seconds");
 }
 
 export type CellPaint = (text: string, row: number, column: number) => string;

@@ -2,12 +2,13 @@
 // outcome into an exit code (0 ok, 1 the cluster or object refused, 2 wrong command line).
 import { readFileSync } from "node:fs";
 import { API_VERSION } from "../api/index.ts";
+import type { Cluster } from "../kube/plugin-client.ts";
 import { type Action, runAction } from "./actions.ts";
 import { type Invocation, parseInvocation } from "./args.ts";
+import { connect } from "./cluster.ts";
 import { CliError, EXIT, UsageError } from "./errors.ts";
 import { helpFor } from "./help.ts";
 import { renderHistory } from "./history.ts";
-import { type Cluster, connect } from "./kube.ts";
 import { type Output, processOutput } from "./output.ts";
 import { runStatus, type WatchControl, watchStatus } from "./status-command.ts";
 import { chooseStyle } from "./style.ts";

@@ -2,8 +2,10 @@
 // Deployments) and the time to lines of text, so every case is testable without a cluster.
 import type { RolloutStep } from "../api/index.ts";
 import { ANNOTATION, durationToMs, effectiveAnalysis } from "../api/index.ts";
+import { formatDuration } from "../lib/time.ts";
 import { revisionFacts } from "../rollout/persisted-state.ts";
-import { ageOf, formatDuration, formatMs, formatPercent, formatTable, formatTime } from "./format.ts";
+import { describeStep, planStep } from "../rollout/steps.ts";
+import { ageOf, formatMs, formatPercent, formatTable, formatTime } from "./format.ts";
 import { paintWord, type Style } from "./style.ts";
 import type { ModelDeploymentView, RevisionPods } from "./view.ts";
 
@@ -107,16 +109,6 @@ function manualLines({ md, now, style }: StatusInput): string[] {
   return lines;
 }
 
-export function describeStep(step: RolloutStep): string {
-  if (step.setWeight !== undefined) return `setWeight ${step.setWeight}%`;
-  if (step.pause !== undefined)
-    return step.pause.duration ? `pause ${step.pause.duration}` : "pause until promoted";
-  const overrides = Object.entries(step.analysis ?? {})
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k} ${String(v)}`);
-  return overrides.length > 0 ? `analysis (${overrides.join(", ")})` : "analysis";
-}
-
 function stepLines(input: StatusInput): string[] {
   const { md, style } = input;
   const s = md.status;
@@ -139,7 +131,7 @@ function stepLines(input: StatusInput): string[] {
     ),
   ];
   steps.forEach((step, i) => {
-    const label = `${i + 1}. ${describeStep(step)}`;
+    const label = `${i + 1}. ${describeStep(planStep(step))}`;
     if (i < current) lines.push(`  ${style.green("✓")} ${style.dim(label)}`);
     else if (i === current)
       lines.push(`  ${style.bold("▶")} ${style.bold(label)}  ${currentStepDetail(input, step)}`);

@@ -1,7 +1,8 @@
 // `status` and `status --watch`: read the object and its Deployments, render, and with --watch
 // poll every second until Ctrl-C (or until the object is gone).
+
+import type { Cluster } from "../kube/plugin-client.ts";
 import { CliError } from "./errors.ts";
-import type { Cluster } from "./kube.ts";
 import type { Output } from "./output.ts";
 import { renderStatus } from "./render-status.ts";
 import type { Style } from "./style.ts";

@@ -2,9 +2,9 @@
 // to an earlier revision's, taken from status.history (which records only those two of the pod
 // shape: it refuses when that is not enough to get the old revision back).
 import type { HistoryEntry } from "../api/index.ts";
+import type { Cluster, MergePatch } from "../kube/plugin-client.ts";
 import { computeRevision } from "../render/revision.ts";
 import { CliError } from "./errors.ts";
-import type { Cluster, MergePatch } from "./kube.ts";
 import type { Output } from "./output.ts";
 import type { Style } from "./style.ts";
 import { type ModelDeploymentView, toModelDeploymentView } from "./view.ts";

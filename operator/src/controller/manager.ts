@@ -1,18 +1,18 @@
 // Wires the operator together: informers → work queue → workers → reconciler, plus the request
 // limiter, metrics and (optionally) the prober. Informer handlers only enqueue keys.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { KIND } from "../api/index.ts";
 import { EventReason } from "../api/reasons.ts";
 import { ApiClient } from "../kube/api-client.ts";
+import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { apiServes, createInformers, type InformerSet } from "../kube/informers.ts";
 import { RequestLimiter } from "../kube/request-limiter.ts";
+import { type Clock, createSystemClock } from "../lib/clock.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
 import type { Prober } from "../prober/prober.ts";
 import { LABEL_DEPLOYMENT, MANAGED_SELECTOR } from "../render/labels.ts";
 import { ownerLabelValue } from "../render/names.ts";
-import { type Clock, createSystemClock } from "./clock.ts";
 import { ProberHealth } from "./prober-health.ts";
 import { createControllerRateLimiter } from "./rate-limiter.ts";
 import { Reconciler } from "./reconciler.ts";

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { observeRevisions } from "./observe.ts";
+import { servedPod } from "../kube/testing.ts";
+import { trimPod } from "../kube/trim.ts";
+import { type ObservedPod, observeRevisions } from "./observe.ts";
 
 const dep = (
   rev: string,
@@ -82,5 +84,21 @@ describe("observeRevisions", () => {
   it("does not count pods of another revision", () => {
     const [o] = observeRevisions([dep("f", 0)], [pod("g", "p", { waiting: "CrashLoopBackOff" })]);
     expect(o?.failure).toBeUndefined();
+  });
+});
+
+describe("observeRevisions of a trimmed pod", () => {
+  it("observes a pod the informer cache trimmed (kube/trim.ts) exactly as the full pod", () => {
+    const full = servedPod();
+    const trimmed = servedPod();
+    trimPod(trimmed);
+    const deployment = {
+      metadata: { name: "shop-abc", labels: { "modelship.dev/revision": "abc" } },
+      spec: { replicas: 1 },
+      status: { replicas: 1, readyReplicas: 0, updatedReplicas: 1, availableReplicas: 0 },
+    };
+    expect(observeRevisions([deployment], [trimmed as ObservedPod])).toEqual(
+      observeRevisions([deployment], [full as ObservedPod]),
+    );
   });
 });

@@ -22,7 +22,7 @@ import { type ApiClient, classifyApiError } from "../kube/api-client.ts";
 import { toRfc3339 } from "../lib/time.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
 import type { InferenceCheckSpec } from "../prober/checks.ts";
-import type { Prober, RevisionHealth as ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
+import type { Prober, ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
 import { judgeCanary, judgeWarmUp } from "../prober/verdict.ts";
 import type { RevisionVerdict } from "../rollout/types.ts";
 import { type HealthNumbers, meaningfulChange, verdictChanged } from "./health-change.ts";

@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createSystemClock } from "./clock.ts";
+import { createSystemClock } from "../lib/clock.ts";
 import {
   createControllerRateLimiter,
   ItemExponentialFailureRateLimiter,
   MaxOfRateLimiter,
-  TokenBucket,
 } from "./rate-limiter.ts";
 
 beforeEach(() => {
@@ -35,36 +34,6 @@ describe("ItemExponentialFailureRateLimiter", () => {
 
   it("rejects nonsense settings with the values in the message", () => {
     expect(() => new ItemExponentialFailureRateLimiter({ baseMs: 10, capMs: 5 })).toThrow(/base 10, cap 5/);
-  });
-});
-
-describe("TokenBucket", () => {
-  it("lets a burst through, then spaces reservations at 1/qps, in order", () => {
-    const bucket = new TokenBucket({ qps: 10, burst: 3, clock: createSystemClock() });
-    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 0]);
-    expect([bucket.reserve(), bucket.reserve()]).toEqual([100, 200]);
-  });
-
-  it("refills with time, never above the burst", () => {
-    const bucket = new TokenBucket({ qps: 10, burst: 3, clock: createSystemClock() });
-    for (let i = 0; i < 3; i++) bucket.reserve();
-    vi.advanceTimersByTime(100);
-    expect(bucket.reserve()).toBe(0);
-    expect(bucket.reserve()).toBe(100);
-    vi.advanceTimersByTime(60_000);
-    expect(bucket.available()).toBe(3);
-  });
-
-  it("gives a cancelled reservation's token back", () => {
-    const bucket = new TokenBucket({ qps: 1, burst: 1, clock: createSystemClock() });
-    bucket.reserve();
-    expect(bucket.available()).toBe(0);
-    bucket.cancel();
-    expect(bucket.reserve()).toBe(0);
-  });
-
-  it("rejects a zero rate", () => {
-    expect(() => new TokenBucket({ qps: 0, burst: 1, clock: createSystemClock() })).toThrow(/qps/);
   });
 });
 

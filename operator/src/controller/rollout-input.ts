@@ -1,15 +1,10 @@
 // Step 3's input: maps the context (parsed ModelDeployment, children, the prober's verdicts,
 // status) onto the rollout engine's plain input (rollout/types.ts). The engine knows nothing of the
 // CR's shape; this is where the two meet. The reverse direction is compose-status.ts.
-import { ANNOTATION, desiredTotalReplicas, durationToMs, type ModelDeployment } from "../api/index.ts";
+import { ANNOTATION, desiredTotalReplicas, type ModelDeployment } from "../api/index.ts";
 import { loadState } from "../rollout/persisted-state.ts";
-import type {
-  ManualRequests,
-  PlannedStep,
-  RevisionVerdict,
-  RolloutConfig,
-  RolloutInput,
-} from "../rollout/types.ts";
+import { planStep } from "../rollout/steps.ts";
+import type { ManualRequests, RevisionVerdict, RolloutConfig, RolloutInput } from "../rollout/types.ts";
 import type { ObservedRevision } from "./observe.ts";
 import type { ReconcileContext } from "./snapshot.ts";
 
@@ -50,14 +45,8 @@ export function rolloutInput(
 
 export function rolloutConfig(md: ModelDeployment, proberEnabled: boolean): RolloutConfig {
   const r = md.spec.rollout;
-  const steps: PlannedStep[] = r.steps.map((s) => {
-    if (s.setWeight !== undefined) return { setWeight: s.setWeight };
-    if (s.pause !== undefined)
-      return { pause: s.pause.duration ? { durationMs: durationToMs(s.pause.duration) } : {} };
-    return { analysis: { ...(s.analysis ?? {}) } };
-  });
   return {
-    steps,
+    steps: r.steps.map(planStep),
     progressDeadlineMs: r.progressDeadlineSeconds * 1000,
     scaleDownDelayMs: r.scaleDownDelaySeconds * 1000,
     traffic: r.traffic?.gatewayAPI ? "gatewayAPI" : "replicaRatio",

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createSystemClock } from "./clock.ts";
+import { createSystemClock } from "../lib/clock.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import { objectKey, Priority, splitObjectKey, WorkQueue } from "./work-queue.ts";
 

@@ -1,7 +1,7 @@
 // A de-duplicating, per-key serialised work queue after client-go's util/workqueue, with two
 // priority lanes after controller-runtime's priority queue. Items are keys, never objects: the
 // reconciler always reads fresh state, so many events for one key collapse into one reconcile.
-import type { Clock, TimerHandle } from "./clock.ts";
+import type { Clock, TimerHandle } from "../lib/clock.ts";
 import { createControllerRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 
 /** Lanes: `low` is for events that carry no news (resync, initial list of unchanged objects). */

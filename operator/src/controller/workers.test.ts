@@ -1,6 +1,6 @@
 import pino, { type Logger } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createSystemClock } from "./clock.ts";
+import { createSystemClock } from "../lib/clock.ts";
 import { WorkQueue } from "./work-queue.ts";
 import { type ReconcileResult, runWorkers, TerminalError, type WorkerPool } from "./workers.ts";
 

@@ -2,6 +2,10 @@
 import { createHash } from "node:crypto";
 import { KubeConfig, VersionApi } from "@kubernetes/client-node";
 
+// The wiring (controller/manager.ts, main.ts) hands the connection and cached objects along by these
+// types without importing client-node itself: only kube/ does (biome.json enforces it).
+export type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+
 type RequestContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
 

@@ -7,7 +7,7 @@ import {
 } from "@kubernetes/client-node";
 import pino, { type Logger } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type Clock, createSystemClock, sleep } from "../controller/clock.ts";
+import { type Clock, createSystemClock, sleep } from "../lib/clock.ts";
 import { type ChangeKind, SupervisedInformer, type SupervisedInformerOptions } from "./informer.ts";
 
 // The real client-node ListWatch runs over a fake Watch and list function, so these tests exercise

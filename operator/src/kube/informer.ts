@@ -18,7 +18,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Clock, TimerHandle } from "../controller/clock.ts";
+import type { Clock, TimerHandle } from "../lib/clock.ts";
 
 /** What client-node's makeInformer returns; tests substitute a ListWatch over a fake Watch. */
 export type ListWatchInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;

@@ -12,7 +12,7 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Clock } from "../controller/clock.ts";
+import type { Clock } from "../lib/clock.ts";
 import { listWatchFactory, SupervisedInformer } from "./informer.ts";
 import { dropManagedFields, type Trim, trimPod } from "./trim.ts";
 

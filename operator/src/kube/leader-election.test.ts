@@ -1,7 +1,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { ManualClock } from "../lib/clock.ts";
 import {
-  type ElectionClock,
   type LeaderCallbacks,
   LeaderElector,
   LeaseConflictError,
@@ -15,48 +15,11 @@ const log = pino({ level: "silent" });
 const NS = "modelship-system";
 const NAME = "modelship-leader";
 
-/** A manual clock: sleepers wake only when the test advances time. */
-class FakeClock implements ElectionClock {
-  now = 0;
-  #sleepers: { at: number; wake: () => void }[] = [];
-
-  monotonicMs(): number {
-    return this.now;
-  }
-  wallTime(): Date {
-    return new Date(Date.UTC(2026, 10, 1) + this.now);
-  }
-  sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const sleeper = { at: this.now + ms, wake: () => {} };
-      sleeper.wake = () => {
-        this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
-        signal.removeEventListener("abort", sleeper.wake);
-        resolve();
-      };
-      signal.addEventListener("abort", sleeper.wake, { once: true });
-      this.#sleepers.push(sleeper);
-    });
-  }
-  /** Move time forward, waking sleepers in order and letting their work settle. */
-  async advance(ms: number): Promise<void> {
-    const target = this.now + ms;
-    for (;;) {
-      await settle();
-      const next = this.#sleepers.filter((s) => s.at <= target).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.now = next.at;
-      for (const s of this.#sleepers.filter((s) => s.at === next.at)) s.wake();
-    }
-    this.now = target;
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-}
+// Election reads the clock's monotonic time; the Lease gets its wall time. Both start at T0 on a
+// ManualClock, and the tests speak in ms since T0.
+const T0 = Date.UTC(2026, 10, 1);
+const newClock = () => new ManualClock(T0);
+const since = (clock: ManualClock) => clock.monotonic() - T0;
 
 /** One API server's worth of Leases, with resourceVersion checks like the real one. */
 class FakeLeaseStore implements LeaseStore {
@@ -127,7 +90,7 @@ type Candidate = {
   done: Promise<void>;
 };
 
-function candidate(identity: string, store: LeaseStore, clock: FakeClock, failLeading = false): Candidate {
+function candidate(identity: string, store: LeaseStore, clock: ManualClock, failLeading = false): Candidate {
   const link = new LinkToStore(store);
   const elector = new LeaderElector({
     store: link,
@@ -148,7 +111,7 @@ function candidate(identity: string, store: LeaseStore, clock: FakeClock, failLe
   };
   const callbacks: LeaderCallbacks = {
     async onStartedLeading(signal) {
-      c.startedAt = clock.now;
+      c.startedAt = since(clock);
       c.leading = true;
       signal.addEventListener("abort", () => {
         c.leading = false;
@@ -156,7 +119,7 @@ function candidate(identity: string, store: LeaseStore, clock: FakeClock, failLe
       if (failLeading) throw new Error("informers could not start");
     },
     onStoppedLeading(reason) {
-      c.stopped = { at: clock.now, reason };
+      c.stopped = { at: since(clock), reason };
     },
   };
   c.done = elector.run(callbacks);
@@ -165,12 +128,12 @@ function candidate(identity: string, store: LeaseStore, clock: FakeClock, failLe
 
 describe("LeaderElector", () => {
   it("lets exactly one of two candidates lead and keeps it leading while it renews", async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const store = new FakeLeaseStore();
     const a = candidate("pod-a", store, clock);
     const b = candidate("pod-b", store, clock);
 
-    await clock.advance(60_000);
+    await clock.advanceAsync(60_000);
 
     expect([a.leading, b.leading].filter(Boolean)).toHaveLength(1);
     const leader = a.leading ? a : b;
@@ -183,18 +146,18 @@ describe("LeaderElector", () => {
   });
 
   it("steps down when it cannot renew within the renew deadline, and a standby takes over after the lease duration", async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const store = new FakeLeaseStore();
     const a = candidate("pod-a", store, clock);
-    await clock.advance(1);
+    await clock.advanceAsync(1);
     const b = candidate("pod-b", store, clock);
-    await clock.advance(10_000);
+    await clock.advanceAsync(10_000);
     expect(a.leading).toBe(true);
 
     const lastRenewTime = store.leases.get(`${NS}/${NAME}`)?.renewTime?.getTime() ?? 0;
-    const lastRenewAt = lastRenewTime - clock.wallTime().getTime() + clock.now;
+    const lastRenewAt = lastRenewTime - T0;
     a.link.mode = "down";
-    await clock.advance(30_000);
+    await clock.advanceAsync(30_000);
 
     expect(a.stopped?.reason).toBe("renew-deadline-exceeded");
     expect(a.stopped?.at).toBeLessThanOrEqual(lastRenewAt + 10_000 + 2_000);
@@ -209,15 +172,15 @@ describe("LeaderElector", () => {
   });
 
   it("steps down when a renew call hangs past the renew deadline", async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const store = new FakeLeaseStore();
     const a = candidate("pod-a", store, clock);
-    await clock.advance(5_000);
+    await clock.advanceAsync(5_000);
     expect(a.leading).toBe(true);
 
     a.link.mode = "hung";
-    const hungAt = clock.now;
-    await clock.advance(20_000);
+    const hungAt = since(clock);
+    await clock.advanceAsync(20_000);
 
     expect(a.leading).toBe(false);
     expect(a.stopped?.reason).toBe("renew-deadline-exceeded");
@@ -225,13 +188,13 @@ describe("LeaderElector", () => {
   });
 
   it("does not lead after losing a write race, and respects the winner's fresh lease", async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const store = new FakeLeaseStore();
     store.put(`${NS}/${NAME}`, {
       holderIdentity: "ghost",
       leaseDurationSeconds: 15,
-      acquireTime: clock.wallTime(),
-      renewTime: clock.wallTime(),
+      acquireTime: new Date(clock.now()),
+      renewTime: new Date(clock.now()),
       leaseTransitions: 3,
     });
     // The first time our candidate tries to take the expired lease, a rival writes first.
@@ -240,37 +203,37 @@ describe("LeaderElector", () => {
       store.put(`${NS}/${NAME}`, {
         holderIdentity: "rival",
         leaseDurationSeconds: 15,
-        acquireTime: clock.wallTime(),
-        renewTime: clock.wallTime(),
+        acquireTime: new Date(clock.now()),
+        renewTime: new Date(clock.now()),
         leaseTransitions: 4,
       });
     };
     const a = candidate("pod-a", store, clock);
 
-    await clock.advance(14_000);
+    await clock.advanceAsync(14_000);
     expect(a.leading).toBe(false); // the ghost's lease is not yet expired by our clock
-    await clock.advance(4_000);
+    await clock.advanceAsync(4_000);
     expect(a.leading).toBe(false); // lost the race to the rival
     expect(store.holder()).toBe("rival");
     expect(a.elector.status().leader).toBe("rival");
 
-    await clock.advance(20_000); // the rival never renews
+    await clock.advanceAsync(20_000); // the rival never renews
     expect(a.leading).toBe(true);
     expect(store.holder()).toBe("pod-a");
     expect(store.leases.get(`${NS}/${NAME}`)?.leaseTransitions).toBe(5);
   });
 
   it("hands the lease over at once on release", async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const store = new FakeLeaseStore();
     const a = candidate("pod-a", store, clock);
-    await clock.advance(1);
+    await clock.advanceAsync(1);
     const b = candidate("pod-b", store, clock);
-    await clock.advance(10_000);
+    await clock.advanceAsync(10_000);
     expect(a.leading).toBe(true);
 
     const releasing = a.elector.release();
-    await clock.advance(0);
+    await clock.advanceAsync(0);
     await releasing;
     expect(a.stopped?.reason).toBe("released");
     expect(a.leading).toBe(false);
@@ -279,19 +242,19 @@ describe("LeaderElector", () => {
       leaseDurationSeconds: 1,
     });
 
-    const releasedAt = clock.now;
-    await clock.advance(5_000);
+    const releasedAt = since(clock);
+    await clock.advanceAsync(5_000);
     expect(b.leading).toBe(true);
     expect(b.startedAt).toBeLessThanOrEqual(releasedAt + 1_000 + 2_000);
   });
 
   it("gives the lease up at once when the leading work fails", async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const store = new FakeLeaseStore();
     const a = candidate("pod-a", store, clock, true);
-    await clock.advance(1);
+    await clock.advanceAsync(1);
     const b = candidate("pod-b", store, clock);
-    await clock.advance(5_000);
+    await clock.advanceAsync(5_000);
 
     expect(a.stopped?.reason).toBe("leading-failed");
     expect(a.stopped?.at).toBeLessThan(1_000);
@@ -300,12 +263,12 @@ describe("LeaderElector", () => {
   });
 
   it("release before winning stops campaigning without calling back", async () => {
-    const clock = new FakeClock();
+    const clock = newClock();
     const store = new FakeLeaseStore();
     const a = candidate("pod-a", store, clock);
-    await clock.advance(1);
+    await clock.advanceAsync(1);
     const b = candidate("pod-b", store, clock);
-    await clock.advance(3_000);
+    await clock.advanceAsync(3_000);
 
     await b.elector.release();
     await b.done;

@@ -6,6 +6,7 @@
 // leader stops before anyone else may start.
 
 import type { Logger } from "pino";
+import { type Clock, createSystemClock, sleep } from "../lib/clock.ts";
 
 /** What a Lease holds, in our own terms (no client-node types cross this boundary). */
 export type LeaseSpec = {
@@ -30,30 +31,6 @@ export interface LeaseStore {
   create(namespace: string, name: string, spec: LeaseSpec): Promise<LeaseRecord>;
   replace(namespace: string, name: string, spec: LeaseSpec, resourceVersion: string): Promise<LeaseRecord>;
 }
-
-/** Time as election sees it: monotonic ms for every decision, wall time only to stamp the Lease. */
-export interface ElectionClock {
-  monotonicMs(): number;
-  wallTime(): Date;
-  /** Resolves after ms, or early (without throwing) when signal aborts. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
-
-export const systemElectionClock: ElectionClock = {
-  monotonicMs: () => performance.now(),
-  wallTime: () => new Date(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done, { once: true });
-    }),
-};
 
 /**
  * Why leading ended: the lease could not be renewed in time, someone else holds it, release() was
@@ -82,7 +59,8 @@ export type LeaderElectorOptions = {
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
   log: Logger;
-  clock?: ElectionClock;
+  /** Decisions use clock.monotonic(); clock.now() only stamps the Lease. Default: the system clock. */
+  clock?: Clock;
   /** [0, 1) source for retry jitter; tests pass a constant. */
   random?: () => number;
 };
@@ -108,7 +86,7 @@ export class LeaderElector {
   readonly #renewDeadlineMs: number;
   readonly #retryPeriodMs: number;
   readonly #log: Logger;
-  readonly #clock: ElectionClock;
+  readonly #clock: Clock;
 
   readonly #random: () => number;
 
@@ -134,7 +112,7 @@ export class LeaderElector {
       lease: `${options.namespace}/${options.name}`,
       identity: options.identity,
     });
-    this.#clock = options.clock ?? systemElectionClock;
+    this.#clock = options.clock ?? createSystemClock();
     this.#random = options.random ?? Math.random;
     if (!options.identity) throw new Error("leader election: identity must not be empty");
     if (this.#leaseDurationMs <= this.#renewDeadlineMs) {
@@ -150,7 +128,7 @@ export class LeaderElector {
   }
 
   status(): LeaderStatus {
-    const now = this.#clock.monotonicMs();
+    const now = this.#clock.monotonic();
     const contactFresh =
       this.#lastContactMs !== undefined && now - this.#lastContactMs <= this.#leaseDurationMs;
     const stopped = this.#stop.signal.aborted;
@@ -186,12 +164,12 @@ export class LeaderElector {
     // When the winning attempt began: the lease was last renewed no earlier than this.
     let wonAtMs = 0;
     while (!stop.aborted) {
-      wonAtMs = this.#clock.monotonicMs();
+      wonAtMs = this.#clock.monotonic();
       if ((await this.#bounded(this.#attempt(undefined), this.#renewDeadlineMs)) === true) {
         this.#leading = true;
         break;
       }
-      await this.#clock.sleep(this.#jittered(this.#retryPeriodMs), stop);
+      await this.#sleep(this.#jittered(this.#retryPeriodMs), stop);
     }
     if (!this.#leading) return;
     if (stop.aborted) {
@@ -230,10 +208,10 @@ export class LeaderElector {
     const stop = this.#stop.signal;
     let lastRenewMs = wonAtMs;
     for (;;) {
-      await this.#clock.sleep(this.#retryPeriodMs, stop);
+      await this.#sleep(this.#retryPeriodMs, stop);
       if (stop.aborted) return "released";
       // The attempt starts now; count from here so the deadline is conservative.
-      const startedMs = this.#clock.monotonicMs();
+      const startedMs = this.#clock.monotonic();
       const remaining = this.#renewDeadlineMs - (startedMs - lastRenewMs);
       const outcome = await this.#attemptWithin(remaining);
       if (outcome === "renewed") {
@@ -241,7 +219,7 @@ export class LeaderElector {
         continue;
       }
       if (outcome === "taken") return "lease-taken";
-      if (this.#clock.monotonicMs() - lastRenewMs >= this.#renewDeadlineMs) return "renew-deadline-exceeded";
+      if (this.#clock.monotonic() - lastRenewMs >= this.#renewDeadlineMs) return "renew-deadline-exceeded";
     }
   }
 
@@ -256,7 +234,7 @@ export class LeaderElector {
   /** The value of `work`, or "timeout" if it takes longer than ms (a hung API call must not hold us). */
   async #bounded<T>(work: Promise<T>, ms: number): Promise<T | "timeout"> {
     const timeout = new AbortController();
-    const timer = this.#clock.sleep(ms, timeout.signal).then(() => "timeout" as const);
+    const timer = this.#sleep(ms, timeout.signal).then(() => "timeout" as const);
     try {
       return await Promise.race([work, timer]);
     } finally {
@@ -269,11 +247,11 @@ export class LeaderElector {
    * `expectHolder` is our identity when renewing, so a renew never silently re-acquires.
    */
   async #attempt(expectHolder: string | undefined): Promise<boolean> {
-    const now = this.#clock.wallTime();
+    const now = new Date(this.#clock.now());
     let current: LeaseRecord | undefined;
     try {
       current = await this.#store.get(this.#namespace, this.#name);
-      this.#lastContactMs = this.#clock.monotonicMs();
+      this.#lastContactMs = this.#clock.monotonic();
     } catch (err) {
       this.#log.warn({ err }, "reading lease failed");
       return false;
@@ -310,7 +288,7 @@ export class LeaderElector {
   async #write(call: () => Promise<LeaseRecord>): Promise<boolean> {
     try {
       const written = await call();
-      this.#lastContactMs = this.#clock.monotonicMs();
+      this.#lastContactMs = this.#clock.monotonic();
       this.#observe(written);
       return true;
     } catch (err) {
@@ -327,7 +305,7 @@ export class LeaderElector {
       prev.resourceVersion !== record.resourceVersion ||
       prev.holderIdentity !== record.holderIdentity ||
       prev.renewTime?.getTime() !== record.renewTime?.getTime();
-    if (changed) this.#observedAtMs = this.#clock.monotonicMs();
+    if (changed) this.#observedAtMs = this.#clock.monotonic();
     this.#observed = record;
     const holder = record.holderIdentity || undefined;
     if (holder !== this.#leader) {
@@ -341,14 +319,14 @@ export class LeaderElector {
 
   /** The holder's record changed within its own lease duration, by our clock. */
   #stillValid(record: LeaseRecord): boolean {
-    return this.#observedAtMs + record.leaseDurationSeconds * 1000 > this.#clock.monotonicMs();
+    return this.#observedAtMs + record.leaseDurationSeconds * 1000 > this.#clock.monotonic();
   }
 
   async #releaseLease(): Promise<void> {
     try {
       const current = await this.#store.get(this.#namespace, this.#name);
       if (current === undefined || current.holderIdentity !== this.#identity) return;
-      const now = this.#clock.wallTime();
+      const now = new Date(this.#clock.now());
       await this.#store.replace(
         this.#namespace,
         this.#name,
@@ -365,6 +343,11 @@ export class LeaderElector {
       // The standby then waits out the lease instead: slower, still safe.
       this.#log.warn({ err }, "releasing lease failed");
     }
+  }
+
+  /** Resolves after ms, or early (without throwing) when signal aborts. */
+  #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return sleep(this.#clock, ms, signal).catch(() => undefined);
   }
 
   #jittered(ms: number): number {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createSystemClock } from "../controller/clock.ts";
+import { createSystemClock } from "../lib/clock.ts";
 import { RequestLimiter } from "./request-limiter.ts";
 
 beforeEach(() => {

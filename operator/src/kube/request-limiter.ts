@@ -1,7 +1,7 @@
 // Client-side QPS limit for every API call the operator makes, like client-go's rest.Config QPS/Burst:
 // a resync of thousands of objects or a hot error loop must not flood the API server.
-import type { Clock, TimerHandle } from "../controller/clock.ts";
-import { TokenBucket } from "../controller/rate-limiter.ts";
+import type { Clock, TimerHandle } from "../lib/clock.ts";
+import { TokenBucket } from "../lib/token-bucket.ts";
 
 export interface RequestLimiterOptions {
   clock: Clock;

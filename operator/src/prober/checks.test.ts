@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ModelServer, startModelServer } from "../../../e2e/fixtures/model-server.ts";
-import type { RuntimePreset } from "./checks.ts";
+import { type ModelServer, startModelServer } from "../../testing/model-server.ts";
+import type { RuntimePreset } from "../api/presets.ts";
 import { inferenceCheck, presetChecks, readJsonPath, runProbeRound } from "./checks.ts";
 import { parseCidrAllowList } from "./cidr.ts";
 import { ProbeHttpClient } from "./http-client.ts";

@@ -1,12 +1,11 @@
+// The checks of one probe round against a model server: the runtime preset's readiness and model
+// checks, then the optional inference request, each judged from status, body and latency.
 import { isDeepStrictEqual } from "node:util";
-import { RUNTIME_PRESETS, type RuntimePreset } from "../api/presets.ts";
+import type { RuntimePreset } from "../api/presets.ts";
 import type { HttpFailureKind, HttpProbeRequest, ProbeHttpClient, ProbeTarget } from "./http-client.ts";
 
-// Runtime presets are the API's: each names the deep checks the prober runs against a model server.
-export { RUNTIME_PRESETS, type RuntimePreset };
-
 /** An inference request the prober sends as the last check of a round (spec.health.inference). */
-export type InferenceCheckSpec = {
+export interface InferenceCheckSpec {
   method?: "GET" | "POST";
   path: string;
   /** Sent as JSON. */
@@ -20,9 +19,9 @@ export type InferenceCheckSpec = {
    * the value must deep-equal it; without, the field must exist (and not be null).
    */
   expectField?: { path: string; equals?: unknown };
-};
+}
 
-export type HealthCheckSpec = {
+export interface HealthCheckSpec {
   preset: RuntimePreset;
   /** The served model name: `/v1/models` must list it, `/v2/models/{name}/ready` must be 200. */
   modelName: string;
@@ -33,7 +32,7 @@ export type HealthCheckSpec = {
   /** The path for preset `http` (default `/`), or an override of the preset's readiness path. */
   path?: string;
   inference?: InferenceCheckSpec;
-};
+}
 
 export type CheckFailureKind = HttpFailureKind | "status" | "bad-body" | "model-missing" | "slow" | "field";
 
@@ -42,12 +41,12 @@ export type CheckResult =
   | { check: string; ok: false; latencyMs: number; reason: CheckFailureKind; error: string };
 
 /** One HTTP exchange and how to judge its answer: `undefined` means pass, else why it failed. */
-export type HealthCheck = {
+export interface HealthCheck {
   name: string;
   request: Omit<HttpProbeRequest, "timeoutMs">;
   judge(status: number, body: string): { reason: CheckFailureKind; error: string } | undefined;
   maxLatencyMs?: number;
-};
+}
 
 function expect2xx(status: number): { reason: CheckFailureKind; error: string } | undefined {
   return status >= 200 && status < 300 ? undefined : { reason: "status", error: `HTTP ${status}` };
@@ -222,7 +221,7 @@ export async function runCheck(
 }
 
 /** The outcome of one probe round against one pod. */
-export type ProbeRoundResult = {
+export interface ProbeRoundResult {
   ok: boolean;
   /** Inference latency when an inference check ran, else the duration of the whole round. */
   latencyMs: number;
@@ -231,7 +230,7 @@ export type ProbeRoundResult = {
   error?: string;
   /** Whether the inference check ran and passed (for warm-up counting). */
   inferenceOk?: boolean;
-};
+}
 
 /** Runs the checks in order and stops at the first failure. */
 export async function runProbeRound(

@@ -1,3 +1,5 @@
+// The prober's CIDR allow-list: every target is checked before any dial, so the prober cannot be
+// pointed at addresses outside the pod networks (no SSRF).
 import { isIPv4, isIPv6 } from "node:net";
 
 /**
@@ -6,12 +8,12 @@ import { isIPv4, isIPv6 } from "node:net";
  * refused instead of probed (no SSRF). IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) are judged as
  * the IPv4 address they carry.
  */
-export type CidrAllowList = {
+export interface CidrAllowList {
   /** The blocks as given, normalised, for messages. */
   readonly blocks: readonly string[];
   /** True when `ip` is an IP literal inside one of the blocks. Host names are never allowed. */
   allows(ip: string): boolean;
-};
+}
 
 type Block = { family: 4; base: number; mask: number } | { family: 6; base: bigint; mask: bigint };
 

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCidrAllowList } from "./cidr.ts";
 import { ProbeHttpClient } from "./http-client.ts";
 
-type Rig = { server: Server; port: number; connections: number; hits: Map<string, number>; aborted: number };
+interface Rig {
+  server: Server;
+  port: number;
+  connections: number;
+  hits: Map<string, number>;
+  aborted: number;
+}
 
 async function startRig(host: string): Promise<Rig> {
   const rig: Rig = { server: createServer(), port: 0, connections: 0, hits: new Map(), aborted: 0 };

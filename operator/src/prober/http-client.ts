@@ -1,12 +1,17 @@
+// The prober's HTTP client (undici): one keep-alive connection per pod, time budgets, a body size cap,
+// no redirects, the allow-list checked before every dial; failures come back as data, never thrown.
 import { performance } from "node:perf_hooks";
 import { buildConnector, Pool } from "undici";
 import type { CidrAllowList } from "./cidr.ts";
 import { unmapIp } from "./cidr.ts";
 
 /** Where a probe goes: a pod IP and a port. Never a URL a user wrote. */
-export type ProbeTarget = { ip: string; port: number };
+export interface ProbeTarget {
+  ip: string;
+  port: number;
+}
 
-export type HttpProbeRequest = {
+export interface HttpProbeRequest {
   method: "GET" | "POST";
   /** Absolute path with optional query, e.g. `/v2/health/ready`. */
   path: string;
@@ -14,7 +19,7 @@ export type HttpProbeRequest = {
   jsonBody?: string;
   /** Budget of each phase of the exchange: connecting, waiting for headers, and between body chunks. */
   timeoutMs: number;
-};
+}
 
 /** Why an exchange produced no usable response. */
 export type HttpFailureKind =
@@ -29,13 +34,13 @@ export type HttpProbeResult =
   | { kind: "response"; status: number; body: string; latencyMs: number }
   | { kind: HttpFailureKind; error: string; latencyMs: number; status?: number };
 
-export type ProbeHttpClientOptions = {
+export interface ProbeHttpClientOptions {
   allowList: CidrAllowList;
   /** Response bodies above this size are cut off and the exchange fails. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Idle keep-alive sockets are kept this long. Default 60 s. */
   keepAliveMs?: number;
-};
+}
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ModelServer, startModelServer } from "../../../e2e/fixtures/model-server.ts";
-import type { RevisionHealth, RevisionProbeSpec } from "./prober.ts";
+import { type ModelServer, startModelServer } from "../../testing/model-server.ts";
+import type { ProbeStats, RevisionProbeSpec } from "./prober.ts";
 import { Prober } from "./prober.ts";
 import { judgeCanary, judgeWarmUp } from "./verdict.ts";
 
@@ -52,13 +52,19 @@ describe("Prober", () => {
           },
         )
         .toBeGreaterThanOrEqual(20);
-      const stable = prober.stats("shop/recommender/stable") as RevisionHealth;
-      const canary = prober.stats("shop/recommender/canary") as RevisionHealth;
+      const stable = prober.stats("shop/recommender/stable") as ProbeStats;
+      const canary = prober.stats("shop/recommender/canary") as ProbeStats;
       expect(stable.successRate).toBe(1);
       expect(canary.successRate).toBeLessThan(0.8);
       expect(canary.lastError).toMatch(/^canary-1: (server|model)-ready: HTTP 500$/);
       expect(canary.pods).toEqual([expect.objectContaining({ podName: "canary-1", ip: CANARY })]);
-      const analysis = { successRate: 0.99, p99LatencyMs: 500, minSamples: 20, failureLimit: 0 };
+      const analysis = {
+        successRate: 0.99,
+        p99LatencyMs: 500,
+        minSamples: 20,
+        failureLimit: 0,
+        warmupInferences: 0,
+      };
       expect(judgeCanary(analysis, canary, stable).verdict).toBe("Fail");
       expect(judgeCanary(analysis, stable).verdict).toBe("Pass");
       expect(seen).toEqual(new Set(["shop/recommender/stable", "shop/recommender/canary"]));
@@ -119,7 +125,7 @@ describe("Prober", () => {
         judgeWarmUp(prober.stats("ns/m/warm")?.warmUp ?? { required: 3, warmPods: 0, pods: 0 }).warm,
       ).toBe(false);
       await expect.poll(() => prober.stats("ns/m/warm")?.warmUp.warmPods, { timeout: 3000 }).toBe(2);
-      expect(judgeWarmUp((prober.stats("ns/m/warm") as RevisionHealth).warmUp).warm).toBe(true);
+      expect(judgeWarmUp((prober.stats("ns/m/warm") as ProbeStats).warmUp).warm).toBe(true);
     } finally {
       await prober.stop();
     }
@@ -133,7 +139,7 @@ describe("Prober", () => {
       await expect
         .poll(() => prober.stats("ns/m/outside")?.samples ?? 0, { timeout: 3000 })
         .toBeGreaterThan(3);
-      const s = prober.stats("ns/m/outside") as RevisionHealth;
+      const s = prober.stats("ns/m/outside") as ProbeStats;
       expect(s.successRate).toBe(0);
       expect(s.lastError).toContain("outside the prober allow-list");
       expect(server.podStats(CANARY).requests).toBe(before);

@@ -1,9 +1,11 @@
+// The prober: probes the Ready pods of each live revision on a schedule, keeps a sliding window per
+// revision, and hands the numbers (ProbeStats) to whoever listens; it knows nothing of Kubernetes.
 import type { Logger } from "pino";
+import { RUNTIME_PRESETS } from "../api/presets.ts";
+import { type Clock, createSystemClock } from "../lib/clock.ts";
 import type { HealthCheck, HealthCheckSpec } from "./checks.ts";
-import { inferenceCheck, presetChecks, RUNTIME_PRESETS, runProbeRound } from "./checks.ts";
+import { inferenceCheck, presetChecks, runProbeRound } from "./checks.ts";
 import { parseCidrAllowList } from "./cidr.ts";
-import type { Clock } from "./clock.ts";
-import { systemClock } from "./clock.ts";
 import { ProbeHttpClient } from "./http-client.ts";
 import type { RunInfo, ScheduledTarget, SchedulerStats } from "./scheduler.ts";
 import { ProbeScheduler } from "./scheduler.ts";
@@ -12,15 +14,18 @@ import type { ProbeWindowOptions, WindowStats } from "./window.ts";
 import { ProbeWindow } from "./window.ts";
 
 /** How to probe one revision: the health spec plus the warm-up budget. */
-export type RevisionProbeSpec = HealthCheckSpec & {
+export interface RevisionProbeSpec extends HealthCheckSpec {
   /** Successful inference checks each pod needs before the revision counts as warm. Default 0. */
   warmupInferences?: number;
-};
+}
 
 /** A Ready pod of the revision. */
-export type PodTarget = { ip: string; podName: string };
+export interface PodTarget {
+  ip: string;
+  podName: string;
+}
 
-export type PodHealth = {
+export interface PodHealth {
   podName: string;
   ip: string;
   probes: number;
@@ -30,12 +35,15 @@ export type PodHealth = {
   lastError?: string;
   lastProbeAt?: number;
   inferenceSuccesses: number;
-};
+}
 
 /** What the prober knows about one revision: its window plus per-pod detail and warm-up. */
-export type RevisionHealth = WindowStats & { pods: PodHealth[]; warmUp: WarmUpStats };
+export interface ProbeStats extends WindowStats {
+  pods: PodHealth[];
+  warmUp: WarmUpStats;
+}
 
-export type ProberOptions = {
+export interface ProberOptions {
   /** CIDRs the prober may dial (pod networks). Everything else is refused without a dial. */
   allowCidrs: readonly string[];
   /** Most probe rounds in flight at once. */
@@ -46,7 +54,7 @@ export type ProberOptions = {
    * Called with fresh numbers for a revision: at most once per probe interval per revision, and at
    * once when a pod turns from passing to failing or back. Keep it cheap (e.g. enqueue the key).
    */
-  onStats?: (key: string, stats: RevisionHealth) => void;
+  onStats?: (key: string, stats: ProbeStats) => void;
   /** Called after every probe round (for metrics): the revision key, the outcome and its latency. */
   onProbe?: (key: string, round: { ok: boolean; latencyMs: number; failure?: string }) => void;
   window?: ProbeWindowOptions;
@@ -54,20 +62,25 @@ export type ProberOptions = {
   /** Interval jitter fraction, default 0.1. */
   jitter?: number;
   random?: () => number;
-};
+}
 
-type PodState = PodHealth & { id: string };
+interface PodState extends PodHealth {
+  id: string;
+}
 
-type RevisionState = {
+interface RevisionState {
   spec: RevisionProbeSpec;
   specText: string;
   checks: HealthCheck[];
   window: ProbeWindow;
   pods: Map<string, PodState>;
   lastEmitAt: number;
-};
+}
 
-type Payload = { key: string; podId: string };
+interface Payload {
+  key: string;
+  podId: string;
+}
 
 function validateSpec(key: string, spec: RevisionProbeSpec): void {
   const problems: string[] = [];
@@ -100,7 +113,7 @@ export class Prober {
     this.#client = new ProbeHttpClient(
       options.maxBodyBytes === undefined ? { allowList } : { allowList, maxBodyBytes: options.maxBodyBytes },
     );
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? createSystemClock({ unrefTimers: true });
     this.#log = options.log;
     this.#onStats = options.onStats;
     this.#onProbe = options.onProbe;
@@ -176,7 +189,7 @@ export class Prober {
   }
 
   /** Current numbers of a revision; undefined when it is not probed. */
-  stats(key: string): RevisionHealth | undefined {
+  stats(key: string): ProbeStats | undefined {
     const rev = this.#revisions.get(key);
     return rev === undefined ? undefined : this.#snapshot(rev);
   }
@@ -197,7 +210,7 @@ export class Prober {
     await this.#client.close();
   }
 
-  #snapshot(rev: RevisionState): RevisionHealth {
+  #snapshot(rev: RevisionState): ProbeStats {
     const required = rev.spec.warmupInferences ?? 0;
     const pods: PodHealth[] = [];
     let warmPods = 0;
@@ -207,7 +220,7 @@ export class Prober {
       if (p.inferenceSuccesses >= required) warmPods++;
     }
     return {
-      ...rev.window.stats(this.#clock.now()),
+      ...rev.window.stats(this.#clock.monotonic()),
       pods,
       warmUp: { required, warmPods, pods: pods.length },
     };
@@ -226,7 +239,7 @@ export class Prober {
     );
     // The revision or pod may have gone (or been replaced) while the round ran: drop the result.
     if (this.#revisions.get(key) !== rev || rev.pods.get(podId) !== pod) return;
-    const at = this.#clock.now();
+    const at = this.#clock.monotonic();
     const failed = round.checks.find((c) => !c.ok);
     const failure = failed && !failed.ok ? failed.reason : undefined;
     this.#onProbe?.(key, { ok: round.ok, latencyMs: round.latencyMs, ...(failure ? { failure } : {}) });

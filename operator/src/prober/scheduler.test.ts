@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "./clock.ts";
+import { ManualClock } from "../lib/clock.ts";
 import type { ScheduledTarget } from "./scheduler.ts";
 import { ProbeScheduler } from "./scheduler.ts";
 

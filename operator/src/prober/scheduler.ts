@@ -1,14 +1,24 @@
-import type { Clock } from "./clock.ts";
-import { systemClock } from "./clock.ts";
+// When each probe runs: a fixed-rate schedule per target with jitter, one timer for all targets, a
+// global concurrency cap, and the scheduling lag measured (hack/bench reads it).
+import { type Clock, createSystemClock, type TimerHandle } from "../lib/clock.ts";
 import { quantile } from "./window.ts";
 
 /** A thing to run every `intervalMs`, identified by `id` inside its group. */
-export type ScheduledTarget<T> = { id: string; intervalMs: number; payload: T };
+export interface ScheduledTarget<T> {
+  id: string;
+  intervalMs: number;
+  payload: T;
+}
 
 /** Passed to `run`: when the run was due and when it really started. */
-export type RunInfo = { group: string; dueAt: number; startedAt: number; lagMs: number };
+export interface RunInfo {
+  group: string;
+  dueAt: number;
+  startedAt: number;
+  lagMs: number;
+}
 
-export type ProbeSchedulerOptions<T> = {
+export interface ProbeSchedulerOptions<T> {
   /** The work. Must settle (the prober's runs carry their own timeouts); errors are swallowed. */
   run(target: ScheduledTarget<T>, info: RunInfo): Promise<void>;
   /** Most runs in flight at once, over all targets. */
@@ -20,9 +30,9 @@ export type ProbeSchedulerOptions<T> = {
   random?: () => number;
   /** How many recent lag samples to keep for quantiles. Default 10,000. */
   lagSamples?: number;
-};
+}
 
-export type SchedulerStats = {
+export interface SchedulerStats {
   targets: number;
   inFlight: number;
   /** Due runs waiting for a concurrency slot. */
@@ -34,9 +44,9 @@ export type SchedulerStats = {
   lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
-};
+}
 
-type Entry<T> = {
+interface Entry<T> {
   group: string;
   target: ScheduledTarget<T>;
   dueAt: number;
@@ -45,9 +55,13 @@ type Entry<T> = {
   running: boolean;
   queued: boolean;
   removed: boolean;
-};
+}
 
-type HeapNode<T> = { at: number; seq: number; entry: Entry<T> };
+interface HeapNode<T> {
+  at: number;
+  seq: number;
+  entry: Entry<T>;
+}
 
 /** A binary min-heap on `at`. */
 class MinHeap<T> {
@@ -119,7 +133,7 @@ export class ProbeScheduler<T> {
   readonly #ready: { entry: Entry<T>; dueAt: number }[] = [];
   #readyHead = 0;
   readonly #inFlight = new Set<Promise<void>>();
-  #timer: unknown;
+  #timer: TimerHandle | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #stopped = false;
   #started = 0;
@@ -132,7 +146,7 @@ export class ProbeScheduler<T> {
     this.#run = options.run;
     this.#concurrency = Math.max(1, Math.floor(options.concurrency));
     this.#jitter = Math.min(0.5, Math.max(0, options.jitter ?? 0.1));
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? createSystemClock({ unrefTimers: true });
     this.#random = options.random ?? Math.random;
     this.#lags = new Float64Array(Math.max(1, options.lagSamples ?? 10_000));
   }
@@ -155,7 +169,7 @@ export class ProbeScheduler<T> {
    */
   setTargets(group: string, targets: readonly ScheduledTarget<T>[]): void {
     if (this.#stopped) return;
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     const old = this.#groups.get(group) ?? new Map<string, Entry<T>>();
     const next = new Map<string, Entry<T>>();
     for (const target of targets) {
@@ -208,14 +222,14 @@ export class ProbeScheduler<T> {
     if (this.#timer !== undefined && this.#timerAt <= top.at) return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timerAt = top.at;
-    this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, top.at - this.#clock.now()));
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, top.at - this.#clock.monotonic()));
   }
 
   #tick(): void {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     if (this.#stopped) return;
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     for (let top = this.#heap.peek(); top !== undefined && top.at <= now; top = this.#heap.peek()) {
       this.#heap.pop();
       const entry = top.entry;
@@ -251,7 +265,7 @@ export class ProbeScheduler<T> {
   }
 
   #start(entry: Entry<T>, dueAt: number): void {
-    const startedAt = this.#clock.now();
+    const startedAt = this.#clock.monotonic();
     const lagMs = Math.max(0, startedAt - dueAt);
     this.#lags[this.#lagCount % this.#lags.length] = lagMs;
     this.#lagCount++;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { AnalysisSpec, VerdictStats } from "./verdict.ts";
+import type { AnalysisSpec } from "../api/index.ts";
+import type { VerdictStats } from "./verdict.ts";
 import { judgeCanary, judgeWarmUp } from "./verdict.ts";
 
 const analysis: AnalysisSpec = {
@@ -8,6 +9,7 @@ const analysis: AnalysisSpec = {
   maxP99RelativeToStable: 1.5,
   minSamples: 20,
   failureLimit: 3,
+  warmupInferences: 0,
 };
 
 function stats(p: Partial<VerdictStats>): VerdictStats {

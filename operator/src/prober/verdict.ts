@@ -1,39 +1,26 @@
+// The prober's judgement of a revision from its probe window: a canary against the analysis
+// thresholds (spec.rollout.analysis), and a new revision's warm-up. Pure.
+import type { AnalysisSpec, Verdict } from "../api/index.ts";
 import type { WindowStats } from "./window.ts";
-
-/**
- * spec.rollout.analysis. `failureLimit` means consecutive failed probes: when the newest
- * `failureLimit` probes of the canary (over all its pods) all failed, the canary fails at once, even
- * before `minSamples` are in (a dead canary should not wait for a quorum). 0 turns that rule off.
- * The rate and latency thresholds are judged only with at least `minSamples` samples.
- */
-export type AnalysisSpec = {
-  /** Minimum fraction of successful probes, 0..1. */
-  successRate: number;
-  /** Maximum p99 latency of successful probes. */
-  p99LatencyMs?: number;
-  /** Canary p99 may be at most this factor × the stable p99 (judged when the stable has samples). */
-  maxP99RelativeToStable?: number;
-  minSamples: number;
-  failureLimit: number;
-};
 
 export type VerdictStats = Pick<
   WindowStats,
   "samples" | "successRate" | "p99LatencyMs" | "consecutiveFailures" | "lastError"
 >;
 
-export const VERDICTS = { pass: "Pass", fail: "Fail", inconclusive: "Inconclusive" } as const;
-export type Verdict = (typeof VERDICTS)[keyof typeof VERDICTS];
-
-export type Evidence = {
+export interface Evidence {
   metric: "successRate" | "p99LatencyMs" | "p99RelativeToStable" | "consecutiveFailures" | "samples";
   value: number;
   threshold: number;
   samples: number;
   ok: boolean;
-};
+}
 
-export type CanaryJudgement = { verdict: Verdict; evidence: Evidence[]; message: string };
+export interface CanaryJudgement {
+  verdict: Verdict;
+  evidence: Evidence[];
+  message: string;
+}
 
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
@@ -42,7 +29,10 @@ function fmt(n: number): string {
 
 /**
  * Judges a canary from its probe window (and the stable's, for the relative latency rule). Pure.
- * Order: consecutive failures (Fail at any sample count) → too few samples (Inconclusive, never
+ * `failureLimit` counts consecutive failed probes: when the newest `failureLimit` probes of the
+ * canary (over all its pods) all failed, the canary fails at once, even before `minSamples` are in
+ * (a dead canary should not wait for a quorum); 0 turns that rule off. The rate and latency
+ * thresholds are judged only with at least `minSamples` samples. Order: consecutive failures (Fail at any sample count) → too few samples (Inconclusive, never
  * Pass) → success rate, p99, p99 relative to stable (any breach: Fail) → Pass.
  */
 export function judgeCanary(
@@ -65,7 +55,7 @@ export function judgeCanary(
     });
     if (!ok) {
       return {
-        verdict: VERDICTS.fail,
+        verdict: "Fail",
         evidence,
         message: `${canary.consecutiveFailures} consecutive probe failures reach failureLimit ${analysis.failureLimit}${lastError}`,
       };
@@ -75,7 +65,7 @@ export function judgeCanary(
   if (n < analysis.minSamples) {
     evidence.push({ metric: "samples", value: n, threshold: analysis.minSamples, samples: n, ok: false });
     return {
-      verdict: VERDICTS.inconclusive,
+      verdict: "Inconclusive",
       evidence,
       message: `${n} of ${analysis.minSamples} samples needed`,
     };
@@ -124,18 +114,22 @@ export function judgeCanary(
   }
 
   if (breaches.length > 0) {
-    return { verdict: VERDICTS.fail, evidence, message: `${breaches.join("; ")} (${n} samples)${lastError}` };
+    return { verdict: "Fail", evidence, message: `${breaches.join("; ")} (${n} samples)${lastError}` };
   }
   const p99 = Number.isFinite(canary.p99LatencyMs) ? `, p99 ${fmt(canary.p99LatencyMs)} ms` : "";
   return {
-    verdict: VERDICTS.pass,
+    verdict: "Pass",
     evidence,
     message: `${n} probes, ${fmt(canary.successRate * 100)}% ok${p99}`,
   };
 }
 
 /** Warm-up progress of a revision: each Ready pod needs `required` successful inference checks. */
-export type WarmUpStats = { required: number; warmPods: number; pods: number };
+export interface WarmUpStats {
+  required: number;
+  warmPods: number;
+  pods: number;
+}
 
 /**
  * A canary may take traffic once every one of its (at least one) pods has passed `required`

@@ -1,8 +1,15 @@
+// A sliding window of probe samples per revision (bounded by count and age) and what it says:
+// success rate, latency quantiles, consecutive failures.
 /** One probe outcome as the window keeps it. */
-export type ProbeSample = { ok: boolean; latencyMs: number; at: number; error?: string };
+export interface ProbeSample {
+  ok: boolean;
+  latencyMs: number;
+  at: number;
+  error?: string;
+}
 
 /** What the window says about a revision right now. */
-export type WindowStats = {
+export interface WindowStats {
   /** Samples inside the window (count and age limits applied). */
   samples: number;
   successes: number;
@@ -21,14 +28,14 @@ export type WindowStats = {
   lastProbeAt?: number;
   /** All samples ever added, including those that left the window. */
   totalProbes: number;
-};
+}
 
-export type ProbeWindowOptions = {
+export interface ProbeWindowOptions {
   /** Keep at most this many newest samples. Default 1000. */
   maxSamples?: number;
   /** Drop samples older than this (relative to `now` of add/stats). Default: no age limit. */
   maxAgeMs?: number;
-};
+}
 
 /**
  * Nearest-rank quantile of an ascending array: the smallest value with at least q of the values at

@@ -27,7 +27,8 @@ import {
 import { desiredRevisions, desiredTraffic } from "./desired-children.ts";
 import { type Ctx, type Draft, emit, makeContext, recordHistory, short } from "./rollout-context.ts";
 import { describeStatus } from "./rollout-status.ts";
-import { describeStep, progressCanary, promoteCanary } from "./step-progress.ts";
+import { progressCanary, promoteCanary } from "./step-progress.ts";
+import { describeStep } from "./steps.ts";
 import type { HandledRequests, RolloutDecision, RolloutInput, RolloutState } from "./types.ts";
 import { clearCanary, startWithdrawal, tryCompleteWithdrawal } from "./withdrawal.ts";
 

@@ -7,16 +7,9 @@ import { describeVerdict } from "./canary-checks.ts";
 import { canaryReplicasFor } from "./replica-split.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { emit, recordHistory, short } from "./rollout-context.ts";
+import { describeStep } from "./steps.ts";
 import type { PlannedStep, PromotionHow } from "./types.ts";
 import { clearCanary } from "./withdrawal.ts";
-
-export function describeStep(step: PlannedStep | undefined): string {
-  if (step === undefined) return "promotion";
-  if ("setWeight" in step) return `setWeight ${step.setWeight}`;
-  if ("pause" in step)
-    return step.pause.durationMs === undefined ? "pause" : `pause ${formatDuration(step.pause.durationMs)}`;
-  return "analysis";
-}
 
 export function stepLabel(ctx: Ctx, index: number): string {
   return `step ${Math.min(index + 1, ctx.steps.length)}/${ctx.steps.length}`;

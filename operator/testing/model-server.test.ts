@@ -1,8 +1,8 @@
-// Tests of the e2e fixture model server (e2e/fixtures/model-server.ts). They live here because the
-// unit project runs operator/** and hack/** only; the prober is the fixture's main user.
+// Tests of the fixture model server that the prober's unit tests, e2e, the demo and the benchmarks
+// all run against: what it serves, how it tells pods apart, and the faults its control API injects.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadCtrModel, predictCtr } from "../../../e2e/fixtures/ctr-model.ts";
-import { type ModelServer, startModelServer } from "../../../e2e/fixtures/model-server.ts";
+import { loadCtrModel, predictCtr } from "./ctr-model.ts";
+import { type ModelServer, startModelServer } from "./model-server.ts";
 
 const POD_A = "127.0.0.2";
 const POD_B = "127.0.0.3";
