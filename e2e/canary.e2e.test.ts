@@ -4,7 +4,14 @@
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status01 } from "./fixtures/status-0.1.ts";
-import { eventually, kubeConfig, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
+import {
+  eventually,
+  installGatewayApiCrds,
+  kubeConfig,
+  kubectl,
+  localCluster,
+  uniqueNamespace,
+} from "./support/cluster.ts";
 import { revisionPods } from "./support/fixtures.ts";
 import {
   applyMd,
@@ -350,14 +357,7 @@ describe.skipIf(!localCluster())("canary by Gateway API weights", () => {
     Object.fromEntries((await route()).spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight]) ?? []);
 
   beforeAll(async () => {
-    const bin = localCluster()?.binDir ?? "";
-    await kubectl(["apply", "--server-side", "-f", `${bin}/gateway-api-crds/`]);
-    await kubectl([
-      "wait",
-      "--for=condition=Established",
-      "--timeout=60s",
-      "crd/httproutes.gateway.networking.k8s.io",
-    ]);
+    await installGatewayApiCrds();
     // The operator discovers the Gateway API at start.
     await operator.stop();
     operator = await startOperator({ name: "canary-gateway" });

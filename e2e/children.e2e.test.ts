@@ -3,7 +3,13 @@
 // a foreign object is never taken over; names people give models get valid children.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeRevision, type RevisionSpec } from "../operator/src/render/revision.ts";
-import { eventually, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
+import {
+  eventually,
+  installGatewayApiCrds,
+  kubectl,
+  localCluster,
+  uniqueNamespace,
+} from "./support/cluster.ts";
 import {
   applyMd,
   condition,
@@ -24,17 +30,8 @@ let operator: RunningOperator;
 beforeAll(async () => {
   await installCrd();
   await createNamespace(ns);
-  const bin = localCluster()?.binDir;
-  if (bin) {
-    // The HTTPRoute case needs the Gateway API; the operator discovers it at start.
-    await kubectl(["apply", "--server-side", "-f", `${bin}/gateway-api-crds/`]);
-    await kubectl([
-      "wait",
-      "--for=condition=Established",
-      "--timeout=60s",
-      "crd/httproutes.gateway.networking.k8s.io",
-    ]);
-  }
+  // The HTTPRoute case needs the Gateway API; the operator discovers it at start.
+  if (localCluster()) await installGatewayApiCrds();
   // A short resync: a foreign object is not in the operator's caches, so only a resync (or the
   // NameConflict recheck) sees it go.
   operator = await startOperator({ name: "children", args: ["--resync-seconds=5"] });

@@ -54,6 +54,19 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
 }
 
 /** Polls `fn` until it returns a value that is not undefined/false, or fails with `what`. */
+/** Installs the Gateway API CRDs from the local harness's build cache (operators discover them at start). */
+export async function installGatewayApiCrds(): Promise<void> {
+  const bin = localCluster()?.binDir;
+  if (!bin) throw new Error("the Gateway API CRDs come from the local harness's build cache");
+  await kubectl(["apply", "--server-side", "-f", `${bin}/gateway-api-crds/`]);
+  await kubectl([
+    "wait",
+    "--for=condition=Established",
+    "--timeout=60s",
+    "crd/httproutes.gateway.networking.k8s.io",
+  ]);
+}
+
 export async function eventually<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,

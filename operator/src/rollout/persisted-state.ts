@@ -55,7 +55,7 @@ const ExplicitSchema = z.looseObject({
  * status.rolloutState as operator 0.1 wrote it: the whole state, explicit fields included. Read only
  * to carry a rollout in flight across the upgrade; the first status write drops it.
  */
-const LegacyStateSchema = z.looseObject({
+const LegacyStateSchema = z.object({
   stableRevision: z.string().optional(),
   stableModelVersion: z.string().optional(),
   stableImage: z.string().optional(),
@@ -144,45 +144,9 @@ export function loadState(status: unknown): Partial<RolloutState> {
 }
 
 function loadLegacy(raw: unknown): Partial<RolloutState> {
+  // z.object strips keys 0.1 never wrote, so nothing unknown leaks into the new status.
   const parsed = LegacyStateSchema.safeParse(raw);
-  if (!parsed.success) return {};
-  // Only the fields the engine knows: a looseObject keeps unknown keys, which must not leak back out.
-  const {
-    stableRevision,
-    stableModelVersion,
-    stableImage,
-    canaryRevision,
-    canaryModelVersion,
-    canaryImage,
-    stepIndex,
-    stepStartedAt,
-    canaryStartedAt,
-    canaryWeight,
-    pausedAt,
-    withdrawal,
-    rejected,
-    pendingScaleDowns,
-    handledRequests,
-    history,
-  } = parsed.data;
-  return dropUndefined({
-    stableRevision,
-    stableModelVersion,
-    stableImage,
-    canaryRevision,
-    canaryModelVersion,
-    canaryImage,
-    stepIndex,
-    stepStartedAt,
-    canaryStartedAt,
-    canaryWeight,
-    pausedAt,
-    withdrawal,
-    rejected,
-    pendingScaleDowns,
-    handledRequests,
-    history,
-  });
+  return parsed.success ? dropUndefined<Partial<RolloutState>>(parsed.data) : {};
 }
 
 /** The status fields that hold `state` (stable/canary model and image live in status.revisionSpecs). */
