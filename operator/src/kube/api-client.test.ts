@@ -1,6 +1,7 @@
-import { ApiException } from "@kubernetes/client-node";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { ApiException, KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { apiErrorMessage, classifyApiError } from "./api-client.ts";
+import { ApiClient, apiErrorMessage, classifyApiError } from "./api-client.ts";
 
 // The bodies are what kube-apiserver v1.36 sends (Status objects), as client-node hands them over.
 const status = (code: number, reason: string, message: string, causes: { reason: string }[] = []) =>
@@ -87,5 +88,33 @@ describe("apiErrorMessage", () => {
     expect(apiErrorMessage(new ApiException(500, "x", { message: "boom" }, {}))).toBe("boom");
     expect(apiErrorMessage(new ApiException(500, "x", undefined, {}))).toBe("HTTP 500");
     expect(apiErrorMessage(new Error("plain"))).toBe("plain");
+  });
+});
+
+describe("ApiClient deadlines", () => {
+  it("gives up on a request the API server never answers", async () => {
+    // An "API server" on loopback that accepts and then says nothing.
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const client = new ApiClient(kc, undefined, undefined, 300);
+    const started = Date.now();
+    try {
+      await expect(
+        client.read({ apiVersion: "v1", kind: "ServiceAccount", namespace: "ns", name: "sa" }),
+      ).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
   });
 });

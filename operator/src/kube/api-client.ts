@@ -4,14 +4,20 @@
 import {
   ApiException,
   CustomObjectsApi,
+  createConfiguration,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
+  ServerConfiguration,
+  setHeaderMiddleware,
   setHeaderOptions,
 } from "@kubernetes/client-node";
 
 export const FIELD_MANAGER = "modelship";
+
+/** The longest one request (not a watch) may take; far above a healthy API server's worst case. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface RequestGate {
   acquire(): Promise<void>;
@@ -104,12 +110,31 @@ export class ApiClient {
     kc: KubeConfig,
     gate: RequestGate = { acquire: async () => {} },
     observe: RequestObserver = () => {},
+    requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {
     this.kc = kc;
     this.gate = gate;
     this.observe = observe;
-    this.objects = KubernetesObjectApi.makeApiClient(kc);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
+    const server = kc.getCurrentCluster()?.server;
+    if (!server) throw new Error("kubeconfig has no current cluster");
+    // As kc.makeApiClient builds it, plus a deadline on every request: a hung connection to the API
+    // server must not hold a worker (and its ModelDeployment) forever.
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(server, {}),
+      authMethods: { default: kc },
+      middleware: [setHeaderMiddleware("User-Agent", "modelship")],
+      promiseMiddleware: [
+        {
+          pre: async (request) => {
+            request.setSignal(AbortSignal.timeout(requestTimeoutMs));
+            return request;
+          },
+          post: async (response) => response,
+        },
+      ],
+    });
+    this.objects = new KubernetesObjectApi(config);
+    this.custom = new CustomObjectsApi(config);
   }
 
   /** Runs one API request under the rate limit, recording verb, resource and status code. */
