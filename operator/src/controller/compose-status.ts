@@ -90,7 +90,7 @@ export function composeStatus(i: StatusInputs): OwnedStatus {
     phase: i.decision.phase,
     message: cut(i.decision.message, MAX.message),
     ...persisted,
-    history,
+    ...(history.length > 0 ? { history } : {}),
     // Never an empty object: server-side apply turns a map emptied by its owner into null, which
     // the schema (type: object) then refuses, failing the whole status write.
     ...(Object.keys(bookkeeping).length > 0 ? { bookkeeping } : {}),

@@ -24,7 +24,6 @@ describe("saveState / loadState", () => {
       canaryWeight: 25,
       stepStartTime: at(0),
       canaryStartTime: at(0),
-      history: [],
       bookkeeping: { handledRequests: { promote: "p1" }, manualAdvance: "promote" },
     });
     // Model versions and images are not repeated: they come back from status.revisionSpecs.

@@ -169,7 +169,8 @@ export function saveState(state: RolloutState): PersistedStatus {
     stepStartTime: state.stepStartedAt,
     pauseStartTime: state.pausedAt,
     canaryStartTime: state.canaryStartedAt,
-    history: state.history,
+    // Absent rather than empty, like bookkeeping: apply turns an emptied field into null.
+    history: state.history.length > 0 ? state.history : undefined,
     bookkeeping: Object.keys(bookkeeping).length > 0 ? bookkeeping : undefined,
   });
 }
