@@ -33,3 +33,13 @@ ensure_npm_packages() {
   (cd "$root" && npm ci --no-audit --no-fund >&2)
   echo "$want" >"$stamp"
 }
+
+# Argo CD's caches need Redis: Debian's redis-server, installed when missing (its service is not
+# started by us; the harness runs its own instance on a loopback port and stops it by PID).
+ensure_redis() {
+  command -v redis-server >/dev/null && return
+  command -v apt-get >/dev/null || { echo "modelship: Argo CD needs redis-server on PATH" >&2; exit 1; }
+  hack_log "installing Debian's redis-server (for Argo CD)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server >&2 ||
+    { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server >&2; }
+}

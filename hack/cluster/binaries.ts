@@ -1,13 +1,13 @@
-// Finds (or builds, the first time) the control-plane binaries via build-binaries.sh.
+// Finds (or builds, the first time) the Go-built binaries: the control plane via build-binaries.sh,
+// Argo CD via build-argocd.sh. Each script prints its cached bin directory.
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const script = join(dirname(fileURLToPath(import.meta.url)), "build-binaries.sh");
+const here = dirname(fileURLToPath(import.meta.url));
 
-/** Resolves with the cached bin directory; the build's progress streams to our stderr. */
-export function ensureBinaries(): Promise<string> {
-  if (process.env.MODELSHIP_BIN_DIR) return Promise.resolve(process.env.MODELSHIP_BIN_DIR);
+/** Resolves with the bin directory the script prints last; the build's progress streams to our stderr. */
+function runBuild(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
@@ -20,4 +20,16 @@ export function ensureBinaries(): Promise<string> {
         : reject(new Error(`${script} failed (${code})`)),
     );
   });
+}
+
+/** etcd, kube-*, kubectl, kwok, helm. */
+export function ensureBinaries(): Promise<string> {
+  if (process.env.MODELSHIP_BIN_DIR) return Promise.resolve(process.env.MODELSHIP_BIN_DIR);
+  return runBuild(join(here, "build-binaries.sh"));
+}
+
+/** argocd (every component by its run name) and its CRDs in `crds/`. */
+export function ensureArgoCdBinaries(): Promise<string> {
+  if (process.env.MODELSHIP_ARGOCD_BIN_DIR) return Promise.resolve(process.env.MODELSHIP_ARGOCD_BIN_DIR);
+  return runBuild(join(here, "build-argocd.sh"));
 }

@@ -4,7 +4,16 @@
 // stop exactly what `up` started, and a test can restart the apiserver mid-run.
 import { spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -42,7 +51,7 @@ export function clustersRoot(): string {
   return join(process.env.TMPDIR ?? "/tmp", "modelship-clusters");
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -357,11 +366,29 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
-async function stopPid(pid: number | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+export async function stopPid(pid: number | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (!alive(pid) || !pid) return;
   process.kill(pid, signal);
   for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
   if (alive(pid)) process.kill(pid, "SIGKILL");
+}
+
+/**
+ * Records processes started beside a cluster (Argo CD, Redis) in `<dir>/addons/<addon>.json`, so
+ * `down` and the e2e teardown stop them by PID even when their starter did not get to.
+ */
+export function recordAddonPids(dir: string, addon: string, pids: Record<string, number>): void {
+  mkdirSync(join(dir, "addons"), { recursive: true });
+  writeFileSync(join(dir, "addons", `${addon}.json`), `${JSON.stringify(pids, null, 2)}\n`);
+}
+
+/** Stops one addon's recorded processes, last started first, and forgets them. */
+export async function stopAddon(dir: string, addon: string): Promise<void> {
+  const file = join(dir, "addons", `${addon}.json`);
+  if (!existsSync(file)) return;
+  const pids = Object.values(JSON.parse(readFileSync(file, "utf8")) as Record<string, number>);
+  for (const pid of pids.reverse()) await stopPid(pid);
+  rmSync(file, { force: true });
 }
 
 /** Kills the apiserver (as a crash would) and starts it again with the same flags. */
@@ -386,6 +413,10 @@ export async function stopCluster(given: ClusterState, opts: { keepFiles?: boole
   // An operator the demo left running against this cluster (its PID file is written by hack/demo).
   const opPid = join(s.dir, "operator.pid");
   if (existsSync(opPid)) await stopPid(Number(readFileSync(opPid, "utf8")));
+  const addons = join(s.dir, "addons");
+  if (existsSync(addons)) {
+    for (const f of readdirSync(addons)) await stopAddon(s.dir, f.replace(/\.json$/, ""));
+  }
   const order: Component[] = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
   for (const c of order) await stopPid(s.pids[c]);
   rmSync(join(clustersRoot(), ".slots", String(s.slot)), { force: true });

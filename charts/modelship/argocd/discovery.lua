@@ -1,5 +1,5 @@
 -- Argo CD resource action discovery for ModelDeployment: which actions the UI offers, and which
--- are greyed out for the object's current state. Sandbox: base, table and safe os only.
+-- are greyed out for the object's current state. Sandbox: base functions and `table` only.
 local actions = {}
 local st = obj.status or {}
 local annotations = {}

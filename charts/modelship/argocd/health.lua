@@ -1,6 +1,7 @@
 -- Argo CD health check for modelship.dev/v1alpha1 ModelDeployment.
--- Runs in Argo CD's Lua sandbox: Lua 5.1 (gopher-lua), only base, table and a safe os; no string
--- or math library, so this script uses only ==, .., tostring and table lookups.
+-- Runs in Argo CD's Lua sandbox: Lua 5.1 (gopher-lua) with only the base functions, `table` and
+-- `require("os")` (time, date); no string or math library, so this script uses only ==, ..,
+-- tostring and table lookups.
 -- Contract: the global `obj` is the live object; return {status = ..., message = ...}.
 --   Healthy     the requested revision serves and passes the prober (phase Healthy)
 --   Progressing a rollout is moving, or the operator has not yet observed this generation

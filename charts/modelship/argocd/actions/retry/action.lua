@@ -1,8 +1,10 @@
 -- Argo CD resource action "retry" for ModelDeployment: start the rejected (aborted) revision's canary again without a spec change.
 -- The operator acts once per new value of modelship.dev/retry (a request id) and records the id it
 -- handled in status, so the annotation can stay: a re-sync, a restart or a repeat of the same id
--- does nothing. Argo CD's sandbox has no string library; os.time() is the only clock.
+-- does nothing. Argo CD's sandbox has no string library; os.time() is the only clock, and `os`
+-- is not a global there: it must be loaded with require (as Argo CD's own actions do).
 -- Annotations are metadata, not spec: setting one does not make the Application OutOfSync.
+local os = require("os")
 local key = "modelship.dev/retry"
 if obj.metadata.annotations == nil then
   obj.metadata.annotations = {}
