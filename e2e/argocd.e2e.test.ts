@@ -207,9 +207,13 @@ describe.skipIf(!cluster)("Argo CD syncs, shows health, runs the actions and nev
       );
     }
     for (const { app } of APPS) await waitHealth(app, "--suspended");
-    for (const { app } of APPS) {
-      const h = await mdHealth(app);
-      expect(h.message, app).toMatch(/^PausedAtStep: /);
+    for (const { app, ns } of APPS) {
+      const paused = (await getMd(ns, "recommender")).status?.conditions?.find((c) => c.type === "Paused");
+      expect(paused?.status, app).toBe("True");
+      expect(await mdHealth(app)).toEqual({
+        status: "Suspended",
+        message: `${paused?.reason}: ${paused?.message}`,
+      });
     }
     await expectNoDrift("while the canary waits for promotion");
 

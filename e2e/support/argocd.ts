@@ -1,9 +1,10 @@
 // What the Argo CD e2e test does as a user: commit to the Git repository Argo CD reads, and run
 // Argo CD's own CLI, logged in to argocd-server (hack/cluster/argocd.ts started it).
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import yaml from "js-yaml";
 import { type ArgoCdState, git } from "../../hack/cluster/argocd.ts";
 
 const exec = promisify(execFile);
@@ -66,10 +67,19 @@ export interface TreeNode {
   parentRefs?: { kind: string; name: string }[];
 }
 
-/** The resource tree, where Argo CD keeps each resource's health (and the operator's children). */
+/**
+ * The resource tree, where Argo CD keeps each resource's health (and shows the operator's children).
+ * The CLI prints it only as a table, so this reads argocd-server's API with the CLI's login token.
+ */
 export async function resourceTree(argo: ArgoCdState, app: string): Promise<TreeNode[]> {
-  const out = await argocd(argo, ["app", "resources", app, "--output", "json"]);
-  return JSON.parse(out) as TreeNode[];
+  const config = yaml.load(readFileSync(argo.cliConfig, "utf8")) as { users?: { "auth-token"?: string }[] };
+  const token = config.users?.find((u) => u["auth-token"])?.["auth-token"];
+  if (!token) throw new Error(`no auth token in ${argo.cliConfig}: is the CLI logged in?`);
+  const res = await fetch(`http://${argo.server}/api/v1/applications/${app}/resource-tree`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!res.ok) throw new Error(`resource-tree of ${app}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { nodes?: TreeNode[] }).nodes ?? [];
 }
 
 /** Writes files (path relative to the repository → content) and commits them, as a person would. */

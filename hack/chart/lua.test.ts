@@ -134,7 +134,7 @@ describe.skipIf(reason !== "")(`Argo CD runs the chart's Lua ${reason}`, () => {
           (name === "resume" && before.metadata.annotations?.[key] === undefined);
         expect(changed, file).toEqual(already ? [] : [key]);
       }
-    });
+    }, 60_000);
   }
 
   it("a second click within the same second gets a new request id", () => {
@@ -196,5 +196,5 @@ describe.skipIf(reason !== "")(`Argo CD runs the chart's Lua ${reason}`, () => {
     for (const file of FIXTURES) {
       expect(["Healthy", "Progressing", "Suspended", "Degraded"], file).toContain(health(file).status);
     }
-  });
+  }, 60_000);
 });
