@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ArgoCdState, startArgoCd, stopArgoCd } from "../hack/cluster/argocd.ts";
+import { type ArgoCdState, git, startArgoCd, stopArgoCd } from "../hack/cluster/argocd.ts";
 import { ensureArgoCdBinaries } from "../hack/cluster/binaries.ts";
 import {
   type AppStatus,
@@ -284,6 +284,26 @@ describe.skipIf(!cluster)("Argo CD syncs, shows health, runs the actions and nev
     }
     await expectNoDrift("after the revert");
   }, 600_000);
+
+  // The check above must be able to fail: a person's edit of spec is drift, and both diffs see it.
+  it("a hand edit of spec is OutOfSync, in both diffs, until the next sync", async () => {
+    const head = git(argo.repo, ["rev-parse", "HEAD"]).trim();
+    for (const { app, ns } of APPS) {
+      const patch = { spec: { rollout: { progressDeadlineSeconds: 61 } } };
+      await kubectl(["patch", "mdep", "recommender", "-n", ns, "--type=merge", "-p", JSON.stringify(patch)]);
+      await eventually(
+        `${app} OutOfSync`,
+        async () => (await appStatus(argo, app, true)).sync.status === "OutOfSync",
+      );
+      for (const ssd of ["false", "true"]) {
+        const r = await argocdCli(argo, ["app", "diff", app, `--server-side-diff=${ssd}`]);
+        expect(r.code, `argocd app diff ${app} --server-side-diff=${ssd}:\n${r.stderr}`).toBe(1);
+        expect(r.stdout, app).toMatch(/progressDeadlineSeconds/);
+      }
+    }
+    await syncAll(head);
+    await expectNoDrift("after syncing the hand edit away");
+  }, 300_000);
 
   it("deleting the Application (foreground) removes the ModelDeployment and all its children", async () => {
     for (const { app } of APPS) {
