@@ -199,10 +199,20 @@ describe.skipIf(!cluster)("Argo CD syncs, shows health, runs the actions and nev
     const before = await bothMds();
     const v2 = commitVersion("v2", "recommender v2");
     await syncAll(v2);
-    for (const { app } of APPS) {
+    // Progressing as the operator reports the canary (not only "not observed yet"): the timed pause.
+    for (const { app, ns } of APPS) {
       await eventually(
         `${app} Progressing in the timed pause`,
-        async () => (await mdHealth(app)).status === "Progressing",
+        async () => {
+          const [h, md] = await Promise.all([mdHealth(app), getMd(ns, "recommender")]);
+          // The message is the operator's status.message, which counts the pause's seconds.
+          return (
+            md.status?.observedGeneration === md.metadata.generation &&
+            md.status?.phase === "Progressing" &&
+            h.status === "Progressing" &&
+            /^canary \w+ at 50%/.test(h.message ?? "")
+          );
+        },
         60_000,
       );
     }
@@ -234,11 +244,19 @@ describe.skipIf(!cluster)("Argo CD syncs, shows health, runs the actions and nev
         ns,
       ]);
     }
-    for (const { app } of APPS) await waitHealth(app, "--health");
-    const after = await bothMds();
-    for (const [i, md] of after.entries()) {
-      expect(md.status?.stableRevision).not.toBe(before[i]?.status?.stableRevision);
-      expect(md.status?.phase).toBe("Healthy");
+    for (const [i, { app, ns }] of APPS.entries()) {
+      await waitHealth(app, "--health");
+      const md = await eventually(
+        `${app}: the canary promoted to stable`,
+        async () => {
+          const m = await getMd(ns, "recommender");
+          return m.status?.phase === "Healthy" &&
+            m.status.stableRevision !== before[i]?.status?.stableRevision
+            ? m
+            : undefined;
+        },
+        60_000,
+      );
       expect(md.metadata.annotations?.["modelship.dev/promote"]).toMatch(/^argocd-\d+$/);
     }
     await expectNoDrift("after the promote action");
@@ -249,10 +267,10 @@ describe.skipIf(!cluster)("Argo CD syncs, shows health, runs the actions and nev
     const v3 = commitVersion("v3", "recommender v3 (its model answers 500)");
     await syncAll(v3);
     // The bad model: every request to the canary's pods fails (the fixture servers' failure knob).
-    for (const { ns } of APPS) {
+    for (const [i, { ns }] of APPS.entries()) {
       const md = await eventually("the v3 canary", async () => {
         const m = await getMd(ns, "recommender");
-        return m.status?.canaryRevision && m.status.canaryRevision !== good[0]?.status?.stableRevision
+        return m.status?.canaryRevision && m.status.canaryRevision !== good[i]?.status?.stableRevision
           ? m
           : undefined;
       });
@@ -262,16 +280,26 @@ describe.skipIf(!cluster)("Argo CD syncs, shows health, runs the actions and nev
       });
       for (const p of pods) await setPodBehaviour(p.ip, { errorRate: 1 });
     }
-    for (const { app } of APPS) await waitHealth(app, "--degraded");
     for (const [i, { app, ns }] of APPS.entries()) {
-      const md = await getMd(ns, "recommender");
-      expect(md.status?.stableRevision, app).toBe(good[i]?.status?.stableRevision);
-      const degraded = md.status?.conditions?.find((c) => c.type === "Degraded");
-      expect(degraded?.status, app).toBe("True");
-      expect(await mdHealth(app)).toEqual({
-        status: "Degraded",
-        message: `${degraded?.reason}: ${degraded?.message}`,
-      });
+      await waitHealth(app, "--degraded");
+      // The Degraded message follows the rollback ("rolling back …", then "rejected …"): compare
+      // once it has settled, and once Argo CD's copy has caught up.
+      await eventually(
+        `${app}: Degraded with the reason from status`,
+        async () => {
+          const [h, md] = await Promise.all([mdHealth(app), getMd(ns, "recommender")]);
+          const degraded = md.status?.conditions?.find((c) => c.type === "Degraded");
+          return (
+            md.status?.rejectedRevision !== undefined &&
+            md.status.canaryWeight === 0 &&
+            md.status.stableRevision === good[i]?.status?.stableRevision &&
+            degraded?.status === "True" &&
+            h.status === "Degraded" &&
+            h.message === `${degraded.reason}: ${degraded.message}`
+          );
+        },
+        60_000,
+      );
     }
     await resetPodBehaviours();
     await expectNoDrift("while Degraded after the rollback");

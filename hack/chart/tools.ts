@@ -1,4 +1,5 @@
-// Finds the real tools the chart tests run: helm (built by hack/cluster/build-binaries.sh) and go.
+// Finds the real tools the chart tests run: helm (built by hack/cluster/build-binaries.sh) and go
+// (which builds Argo CD for the Lua tests).
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -66,6 +67,3 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
-/** Go without a toolchain download; modules come from the module proxy or the local cache. */
-export const GO_ENV = { GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" };
