@@ -177,19 +177,34 @@ describe.skipIf(!cluster)("Argo CD syncs, shows health, runs the actions and nev
       });
     }
     operator = await startOperator({ name: "argocd" });
-    for (const { app } of APPS) await waitHealth(app, "--health");
-    for (const { app } of APPS) {
-      const h = await mdHealth(app);
-      expect(h.status, app).toBe("Healthy");
-      expect((await appStatus(argo, app)).health.status, app).toBe("Healthy");
-    }
     // The real HPA (kube-controller-manager) raises spec.replicas from the schema's default 1 to
-    // minReplicas through the scale subresource: a write to spec that Git does not hold.
+    // minReplicas through the scale subresource: a write to spec that Git does not hold. It bumps
+    // the generation, so health is Progressing again until the operator has observed it.
     for (const { ns } of APPS) {
       await eventually(
         "the HPA's write to spec.replicas",
         async () => (await getMd(ns, "recommender")).spec.replicas === 2,
         90_000,
+      );
+    }
+    for (const { app, ns } of APPS) {
+      await waitHealth(app, "--health");
+      await eventually(
+        `${app} Healthy, as modelship's health check reads the observed status`,
+        async () => {
+          const [h, md, st] = await Promise.all([
+            mdHealth(app),
+            getMd(ns, "recommender"),
+            appStatus(argo, app),
+          ]);
+          return (
+            md.status?.observedGeneration === md.metadata.generation &&
+            h.status === "Healthy" &&
+            h.message === md.status.message &&
+            st.health.status === "Healthy"
+          );
+        },
+        60_000,
       );
     }
     await expectNoDrift("after the first sync and the HPA's write");
