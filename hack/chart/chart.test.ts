@@ -344,7 +344,7 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
       );
     });
 
-    it("renders the argocd-cm keys with the very scripts the Lua harness tests", () => {
+    it("renders the argocd-cm keys with the very scripts Argo CD runs in hack/chart/lua.test.ts", () => {
       const cm = one(objs, "ConfigMap") as Obj & { data: Record<string, string> };
       const file = (p: string) => readFileSync(join(CHART, "argocd", p), "utf8");
       expect(cm.data["resource.customizations.health.modelship.dev_ModelDeployment"]).toBe(
