@@ -146,7 +146,7 @@ describe.skipIf(!cluster)("Argo CD syncs, shows health, runs the actions and nev
   beforeAll(async () => {
     if (!cluster) return;
     argo = await startArgoCd({ cluster, binDir: await ensureArgoCdBinaries() });
-  }, 1_800_000); // a cold Argo CD build is ~10 minutes on 2 cores; warm, it starts in seconds
+  }, 1_800_000); // a cold Argo CD build takes 6–8 minutes on 2 cores; warm, it starts in seconds
   afterAll(async () => {
     await resetPodBehaviours();
     await operator?.stop();

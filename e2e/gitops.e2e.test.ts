@@ -133,7 +133,7 @@ beforeAll(async () => {
     argocdCm = join(work, "argocd-cm.yaml");
     writeFileSync(argocdCm, yaml.dump(argoCdConfigMap(chartArgoCdKeys(helm.path as string))));
   }
-}, 1_800_000); // a cold Argo CD build is ~10 minutes on 2 cores
+}, 1_800_000); // a cold Argo CD build takes 6–8 minutes on 2 cores
 
 afterAll(async () => {
   await operator?.stop();

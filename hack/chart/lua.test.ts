@@ -50,7 +50,7 @@ describe.skipIf(reason !== "")(`Argo CD runs the chart's Lua ${reason}`, () => {
     dir = mkdtempSync(join(tmpdir(), "modelship-argocd-lua-"));
     cm = join(dir, "argocd-cm.yaml");
     writeFileSync(cm, yaml.dump(argoCdConfigMap(chartArgoCdKeys(helm.path as string))));
-  }, 1_800_000); // a cold Argo CD build is ~10 minutes on 2 cores
+  }, 1_800_000); // a cold Argo CD build takes 6–8 minutes on 2 cores
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -52,7 +52,7 @@ gomod="$(go list -m -json "$module@$ARGOCD_VERSION" | sed -n 's/.*"GoMod": "\(.*
 start=$SECONDS
 log "resolving $module $ARGOCD_VERSION modules (first time: several hundred MB)"
 (cd "$mod" && go mod tidy >&2)
-log "tidy took $((SECONDS - start)) s; building argocd (cold: ~10 minutes on 2 cores)"
+log "tidy took $((SECONDS - start)) s; building argocd (cold: 5–8 minutes on 2 cores)"
 start=$SECONDS
 pkg=github.com/argoproj/argo-cd/v3/common
 ld="-s -w -X $pkg.version=${ARGOCD_VERSION#v} -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
