@@ -197,7 +197,9 @@ const analysisFields = {
     .int()
     .min(1)
     .max(3_600_000)
-    .describe("Maximum p99 latency of inference checks, in milliseconds."),
+    .describe(
+      "Maximum p99 latency of inference checks, in milliseconds (of whole probe rounds when there is no inference check).",
+    ),
   maxP99RelativeToStable: z
     .number()
     .min(1)
@@ -212,7 +214,9 @@ const analysisFields = {
     .int()
     .min(0)
     .max(1000)
-    .describe("Consecutive failed evaluations tolerated before the canary is aborted."),
+    .describe(
+      "Consecutive failed probes (over all pods of the canary) that fail it at once, even before minSamples are in; 0 turns this rule off.",
+    ),
   warmupInferences: z
     .int()
     .min(0)
@@ -369,7 +373,9 @@ const ExpectSchema = cel(
       exists: z
         .boolean()
         .optional()
-        .describe("The field at jsonPath must exist (true) or be absent (false)."),
+        .describe(
+          "The field at jsonPath must exist (true) or be absent (false); null counts as absent. Without equals and exists, a jsonPath must exist.",
+        ),
     })
     .superRefine((e, ctx) => {
       if (e.equals !== undefined && e.exists !== undefined) {
@@ -400,6 +406,12 @@ const ExpectSchema = cel(
 
 const HttpCheckSchema = z
   .object({
+    name: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe("Name of the check in status.health (default: the method and path, e.g. 'GET /healthz')."),
     path: httpPath("Path requested on each pod."),
     method: z.enum(["GET", "POST"]).default("GET").describe("HTTP method."),
     expect: ExpectSchema.prefault({}),
@@ -438,7 +450,9 @@ const HealthSchema = cel(
         .array(HttpCheckSchema)
         .max(8)
         .optional()
-        .describe("Replace the preset's readiness check with these HTTP checks."),
+        .describe(
+          "HTTP checks run in order against each ready pod instead of the preset's checks (not with path). A probe fails at its first failing check; every check counts in the verdict and has its own numbers in status.health.",
+        ),
       inference: InferenceCheckSchema.optional(),
     })
     .superRefine((h, ctx) => {
@@ -447,6 +461,13 @@ const HealthSchema = cel(
           code: "custom",
           path: ["timeoutSeconds"],
           message: "timeoutSeconds must not exceed intervalSeconds",
+        });
+      }
+      if (h.path !== undefined && h.checks !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["checks"],
+          message: "path and checks are mutually exclusive (put the path in a check)",
         });
       }
     })
@@ -458,6 +479,11 @@ const HealthSchema = cel(
       rule: "self.timeoutSeconds <= self.intervalSeconds",
       message: "timeoutSeconds must not exceed intervalSeconds",
       fieldPath: ".timeoutSeconds",
+    },
+    {
+      rule: "!(has(self.path) && has(self.checks))",
+      message: "path and checks are mutually exclusive (put the path in a check)",
+      fieldPath: ".checks",
     },
   ],
 );
