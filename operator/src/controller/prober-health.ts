@@ -47,8 +47,8 @@ interface Tracked {
 }
 
 export interface ProberHealthOptions {
-  prober: Prober;
-  client: ApiClient;
+  prober: Pick<Prober, "setRevisionTargets" | "removeRevision" | "stats">;
+  client: Pick<ApiClient, "applyStatus">;
   log: Logger;
   now: () => number;
   /** Re-run the reconcile of a ModelDeployment (a verdict changed). */

@@ -256,7 +256,9 @@ export function checkName(spec: NamedHttpCheckSpec): string {
  * Every check of a probe round, in order: spec.health.checks when given, else the preset's deep
  * checks; then the inference check. Names are made unique (`#2`) so each gets its own numbers.
  */
-export function checksFor(spec: HealthCheckSpec): HealthCheck[] {
+export function checksFor(
+  spec: Pick<HealthCheckSpec, "preset" | "modelName" | "path" | "checks" | "inference">,
+): HealthCheck[] {
   const checks =
     spec.checks !== undefined && spec.checks.length > 0
       ? spec.checks.map((c) => httpCheck(checkName(c), c))

@@ -55,8 +55,7 @@ export function makeContext(input: RolloutInput): Ctx {
     revision === undefined ? undefined : input.health[revision];
   const healthAt = (revision: string | undefined, stepIndex: number) => {
     const h = health(revision);
-    const own = h?.atStep?.[stepIndex];
-    return own === undefined ? h : { ...own, ...(h?.warmedUp !== undefined ? { warmedUp: h.warmedUp } : {}) };
+    return h?.atStep?.[stepIndex] ?? h;
   };
   return {
     input,
