@@ -189,10 +189,12 @@ describe.skipIf(!localCluster())("health prober", () => {
 
   describe("maxP99RelativeToStable, as an analysis step's own gate", () => {
     // Latency is set per pod on the fixture (every request of a round waits that long). The stable
-    // answers in 200 ms; the analysis step allows the canary 1.5× the stable's p99. The absolute
+    // answers in 500 ms; the analysis step allows the canary 1.5× the stable's p99. The absolute
     // p99LatencyMs is left out, so only the relative gate can fail the canary; background analysis
     // (spec.rollout.analysis) has no relative gate, so the step's own thresholds are what judge it.
-    const STABLE_MS = 200;
+    // 500 ms, not less: on these shared machines a p99 of a few samples (their maximum) carries
+    // up to ~150 ms of scheduling noise, which at 200 ms turned 1.2× into 0.7× or 1.5×.
+    const STABLE_MS = 500;
     const relative = (version: string) =>
       spec(version, {
         rollout: {
@@ -205,9 +207,11 @@ describe.skipIf(!localCluster())("health prober", () => {
           progressDeadlineSeconds: 120,
           analysis: { successRate: 0.95, minSamples: 6, failureLimit: 3 },
         },
+        // One readiness check and the inference: the 3× canary's round takes 2 × 1.5 s.
         health: {
           intervalSeconds: 2,
           timeoutSeconds: 2,
+          checks: [{ path: "/v2/health/ready" }],
           inference: {
             path: "/v2/models/recommender/infer",
             body: { inputs: [{ name: "price_usd", shape: [1], datatype: "FP32", data: [25] }] },
@@ -275,6 +279,7 @@ describe.skipIf(!localCluster())("health prober", () => {
         .filter((e) => e.involvedObject.name === "rel12x" && e.reason === "StepCompleted")
         .map((e) => e.message ?? "")
         .find((t) => t.includes("analysis passed"));
+      process.stderr.write(`1.2× canary at its analysis step: ${analysis}\n`);
       expect(analysis).toMatch(/p99RelativeToStable 1\.[0-4]\d* \(limit 1\.5, ok/);
     });
   });
@@ -358,6 +363,8 @@ describe.skipIf(!localCluster())("health prober", () => {
     );
     await new Promise((r) => setTimeout(r, 5000));
     const still = await getMd(ns, "wait");
+    if (at.status?.phase !== "Progressing")
+      process.stderr.write(`DEBUG wait: ${JSON.stringify(at.status)}\n`);
     expect(still.status?.currentStepIndex).toBe(1);
     expect(still.status?.stableRevision).toBe(md.status?.stableRevision);
     expect(at.status?.phase).toBe("Progressing");
