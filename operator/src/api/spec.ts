@@ -192,7 +192,9 @@ const analysisFields = {
     .number()
     .min(0)
     .max(1)
-    .describe("Minimum fraction of successful probes and inference checks (0..1)."),
+    .describe(
+      "Minimum fraction of successful probes (0..1); a probe succeeds when every check and the inference request pass.",
+    ),
   p99LatencyMs: z
     .int()
     .min(1)
@@ -222,7 +224,7 @@ const analysisFields = {
     .min(0)
     .max(1_000_000)
     .describe(
-      "Inference checks sent to a new pod and ignored before it is measured (cache and JIT warm-up).",
+      "Successful inference checks every pod of a new revision needs before the revision counts as Ready capacity and traffic moves to it (cache and JIT warm-up). They count in the verdict like any probe. Needs health.inference; without it there is no warm-up.",
     ),
 };
 
@@ -444,7 +446,7 @@ const HealthSchema = cel(
         .min(1)
         .max(3600)
         .default(2)
-        .describe("Per-probe timeout in seconds; at most intervalSeconds."),
+        .describe("Timeout of each HTTP request of a probe, in seconds; at most intervalSeconds."),
       path: httpPath("Readiness path the prober requests instead of the preset's.").optional(),
       checks: z
         .array(HttpCheckSchema)
