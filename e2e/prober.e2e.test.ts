@@ -43,6 +43,17 @@ const spec = (version: string, extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 
+/** The operator's Prometheus text, from the address it logged. */
+async function scrapeMetrics(): Promise<string> {
+  const line = operator
+    .logs()
+    .split("\n")
+    .find((l) => l.includes("serving /healthz, /readyz, /metrics"));
+  const { addr } = JSON.parse(line ?? "{}") as { addr?: string };
+  if (!addr) throw new Error("the operator did not log its metrics address");
+  return (await fetch(`http://${addr}/metrics`)).text();
+}
+
 async function canaryOf(name: string, version: string): Promise<Md> {
   await applyMd(ns, name, spec(version));
   return eventually(
@@ -244,6 +255,10 @@ describe.skipIf(!localCluster())("health prober", () => {
 
     it("rolls back a canary 3× slower than the stable", async () => {
       const { stable, canary } = await canaryAt("rel3x", 3);
+      const series = `modelship_probes_total{namespace="${ns}",name="rel3x",revision="${canary}"`;
+      await eventually("probe series of the canary", async () =>
+        (await scrapeMetrics()).includes(series) ? true : undefined,
+      );
       const m = await eventually(
         "rolled back by the relative gate",
         async () => {
@@ -257,6 +272,12 @@ describe.skipIf(!localCluster())("health prober", () => {
       expect(m.status?.history?.[0]).toMatchObject({ revision: canary, outcome: "Aborted" });
       expect(m.status?.history?.[0]?.message).toMatch(
         /p99 [\d.]+ ms is [\d.]+× the stable's [\d.]+ ms \(max 1\.5×\)/,
+      );
+      // Once its pods are gone (after the 2 s drain), the canary's probe series leave /metrics.
+      await eventually(
+        "no probe series of the rolled-back canary",
+        async () => ((await scrapeMetrics()).includes(series) ? undefined : true),
+        30_000,
       );
     });
 
