@@ -276,6 +276,14 @@ describe("ProberHealth: verdicts by the thresholds of the step they judge", () =
     return h;
   }
 
+  it("the stable is judged by spec.rollout.analysis alone: it is never at a step, nor cold", () => {
+    expect(slowCanary().health.verdict(KEY, A)).toEqual({
+      verdict: "Pass",
+      message: "40 probes, 100% ok, p99 50 ms",
+      evidence: expect.any(Array),
+    });
+  });
+
   it("judges under spec.rollout.analysis, and under each overriding step in atStep", () => {
     const v = slowCanary().health.verdict(KEY, B);
     expect(v).toMatchObject({ verdict: "Pass", warmedUp: true });

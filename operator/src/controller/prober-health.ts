@@ -221,13 +221,13 @@ export class ProberHealth implements HealthSource {
     const stable = t.stable && t.stable !== revision ? this.o.prober.stats(`${key}/${t.stable}`) : undefined;
     const rollout = t.md.spec.rollout;
     const base = verdictOf(judgeCanary(rollout.analysis, stats, stable));
+    // Warm-up gates a new revision taking traffic; the serving stable is never "cold" again
+    // (after an operator restart its pods would otherwise count as no capacity), nor at a step.
+    if (revision === t.stable) return base;
     const atStep: Record<number, RevisionVerdict> = {};
     for (const [i, analysis] of stepAnalyses(rollout))
       atStep[i] = verdictOf(judgeCanary(analysis, stats, stable));
     const steps = Object.keys(atStep).length > 0 ? { atStep } : {};
-    // Warm-up gates a new revision taking traffic; the serving stable is never "cold" again
-    // (after an operator restart its pods would otherwise count as no capacity).
-    if (revision === t.stable) return { ...base, ...steps };
     return { ...base, ...steps, warmedUp: judgeWarmUp(stats.warmUp).warm };
   }
 
