@@ -384,8 +384,6 @@ describe.skipIf(!localCluster())("health prober", () => {
     );
     await new Promise((r) => setTimeout(r, 5000));
     const still = await getMd(ns, "wait");
-    if (at.status?.phase !== "Progressing")
-      process.stderr.write(`DEBUG wait: ${JSON.stringify(at.status)}\n`);
     expect(still.status?.currentStepIndex).toBe(1);
     expect(still.status?.stableRevision).toBe(md.status?.stableRevision);
     expect(at.status?.phase).toBe("Progressing");
