@@ -234,6 +234,7 @@ function observed(revision: string, ...ips: string[]): ObservedRevision {
 
 function harness() {
   const prober = new FakeProber();
+  const enqueued: string[] = [];
   const writes: { health?: Record<string, { verdict?: string; checks?: unknown[] }> }[] = [];
   const metrics = createMetrics({ processMetrics: false });
   const health = new ProberHealth({
@@ -246,10 +247,10 @@ function harness() {
     },
     log: pino({ level: "silent" }),
     now: () => Date.parse("2026-12-01T10:00:00Z"),
-    enqueue: () => {},
+    enqueue: (key) => enqueued.push(key),
     metrics,
   });
-  return { prober, writes, metrics, health };
+  return { prober, writes, metrics, health, enqueued };
 }
 
 // Canary B at p99 150 ms beside stable A at 50 ms: fine for spec.rollout.analysis, not for step 1.
@@ -296,6 +297,29 @@ describe("ProberHealth: verdicts by the thresholds of the step they judge", () =
       message: expect.stringContaining("3× the stable's 50 ms (max 1.5×)"),
     });
     expect(Object.keys(v?.atStep ?? {})).toEqual(["1", "2"]);
+  });
+
+  it("a flip of any verdict the rollout reads re-runs the reconcile, not only the one status shows", async () => {
+    const h = harness();
+    const m = md({ rollout });
+    h.health.setTargets(KEY, m, [observed(A, "10.244.0.1"), observed(B, "10.244.0.2")], () => m.spec, {
+      stepIndex: 0,
+      stableRevision: A,
+      canaryRevision: B,
+    });
+    h.prober.numbers.set(`${KEY}/${A}`, { p99LatencyMs: 50 });
+    h.prober.numbers.set(`${KEY}/${B}`, { p99LatencyMs: 60 });
+    const stats = () => h.prober.stats(`${KEY}/${B}`) as ProbeStats;
+    h.health.onStats(`${KEY}/${B}`, stats());
+    expect(h.enqueued).toEqual([KEY]);
+    h.health.onStats(`${KEY}/${B}`, stats());
+    expect(h.enqueued).toEqual([KEY]);
+    // Step 1's gate (100 ms) now fails; at step 0 status still shows Pass.
+    h.prober.numbers.set(`${KEY}/${B}`, { p99LatencyMs: 150 });
+    h.health.onStats(`${KEY}/${B}`, stats());
+    expect(h.enqueued).toEqual([KEY, KEY]);
+    // Counted once: the verdict status shows did not change.
+    expect(await h.metrics.registry.metrics()).toContain('modelship_verdicts_total{verdict="healthy"} 1');
   });
 
   it("without step overrides there is no atStep", () => {

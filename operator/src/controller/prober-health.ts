@@ -130,7 +130,8 @@ function verdictOf(j: CanaryJudgement): RevisionVerdict {
 export class ProberHealth implements HealthSource {
   private readonly o: ProberHealthOptions;
   private readonly tracked = new Map<string, Tracked>();
-  private readonly lastVerdict = new Map<string, string>();
+  /** Per revision key: every verdict the rollout may read (`all`), and the one status shows. */
+  private readonly lastVerdict = new Map<string, { all: string; shown: string }>();
 
   constructor(o: ProberHealthOptions) {
     this.o = o;
@@ -142,13 +143,20 @@ export class ProberHealth implements HealthSource {
     const t = this.tracked.get(key);
     if (!t) return;
     const revision = probeKey.split("/")[2] ?? "";
-    const v = this.shownVerdict(key, revision);
+    const all = this.verdict(key, revision);
+    const v = this.shownVerdict(key, revision, all);
+    // Every verdict the rollout may read: the revision's and each overriding step's.
+    const now = all
+      ? [all.verdict, ...Object.entries(all.atStep ?? {}).map(([i, s]) => `${i}:${s.verdict}`)].join(" ")
+      : undefined;
     const before = this.lastVerdict.get(probeKey);
-    if (v && v.verdict !== before) {
-      this.lastVerdict.set(probeKey, v.verdict);
-      this.o.metrics?.verdicts.inc({
-        verdict: v.verdict === "Pass" ? "healthy" : v.verdict === "Fail" ? "unhealthy" : "inconclusive",
-      });
+    if (v && now !== undefined && now !== before?.all) {
+      this.lastVerdict.set(probeKey, { all: now, shown: v.verdict });
+      if (v.verdict !== before?.shown) {
+        this.o.metrics?.verdicts.inc({
+          verdict: v.verdict === "Pass" ? "healthy" : v.verdict === "Fail" ? "unhealthy" : "inconclusive",
+        });
+      }
       // A verdict flip may move the rollout: decide again now, not at the next resync.
       this.o.enqueue(key);
     }
@@ -232,8 +240,11 @@ export class ProberHealth implements HealthSource {
   }
 
   /** The verdict status shows: the canary's under the thresholds of the step it is at. */
-  private shownVerdict(key: string, revision: string): RevisionVerdict | undefined {
-    const v = this.verdict(key, revision);
+  private shownVerdict(
+    key: string,
+    revision: string,
+    v: RevisionVerdict | undefined = this.verdict(key, revision),
+  ): RevisionVerdict | undefined {
     const t = this.tracked.get(key);
     if (!v || !t || revision !== t.canary || t.stepIndex === undefined) return v;
     return v.atStep?.[t.stepIndex] ?? v;
