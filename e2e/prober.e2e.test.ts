@@ -368,6 +368,7 @@ describe.skipIf(!localCluster())("health prober", () => {
     );
     expect(m.status?.phase).toBe("Degraded");
     expect(m.status?.history?.[0]?.message).toMatch(/model-metadata: HTTP 404/);
+    expect(m.status?.history?.[0]?.message).toMatch(/failing checks: model-metadata \d+\/\d+ ok/);
   });
 
   it("waits, never passes, while samples are too few", async () => {

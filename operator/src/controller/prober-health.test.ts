@@ -366,6 +366,22 @@ describe("ProberHealth: verdicts by the thresholds of the step they judge", () =
     });
   });
 
+  it("a Fail names the checks that failed in the window", () => {
+    const h = harness();
+    const m = md({ rollout });
+    h.health.setTargets(KEY, m, [observed(B, "10.244.0.2")], () => m.spec);
+    h.prober.numbers.set(`${KEY}/${B}`, {
+      successRate: 0.9,
+      checks: [
+        { name: "GET /v2/health/ready", samples: 40, failures: 0, successRate: 1 },
+        { name: "model-metadata", samples: 40, failures: 4, successRate: 0.9 },
+      ],
+    });
+    expect(h.health.verdict(KEY, B)?.message).toBe(
+      "success rate 0.9000 below 0.9900 (40 samples); failing checks: model-metadata 36/40 ok",
+    );
+  });
+
   it("status.health shows each check's numbers", async () => {
     const h = harness();
     const m = md();

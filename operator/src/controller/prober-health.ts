@@ -123,8 +123,16 @@ export function stepAnalyses(rollout: RolloutSpec): Map<number, AnalysisSpec> {
   return out;
 }
 
-function verdictOf(j: CanaryJudgement): RevisionVerdict {
-  return { verdict: j.verdict, message: j.message, evidence: j.evidence };
+/** The judgement as the rollout reads it; a Fail names the checks that failed in the window. */
+function verdictOf(j: CanaryJudgement, checks: ProbeStats["checks"]): RevisionVerdict {
+  const failing = checks
+    .filter((c) => c.failures > 0)
+    .map((c) => `${c.name} ${c.samples - c.failures}/${c.samples} ok`);
+  const message =
+    j.verdict === "Fail" && failing.length > 0
+      ? `${j.message}; failing checks: ${failing.join(", ")}`
+      : j.message;
+  return { verdict: j.verdict, message, evidence: j.evidence };
 }
 
 export class ProberHealth implements HealthSource {
@@ -228,13 +236,13 @@ export class ProberHealth implements HealthSource {
     if (stats.pods.length === 0) return { verdict: "Inconclusive", message: "no Ready pods to probe yet" };
     const stable = t.stable && t.stable !== revision ? this.o.prober.stats(`${key}/${t.stable}`) : undefined;
     const rollout = t.md.spec.rollout;
-    const base = verdictOf(judgeCanary(rollout.analysis, stats, stable));
+    const base = verdictOf(judgeCanary(rollout.analysis, stats, stable), stats.checks);
     // Warm-up gates a new revision taking traffic; the serving stable is never "cold" again
     // (after an operator restart its pods would otherwise count as no capacity), nor at a step.
     if (revision === t.stable) return base;
     const atStep: Record<number, RevisionVerdict> = {};
     for (const [i, analysis] of stepAnalyses(rollout))
-      atStep[i] = verdictOf(judgeCanary(analysis, stats, stable));
+      atStep[i] = verdictOf(judgeCanary(analysis, stats, stable), stats.checks);
     const steps = Object.keys(atStep).length > 0 ? { atStep } : {};
     return { ...base, ...steps, warmedUp: judgeWarmUp(stats.warmUp).warm };
   }
