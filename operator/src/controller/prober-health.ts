@@ -2,6 +2,10 @@
 // the operator owns, never a URL a user typed) and reads back verdicts; the prober's numbers go to
 // status.health and the Healthy condition under their own field manager, rarely: only when a
 // verdict flips or a number moves meaningfully, so a drifting p99 does not cost a write per probe.
+// The mapping, field by field (tested in prober-health.test.ts): spec.health → what to probe
+// (probeSpecFor); spec.rollout.analysis → the revision's verdict; each analysis step that overrides
+// it → that step's own verdict (atStep), so a decision walking into the step judges it by its own
+// thresholds; the decided position (not the last written status) → which verdict status shows.
 
 import type { Logger } from "pino";
 import {
