@@ -366,7 +366,9 @@ const ExpectSchema = cel(
         .min(1)
         .max(256)
         .optional()
-        .describe("A field of the JSON response to check, e.g. $.outputs[0].data."),
+        .describe(
+          "A field of the JSON response to check, as a path of names and array indexes, e.g. $.outputs[0].data (no filters or wildcards).",
+        ),
       equals: z
         .string()
         .max(1024)
@@ -474,7 +476,7 @@ const HealthSchema = cel(
       }
     })
     .describe(
-      "Out-of-band health checks the operator's prober runs against each ready pod of live revisions. Default: {} (the preset's readiness check).",
+      "Out-of-band health checks the operator's prober runs against each ready pod of live revisions. Default: {} (the preset's checks).",
     ),
   [
     {
