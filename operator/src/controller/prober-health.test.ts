@@ -322,6 +322,41 @@ describe("ProberHealth: verdicts by the thresholds of the step they judge", () =
     expect(await h.metrics.registry.metrics()).toContain('modelship_verdicts_total{verdict="healthy"} 1');
   });
 
+  // Each spec.rollout.analysis field, as the canary's verdict reads it (stable A: p99 50 ms).
+  it.each<[string, Record<string, unknown>, Partial<ProbeStats>, string, string]>([
+    ["successRate", { successRate: 0.85 }, { successRate: 0.9 }, "Fail", "Pass"],
+    ["p99LatencyMs", { p99LatencyMs: 100 }, { p99LatencyMs: 150 }, "Pass", "Fail"],
+    ["maxP99RelativeToStable", { maxP99RelativeToStable: 1.5 }, { p99LatencyMs: 100 }, "Pass", "Fail"],
+    ["minSamples", { minSamples: 50 }, {}, "Pass", "Inconclusive"],
+    ["failureLimit", { failureLimit: 5 }, { consecutiveFailures: 3 }, "Fail", "Pass"],
+  ])("spec.rollout.analysis.%s is what judges the canary", (_field, analysis, numbers, without, withIt) => {
+    const verdictUnder = (a: Record<string, unknown>) => {
+      const h = harness();
+      const m = md({ rollout: { steps: [{ setWeight: 50 }], analysis: a } });
+      h.health.setTargets(KEY, m, [observed(A, "10.244.0.1"), observed(B, "10.244.0.2")], () => m.spec, {
+        stepIndex: 0,
+        stableRevision: A,
+        canaryRevision: B,
+      });
+      h.prober.numbers.set(`${KEY}/${A}`, { p99LatencyMs: 50 });
+      h.prober.numbers.set(`${KEY}/${B}`, numbers);
+      return h.health.verdict(KEY, B)?.verdict;
+    };
+    expect(verdictUnder({})).toBe(without);
+    expect(verdictUnder(analysis)).toBe(withIt);
+  });
+
+  it("spec.rollout.analysis.warmupInferences: a canary whose pods have not all passed them is not warm", () => {
+    const h = harness();
+    const m = md({ rollout: { analysis: { warmupInferences: 3 } }, health: { inference: { path: INFER } } });
+    h.health.setTargets(KEY, m, [observed(B, "10.244.0.2", "10.244.0.3")], () => m.spec);
+    expect(h.prober.targets.get(`${KEY}/${B}`)?.spec.warmupInferences).toBe(3);
+    h.prober.numbers.set(`${KEY}/${B}`, { warmUp: { required: 3, warmPods: 1, pods: 2 } });
+    expect(h.health.verdict(KEY, B)?.warmedUp).toBe(false);
+    h.prober.numbers.set(`${KEY}/${B}`, { warmUp: { required: 3, warmPods: 2, pods: 2 } });
+    expect(h.health.verdict(KEY, B)?.warmedUp).toBe(true);
+  });
+
   it("without step overrides there is no atStep", () => {
     const h = harness();
     const m = md({ rollout: { steps: [{ setWeight: 50 }, { analysis: {} }] } });
