@@ -72,6 +72,11 @@ describe("rejected at admission, with the field named", () => {
       { health: { intervalSeconds: 2, timeoutSeconds: 5 } },
       /timeoutSeconds must not exceed intervalSeconds/,
     ],
+    [
+      "health.path beside health.checks",
+      { health: { path: "/ready", checks: [{ path: "/ready" }] } },
+      /path and checks are mutually exclusive/,
+    ],
     ["no image", { runtime: { preset: "openInference" } }, /spec\.runtime\.image/],
     [
       "a malformed pause duration",

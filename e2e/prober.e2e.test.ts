@@ -43,6 +43,17 @@ const spec = (version: string, extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 
+/** The operator's Prometheus text, from the address it logged. */
+async function scrapeMetrics(): Promise<string> {
+  const line = operator
+    .logs()
+    .split("\n")
+    .find((l) => l.includes("serving /healthz, /readyz, /metrics"));
+  const { addr } = JSON.parse(line ?? "{}") as { addr?: string };
+  if (!addr) throw new Error("the operator did not log its metrics address");
+  return (await fetch(`http://${addr}/metrics`)).text();
+}
+
 async function canaryOf(name: string, version: string): Promise<Md> {
   await applyMd(ns, name, spec(version));
   return eventually(
@@ -185,6 +196,179 @@ describe.skipIf(!localCluster())("health prober", () => {
     );
     expect(m.status?.phase).toBe("Degraded");
     expect(m.status?.history?.[0]?.message).toMatch(/\/v1\/models does not list/);
+  });
+
+  describe("maxP99RelativeToStable, as an analysis step's own gate", () => {
+    // Latency is set per pod on the fixture (every request of a round waits that long). The stable
+    // answers in 500 ms; the analysis step allows the canary 1.5× the stable's p99. The absolute
+    // p99LatencyMs is left out, so only the relative gate can fail the canary; background analysis
+    // (spec.rollout.analysis) has no relative gate, so the step's own thresholds are what judge it.
+    // 500 ms, not less: on these shared machines a p99 of a few samples (their maximum) carries
+    // up to ~150 ms of scheduling noise, which at 200 ms turned 1.2× into 0.7× or 1.5×.
+    const STABLE_MS = 500;
+    const relative = (version: string) =>
+      spec(version, {
+        rollout: {
+          steps: [
+            { setWeight: 50 },
+            { pause: { duration: "10s" } },
+            { analysis: { maxP99RelativeToStable: 1.5 } },
+          ],
+          scaleDownDelaySeconds: 2,
+          progressDeadlineSeconds: 120,
+          analysis: { successRate: 0.95, minSamples: 6, failureLimit: 3 },
+        },
+        // One readiness check and the inference: the 3× canary's round takes 2 × 1.5 s.
+        health: {
+          intervalSeconds: 2,
+          timeoutSeconds: 2,
+          checks: [{ path: "/v2/health/ready" }],
+          inference: {
+            path: "/v2/models/recommender/infer",
+            body: { inputs: [{ name: "price_usd", shape: [1], datatype: "FP32", data: [25] }] },
+          },
+        },
+      });
+
+    async function canaryAt(name: string, factor: number): Promise<{ stable: string; canary: string }> {
+      await applyMd(ns, name, relative("v1"));
+      const v1 = await waitForPhase(ns, name, "Healthy");
+      const stable = v1.status?.stableRevision ?? "";
+      for (const p of await revisionPods(ns, name, stable))
+        await setPodBehaviour(p.ip, { latencyMs: STABLE_MS });
+      await applyMd(ns, name, relative("v2"));
+      const md = await eventually(
+        `${name} canary in its pause`,
+        async () => {
+          const m = await getMd(ns, name);
+          return m.status?.canaryRevision && (m.status.canaryWeight ?? 0) > 0 ? m : undefined;
+        },
+        60_000,
+      );
+      const canary = md.status?.canaryRevision ?? "";
+      // Still in the 10 s pause: the analysis step has not judged yet.
+      expect(md.status?.currentStepIndex).toBe(1);
+      for (const p of await revisionPods(ns, name, canary))
+        await setPodBehaviour(p.ip, { latencyMs: STABLE_MS * factor });
+      return { stable, canary };
+    }
+
+    it("rolls back a canary 3× slower than the stable", async () => {
+      const { stable, canary } = await canaryAt("rel3x", 3);
+      const series = `modelship_probes_total{namespace="${ns}",name="rel3x",revision="${canary}"`;
+      await eventually("probe series of the canary", async () =>
+        (await scrapeMetrics()).includes(series) ? true : undefined,
+      );
+      const m = await eventually(
+        "rolled back by the relative gate",
+        async () => {
+          const x = await getMd(ns, "rel3x");
+          return x.status?.rejectedRevision === canary && x.status.canaryWeight === 0 ? x : undefined;
+        },
+        90_000,
+      );
+      expect(m.status?.stableRevision).toBe(stable);
+      expect(m.status?.phase).toBe("Degraded");
+      expect(m.status?.history?.[0]).toMatchObject({ revision: canary, outcome: "Aborted" });
+      expect(m.status?.history?.[0]?.message).toMatch(
+        /p99 [\d.]+ ms is [\d.]+× the stable's [\d.]+ ms \(max 1\.5×\)/,
+      );
+      // Once its pods are gone (after the 2 s drain), the canary's probe series leave /metrics.
+      await eventually(
+        "no probe series of the rolled-back canary",
+        async () => ((await scrapeMetrics()).includes(series) ? undefined : true),
+        30_000,
+      );
+    });
+
+    it("promotes a canary 1.2× slower than the stable", async () => {
+      const { canary } = await canaryAt("rel12x", 1.2);
+      const m = await eventually(
+        "promoted through the relative gate",
+        async () => {
+          const x = await getMd(ns, "rel12x");
+          return x.status?.phase === "Healthy" && x.status.stableRevision === canary ? x : undefined;
+        },
+        90_000,
+      );
+      expect(m.status?.rejectedRevision).toBeUndefined();
+      const promoted = m.status?.history?.find((h) => h.revision === canary);
+      expect(promoted?.outcome).toBe("Promoted");
+      // The step's gate really judged it: the step event's evidence carries the ratio.
+      const events = await core.listNamespacedEvent({ namespace: ns });
+      const analysis = events.items
+        .filter((e) => e.involvedObject.name === "rel12x" && e.reason === "StepCompleted")
+        .map((e) => e.message ?? "")
+        .find((t) => t.includes("analysis passed"));
+      process.stderr.write(`1.2× canary at its analysis step: ${analysis}\n`);
+      expect(analysis).toMatch(/p99RelativeToStable 1\.[0-4]\d* \(limit 1\.5, ok/);
+    });
+  });
+
+  it("runs spec.health.checks instead of the preset's, shows each in status, and rolls back on one failing", async () => {
+    const withChecks = (version: string) =>
+      spec(version, {
+        health: {
+          intervalSeconds: INTERVAL_S,
+          timeoutSeconds: 1,
+          checks: [
+            { path: "/v2/health/ready" },
+            {
+              name: "model-metadata",
+              path: "/v2/models/recommender",
+              expect: { jsonPath: "$.name", equals: "recommender" },
+            },
+          ],
+          inference: {
+            path: "/v2/models/recommender/infer",
+            body: { inputs: [{ name: "price_usd", shape: [1], datatype: "FP32", data: [25] }] },
+            // A good answer has no error field: exists: false must pass it.
+            expect: { jsonPath: "$.error", exists: false },
+          },
+        },
+      });
+    await applyMd(ns, "checks", withChecks("v1"));
+    await waitForPhase(ns, "checks", "Healthy");
+    const shown = await eventually(
+      "status.health.stable.checks",
+      async () => {
+        const h = (await getMd(ns, "checks")).status?.health?.stable as
+          | { checks?: { name: string; samples: number; successRate?: number }[] }
+          | undefined;
+        return h?.checks?.every((c) => c.samples > 0) ? h.checks : undefined;
+      },
+      30_000,
+    );
+    expect(shown.map((c) => [c.name, c.successRate])).toEqual([
+      ["GET /v2/health/ready", 1],
+      ["model-metadata", 1],
+      ["inference", 1],
+    ]);
+
+    await applyMd(ns, "checks", withChecks("v2"));
+    const md = await eventually(
+      "canary with traffic",
+      async () => {
+        const m = await getMd(ns, "checks");
+        return m.status?.canaryRevision && (m.status.canaryWeight ?? 0) > 0 ? m : undefined;
+      },
+      60_000,
+    );
+    const canary = md.status?.canaryRevision ?? "";
+    // Still Ready (its first check passes), but it now serves another model: model-metadata fails.
+    for (const p of await revisionPods(ns, "checks", canary))
+      await setPodBehaviour(p.ip, { modelName: "ranker" });
+    const m = await eventually(
+      "rolled back: model-metadata fails",
+      async () => {
+        const x = await getMd(ns, "checks");
+        return x.status?.rejectedRevision === canary ? x : undefined;
+      },
+      60_000,
+    );
+    expect(m.status?.phase).toBe("Degraded");
+    expect(m.status?.history?.[0]?.message).toMatch(/model-metadata: HTTP 404/);
+    expect(m.status?.history?.[0]?.message).toMatch(/failing checks: model-metadata \d+\/\d+ ok/);
   });
 
   it("waits, never passes, while samples are too few", async () => {

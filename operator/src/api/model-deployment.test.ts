@@ -169,6 +169,16 @@ describe("parseModelDeployment: rejects and names the field", () => {
       "spec.health.timeoutSeconds",
     ],
     ["a relative health path", { health: { path: "health" } }, "spec.health.path"],
+    [
+      "health.path with health.checks (the checks replace the preset's path)",
+      { health: { path: "/ready", checks: [{ path: "/ready" }] } },
+      "spec.health.checks",
+    ],
+    [
+      "a check with equals but no jsonPath",
+      { health: { checks: [{ path: "/v2", expect: { equals: "x" } }] } },
+      "spec.health.checks[0].expect.jsonPath",
+    ],
     ["a path with ..", { health: { inference: { path: "/v2/../admin" } } }, "spec.health.inference.path"],
     [
       "equals and exists together",

@@ -192,12 +192,16 @@ const analysisFields = {
     .number()
     .min(0)
     .max(1)
-    .describe("Minimum fraction of successful probes and inference checks (0..1)."),
+    .describe(
+      "Minimum fraction of successful probes (0..1); a probe succeeds when every check and the inference request pass.",
+    ),
   p99LatencyMs: z
     .int()
     .min(1)
     .max(3_600_000)
-    .describe("Maximum p99 latency of inference checks, in milliseconds."),
+    .describe(
+      "Maximum p99 latency of inference checks, in milliseconds (of whole probe rounds when there is no inference check).",
+    ),
   maxP99RelativeToStable: z
     .number()
     .min(1)
@@ -212,13 +216,15 @@ const analysisFields = {
     .int()
     .min(0)
     .max(1000)
-    .describe("Consecutive failed evaluations tolerated before the canary is aborted."),
+    .describe(
+      "Consecutive failed probes (over all pods of the canary) that fail it at once, even before minSamples are in; 0 turns this rule off.",
+    ),
   warmupInferences: z
     .int()
     .min(0)
     .max(1_000_000)
     .describe(
-      "Inference checks sent to a new pod and ignored before it is measured (cache and JIT warm-up).",
+      "Successful inference checks every pod of a new revision needs before the revision counts as Ready capacity and traffic moves to it (cache and JIT warm-up). They count in the verdict like any probe. Needs health.inference; without it there is no warm-up.",
     ),
 };
 
@@ -360,7 +366,9 @@ const ExpectSchema = cel(
         .min(1)
         .max(256)
         .optional()
-        .describe("A field of the JSON response to check, e.g. $.outputs[0].data."),
+        .describe(
+          "A field of the JSON response to check, as a path of names and array indexes, e.g. $.outputs[0].data (no filters or wildcards).",
+        ),
       equals: z
         .string()
         .max(1024)
@@ -369,7 +377,9 @@ const ExpectSchema = cel(
       exists: z
         .boolean()
         .optional()
-        .describe("The field at jsonPath must exist (true) or be absent (false)."),
+        .describe(
+          "The field at jsonPath must exist (true) or be absent (false); null counts as absent. Without equals and exists, a jsonPath must exist.",
+        ),
     })
     .superRefine((e, ctx) => {
       if (e.equals !== undefined && e.exists !== undefined) {
@@ -400,6 +410,12 @@ const ExpectSchema = cel(
 
 const HttpCheckSchema = z
   .object({
+    name: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe("Name of the check in status.health (default: the method and path, e.g. 'GET /healthz')."),
     path: httpPath("Path requested on each pod."),
     method: z.enum(["GET", "POST"]).default("GET").describe("HTTP method."),
     expect: ExpectSchema.prefault({}),
@@ -432,13 +448,15 @@ const HealthSchema = cel(
         .min(1)
         .max(3600)
         .default(2)
-        .describe("Per-probe timeout in seconds; at most intervalSeconds."),
+        .describe("Timeout of each HTTP request of a probe, in seconds; at most intervalSeconds."),
       path: httpPath("Readiness path the prober requests instead of the preset's.").optional(),
       checks: z
         .array(HttpCheckSchema)
         .max(8)
         .optional()
-        .describe("Replace the preset's readiness check with these HTTP checks."),
+        .describe(
+          "HTTP checks run in order against each ready pod instead of the preset's checks (not with path). A probe fails at its first failing check; every check counts in the verdict and has its own numbers in status.health.",
+        ),
       inference: InferenceCheckSchema.optional(),
     })
     .superRefine((h, ctx) => {
@@ -449,15 +467,27 @@ const HealthSchema = cel(
           message: "timeoutSeconds must not exceed intervalSeconds",
         });
       }
+      if (h.path !== undefined && h.checks !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["checks"],
+          message: "path and checks are mutually exclusive (put the path in a check)",
+        });
+      }
     })
     .describe(
-      "Out-of-band health checks the operator's prober runs against each ready pod of live revisions. Default: {} (the preset's readiness check).",
+      "Out-of-band health checks the operator's prober runs against each ready pod of live revisions. Default: {} (the preset's checks).",
     ),
   [
     {
       rule: "self.timeoutSeconds <= self.intervalSeconds",
       message: "timeoutSeconds must not exceed intervalSeconds",
       fieldPath: ".timeoutSeconds",
+    },
+    {
+      rule: "!(has(self.path) && has(self.checks))",
+      message: "path and checks are mutually exclusive (put the path in a check)",
+      fieldPath: ".checks",
     },
   ],
 );

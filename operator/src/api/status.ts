@@ -38,6 +38,22 @@ export const ConditionSchema = z
   .describe("A metav1.Condition.");
 export type Condition = z.output<typeof ConditionSchema>;
 
+const CheckHealthSchema = z
+  .object({
+    name: z
+      .string()
+      .max(300)
+      .describe("The check: a preset's (e.g. model-ready), 'inference', or one of spec.health.checks."),
+    samples: z
+      .int()
+      .min(0)
+      .describe("Probes in the window that ran this check (a probe stops at its first failing check)."),
+    successRate: z.number().min(0).max(1).optional().describe("Fraction of those it passed."),
+    lastError: z.string().max(1024).optional().describe("This check's last failure, e.g. 'pod x: HTTP 503'."),
+  })
+  .describe("One check of the probe, over the window.");
+export type CheckHealth = z.output<typeof CheckHealthSchema>;
+
 const RevisionHealthSchema = z
   .object({
     revision: z.string().max(63).describe("Revision hash the numbers belong to."),
@@ -50,6 +66,11 @@ const RevisionHealthSchema = z
     lastError: z.string().max(1024).optional().describe("Last failure seen, e.g. 'pod x: HTTP 503'."),
     lastProbeTime: time("When the window was last updated.").optional(),
     verdict: z.enum(VERDICTS).optional().describe("Pass, Fail, or Inconclusive (too few samples)."),
+    checks: z
+      .array(CheckHealthSchema)
+      .max(16)
+      .optional()
+      .describe("Each check of the probe, in the order they run; every one counts in the verdict."),
   })
   .describe("What the prober measured for one revision.");
 export type RevisionHealth = z.output<typeof RevisionHealthSchema>;

@@ -48,6 +48,28 @@ describe("renderStatus", () => {
     expect(text).not.toContain("\x1b[");
   });
 
+  it("shows each check of the probe per revision when status.health has them", () => {
+    const raw = canaryMidStep();
+    expect(render(raw)).not.toContain("Checks:");
+    Object.assign(raw.status.health.canary, {
+      checks: [
+        { name: "GET /v2/health/ready", samples: 412, successRate: 1 },
+        {
+          name: "model-metadata",
+          samples: 412,
+          successRate: 0.998,
+          lastError: "pod recommender-x: HTTP 503",
+        },
+        { name: "inference", samples: 411 },
+      ],
+    });
+    const text = render(raw);
+    expect(text).toContain("Checks:");
+    expect(text).toMatch(/canary\s+GET \/v2\/health\/ready\s+100%\s+412\s+-/);
+    expect(text).toMatch(/canary\s+model-metadata\s+99\.8%\s+412\s+pod recommender-x: HTTP 503/);
+    expect(text).toMatch(/canary\s+inference\s+-\s+411\s+-/);
+  });
+
   it("shows a paused rollout: who paused it, the stopped clock, and a request not yet handled", () => {
     const raw = canaryMidStep({
       annotations: { "modelship.dev/paused": "true", "modelship.dev/promote": "2026-11-02T09:59:59.000Z" },

@@ -1,6 +1,6 @@
 // The `status` view: a pure function from what was read (the ModelDeployment, its revision
 // Deployments) and the time to lines of text, so every case is testable without a cluster.
-import type { RolloutStep } from "../api/index.ts";
+import type { RevisionHealth, RolloutStep } from "../api/index.ts";
 import { ANNOTATION, durationToMs, effectiveAnalysis } from "../api/index.ts";
 import { formatDuration } from "../lib/time.ts";
 import { revisionFacts } from "../rollout/persisted-state.ts";
@@ -276,6 +276,25 @@ function healthLines({ md, style, now }: StatusInput): string[] {
         column === 2 ? paintWord(style, text.trimEnd()) + text.slice(text.trimEnd().length) : text,
       "  ",
     ),
+    ...checkLines(entries),
+  ];
+}
+
+/** Each check of the probe per revision (status.health.<role>.checks), when the prober reports them. */
+function checkLines(entries: readonly (readonly [string, RevisionHealth])[]): string[] {
+  const rows = entries.flatMap(([role, r]) =>
+    (r.checks ?? []).map((c) => [
+      role,
+      c.name,
+      formatPercent(c.successRate),
+      String(c.samples),
+      c.lastError ?? "-",
+    ]),
+  );
+  if (rows.length === 0) return [];
+  return [
+    field("Checks", ""),
+    ...formatTable(["ROLE", "CHECK", "SUCCESS", "SAMPLES", "LAST ERROR"], rows, undefined, "  "),
   ];
 }
 

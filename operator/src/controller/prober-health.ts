@@ -2,6 +2,10 @@
 // the operator owns, never a URL a user typed) and reads back verdicts; the prober's numbers go to
 // status.health and the Healthy condition under their own field manager, rarely: only when a
 // verdict flips or a number moves meaningfully, so a drifting p99 does not cost a write per probe.
+// The mapping, field by field (tested in prober-health.test.ts): spec.health → what to probe
+// (probeSpecFor); spec.rollout.analysis → the revision's verdict; each analysis step that overrides
+// it → that step's own verdict (atStep), so a decision walking into the step judges it by its own
+// thresholds; the decided position (not the last written status) → which verdict status shows.
 
 import type { Logger } from "pino";
 import {
@@ -10,9 +14,11 @@ import {
   ConditionType,
   effectiveAnalysis,
   GROUP,
+  type HealthSpec,
   KIND,
   type ModelDeployment,
   PLURAL,
+  type RolloutSpec,
   resolveRuntimeEndpoints,
   setCondition,
   VERSION,
@@ -21,13 +27,13 @@ import { HealthReason } from "../api/reasons.ts";
 import { type ApiClient, classifyApiError } from "../kube/api-client.ts";
 import { toRfc3339 } from "../lib/time.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
-import type { InferenceCheckSpec } from "../prober/checks.ts";
+import type { ExpectField, InferenceCheckSpec, NamedHttpCheckSpec } from "../prober/checks.ts";
 import type { Prober, ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
-import { judgeCanary, judgeWarmUp } from "../prober/verdict.ts";
+import { type CanaryJudgement, judgeCanary, judgeWarmUp } from "../prober/verdict.ts";
 import type { RevisionVerdict } from "../rollout/types.ts";
 import { type HealthNumbers, meaningfulChange, verdictChanged } from "./health-change.ts";
 import type { ObservedRevision } from "./observe.ts";
-import type { HealthSource } from "./reconciler.ts";
+import type { HealthSource, RolloutPosition } from "./reconciler.ts";
 
 export const PROBER_FIELD_MANAGER = "modelship-prober";
 const MIN_WRITE_INTERVAL_MS = 10_000;
@@ -35,16 +41,18 @@ const MIN_WRITE_INTERVAL_MS = 10_000;
 interface Tracked {
   md: ModelDeployment;
   revisions: Set<string>;
-  stable?: string;
-  canary?: string;
+  stable?: string | undefined;
+  canary?: string | undefined;
+  /** The step the rollout is at (from the decision; the written status may be a step behind). */
+  stepIndex?: number | undefined;
   lastWritten: { stable?: HealthNumbers | undefined; canary?: HealthNumbers | undefined };
   lastWriteAt: number;
   writing: boolean;
 }
 
 export interface ProberHealthOptions {
-  prober: Prober;
-  client: ApiClient;
+  prober: Pick<Prober, "setRevisionTargets" | "removeRevision" | "stats">;
+  client: Pick<ApiClient, "applyStatus">;
   log: Logger;
   now: () => number;
   /** Re-run the reconcile of a ModelDeployment (a verdict changed). */
@@ -52,10 +60,33 @@ export interface ProberHealthOptions {
   metrics?: OperatorMetrics;
 }
 
+type ExpectSpec = NonNullable<HealthSpec["inference"]>["expect"];
+type HttpCheckEntry = NonNullable<HealthSpec["checks"]>[number];
+
+/** expect.jsonPath with equals / exists as the prober judges a JSON answer; none without jsonPath. */
+export function expectFieldOf(expect: ExpectSpec): ExpectField | undefined {
+  if (expect.jsonPath === undefined) return undefined;
+  const path = expect.jsonPath.replace(/^\$\.?/, "");
+  if (expect.equals !== undefined) return { path, equalsText: expect.equals };
+  return { path, exists: expect.exists ?? true };
+}
+
+function httpCheckOf(c: HttpCheckEntry): NamedHttpCheckSpec {
+  const field = expectFieldOf(c.expect);
+  return {
+    ...(c.name !== undefined ? { name: c.name } : {}),
+    method: c.method,
+    path: c.path,
+    expectStatus: c.expect.status,
+    ...(field ? { expectField: field } : {}),
+  };
+}
+
 /** The spec's health settings as the prober wants them. */
 export function probeSpecFor(md: ModelDeployment): RevisionProbeSpec {
   const h = md.spec.health;
   const inf = h.inference;
+  const field = inf ? expectFieldOf(inf.expect) : undefined;
   const inference: InferenceCheckSpec | undefined = inf
     ? {
         method: inf.method,
@@ -63,14 +94,7 @@ export function probeSpecFor(md: ModelDeployment): RevisionProbeSpec {
         ...(inf.body !== undefined ? { body: inf.body } : {}),
         ...(inf.maxLatencyMs !== undefined ? { maxLatencyMs: inf.maxLatencyMs } : {}),
         expectStatus: inf.expect.status,
-        ...(inf.expect.jsonPath !== undefined
-          ? {
-              expectField: {
-                path: inf.expect.jsonPath.replace(/^\$\.?/, ""),
-                ...(inf.expect.equals !== undefined ? { equals: parseMaybeJson(inf.expect.equals) } : {}),
-              },
-            }
-          : {}),
+        ...(field ? { expectField: field } : {}),
       }
     : undefined;
   return {
@@ -84,29 +108,42 @@ export function probeSpecFor(md: ModelDeployment): RevisionProbeSpec {
       : md.spec.runtime.healthPath
         ? { path: md.spec.runtime.healthPath }
         : {}),
+    ...(h.checks !== undefined && h.checks.length > 0 ? { checks: h.checks.map(httpCheckOf) } : {}),
     ...(inference ? { inference } : {}),
     warmupInferences: inf ? md.spec.rollout.analysis.warmupInferences : 0,
   };
 }
 
-function parseMaybeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return s;
-  }
+/**
+ * The thresholds of each analysis step that overrides spec.rollout.analysis, by step index. Every
+ * other step (and background analysis) is judged by spec.rollout.analysis itself.
+ */
+export function stepAnalyses(rollout: RolloutSpec): Map<number, AnalysisSpec> {
+  const out = new Map<number, AnalysisSpec>();
+  rollout.steps.forEach((step, i) => {
+    const overrides = Object.values(step.analysis ?? {}).some((v) => v !== undefined);
+    if (overrides) out.set(i, effectiveAnalysis(rollout, step));
+  });
+  return out;
 }
 
-/** The thresholds in force: the current analysis step's overrides on top of spec.rollout.analysis. */
-function analysisFor(md: ModelDeployment): AnalysisSpec {
-  const step = md.spec.rollout.steps[md.status?.currentStepIndex ?? -1];
-  return effectiveAnalysis(md.spec.rollout, step?.analysis ? step : undefined);
+/** The judgement as the rollout reads it; a Fail names the checks that failed in the window. */
+function verdictOf(j: CanaryJudgement, checks: ProbeStats["checks"]): RevisionVerdict {
+  const failing = checks
+    .filter((c) => c.failures > 0)
+    .map((c) => `${c.name} ${c.samples - c.failures}/${c.samples} ok`);
+  const message =
+    j.verdict === "Fail" && failing.length > 0
+      ? `${j.message}; failing checks: ${failing.join(", ")}`
+      : j.message;
+  return { verdict: j.verdict, message, evidence: j.evidence };
 }
 
 export class ProberHealth implements HealthSource {
   private readonly o: ProberHealthOptions;
   private readonly tracked = new Map<string, Tracked>();
-  private readonly lastVerdict = new Map<string, string>();
+  /** Per revision key: every verdict the rollout may read (`all`), and the one status shows. */
+  private readonly lastVerdict = new Map<string, { all: string; shown: string }>();
 
   constructor(o: ProberHealthOptions) {
     this.o = o;
@@ -118,13 +155,20 @@ export class ProberHealth implements HealthSource {
     const t = this.tracked.get(key);
     if (!t) return;
     const revision = probeKey.split("/")[2] ?? "";
-    const v = this.verdict(key, revision);
+    const all = this.verdict(key, revision);
+    const v = this.shownVerdict(key, revision, all);
+    // Every verdict the rollout may read: the revision's and each overriding step's.
+    const now = all
+      ? [all.verdict, ...Object.entries(all.atStep ?? {}).map(([i, s]) => `${i}:${s.verdict}`)].join(" ")
+      : undefined;
     const before = this.lastVerdict.get(probeKey);
-    if (v && v.verdict !== before) {
-      this.lastVerdict.set(probeKey, v.verdict);
-      this.o.metrics?.verdicts.inc({
-        verdict: v.verdict === "Pass" ? "healthy" : v.verdict === "Fail" ? "unhealthy" : "inconclusive",
-      });
+    if (v && now !== undefined && now !== before?.all) {
+      this.lastVerdict.set(probeKey, { all: now, shown: v.verdict });
+      if (v.verdict !== before?.shown) {
+        this.o.metrics?.verdicts.inc({
+          verdict: v.verdict === "Pass" ? "healthy" : v.verdict === "Fail" ? "unhealthy" : "inconclusive",
+        });
+      }
       // A verdict flip may move the rollout: decide again now, not at the next resync.
       this.o.enqueue(key);
     }
@@ -137,6 +181,7 @@ export class ProberHealth implements HealthSource {
     md: ModelDeployment,
     revisions: ObservedRevision[],
     specOf: (revision: string) => ModelDeployment["spec"] = () => md.spec,
+    position?: RolloutPosition,
   ): void {
     let t = this.tracked.get(key);
     if (!t) {
@@ -151,15 +196,11 @@ export class ProberHealth implements HealthSource {
       };
     }
     t.md = md;
-    t.stable = md.status?.stableRevision;
-    t.canary = md.status?.canaryRevision;
+    t.stable = position ? position.stableRevision : md.status?.stableRevision;
+    t.canary = position ? position.canaryRevision : md.status?.canaryRevision;
+    t.stepIndex = position ? position.stepIndex : md.status?.currentStepIndex;
     const live = new Set(revisions.map((r) => r.revision));
-    for (const old of t.revisions) {
-      if (!live.has(old)) {
-        this.o.prober.removeRevision(`${key}/${old}`);
-        this.lastVerdict.delete(`${key}/${old}`);
-      }
-    }
+    for (const old of t.revisions) if (!live.has(old)) this.dropRevision(key, old);
     for (const r of revisions) {
       // Each revision is probed as it was built (its port, preset, model name).
       this.o.prober.setRevisionTargets(
@@ -174,32 +215,58 @@ export class ProberHealth implements HealthSource {
 
   forget(key: string): void {
     const t = this.tracked.get(key);
-    for (const r of t?.revisions ?? []) {
-      this.o.prober.removeRevision(`${key}/${r}`);
-      this.lastVerdict.delete(`${key}/${r}`);
-    }
+    for (const r of t?.revisions ?? []) this.dropRevision(key, r);
     this.tracked.delete(key);
   }
 
+  /** A revision left: stop probing it, and drop its verdict and its metric series. */
+  private dropRevision(key: string, revision: string): void {
+    this.o.prober.removeRevision(`${key}/${revision}`);
+    this.lastVerdict.delete(`${key}/${revision}`);
+    const [namespace = "", name = ""] = key.split("/");
+    this.o.metrics?.forgetRevision(namespace, name, revision).catch((err: unknown) => {
+      this.o.log.warn({ err, key, revision }, "could not drop the probe series of a revision");
+    });
+  }
+
+  /**
+   * A revision's verdict under spec.rollout.analysis, plus (`atStep`) under each analysis step that
+   * overrides it, so the rollout judges every step by its own thresholds.
+   */
   verdict(key: string, revision: string): RevisionVerdict | undefined {
     const t = this.tracked.get(key);
     const stats = this.o.prober.stats(`${key}/${revision}`);
     if (!t || !stats) return undefined;
     if (stats.pods.length === 0) return { verdict: "Inconclusive", message: "no Ready pods to probe yet" };
     const stable = t.stable && t.stable !== revision ? this.o.prober.stats(`${key}/${t.stable}`) : undefined;
-    const j = judgeCanary(analysisFor(t.md), stats, stable);
+    const rollout = t.md.spec.rollout;
+    const base = verdictOf(judgeCanary(rollout.analysis, stats, stable), stats.checks);
     // Warm-up gates a new revision taking traffic; the serving stable is never "cold" again
-    // (after an operator restart its pods would otherwise count as no capacity).
-    if (revision === t.stable) return { verdict: j.verdict, message: j.message, evidence: j.evidence };
-    const warm = judgeWarmUp(stats.warmUp);
-    return { verdict: j.verdict, message: j.message, evidence: j.evidence, warmedUp: warm.warm };
+    // (after an operator restart its pods would otherwise count as no capacity), nor at a step.
+    if (revision === t.stable) return base;
+    const atStep: Record<number, RevisionVerdict> = {};
+    for (const [i, analysis] of stepAnalyses(rollout))
+      atStep[i] = verdictOf(judgeCanary(analysis, stats, stable), stats.checks);
+    const steps = Object.keys(atStep).length > 0 ? { atStep } : {};
+    return { ...base, ...steps, warmedUp: judgeWarmUp(stats.warmUp).warm };
+  }
+
+  /** The verdict status shows: the canary's under the thresholds of the step it is at. */
+  private shownVerdict(
+    key: string,
+    revision: string,
+    v: RevisionVerdict | undefined = this.verdict(key, revision),
+  ): RevisionVerdict | undefined {
+    const t = this.tracked.get(key);
+    if (!v || !t || revision !== t.canary || t.stepIndex === undefined) return v;
+    return v.atStep?.[t.stepIndex] ?? v;
   }
 
   private healthOf(key: string, revision: string | undefined) {
     if (!revision) return undefined;
     const s = this.o.prober.stats(`${key}/${revision}`);
     if (!s) return undefined;
-    const v = this.verdict(key, revision);
+    const v = this.shownVerdict(key, revision);
     const round = (n: number, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : undefined);
     return {
       revision,
@@ -212,6 +279,16 @@ export class ProberHealth implements HealthSource {
       ...(s.lastError ? { lastError: s.lastError.slice(0, 1024) } : {}),
       ...(s.lastProbeAt ? { lastProbeTime: toRfc3339(s.lastProbeAt, "seconds") } : {}),
       ...(v ? { verdict: v.verdict } : {}),
+      ...(s.checks.length > 0
+        ? {
+            checks: s.checks.map((c) => ({
+              name: c.name,
+              samples: c.samples,
+              ...(Number.isFinite(c.successRate) ? { successRate: round(c.successRate, 4) } : {}),
+              ...(c.lastError ? { lastError: c.lastError.slice(0, 1024) } : {}),
+            })),
+          }
+        : {}),
     };
   }
 
@@ -253,14 +330,14 @@ export class ProberHealth implements HealthSource {
               status: "True",
               reason: HealthReason.ProbesPassing,
               message:
-                `stable ${stable?.revision}: ${this.verdict(key, stable?.revision ?? "")?.message ?? ""}`.trim(),
+                `stable ${stable?.revision}: ${this.shownVerdict(key, stable?.revision ?? "")?.message ?? ""}`.trim(),
             }
           : v === "Fail"
             ? {
                 type: ConditionType.Healthy,
                 status: "False",
                 reason: HealthReason.ProbesFailing,
-                message: `stable ${stable?.revision}: ${this.verdict(key, stable?.revision ?? "")?.message ?? ""}`,
+                message: `stable ${stable?.revision}: ${this.shownVerdict(key, stable?.revision ?? "")?.message ?? ""}`,
               }
             : {
                 type: ConditionType.Healthy,

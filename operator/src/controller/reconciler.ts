@@ -36,14 +36,25 @@ import { StatusWriter } from "./status-writer.ts";
 import { splitObjectKey } from "./work-queue.ts";
 import { type ReconcileResult, TerminalError } from "./workers.ts";
 
+/**
+ * Where this reconcile's decision left the rollout. Fresher than md.status (the last status
+ * written): a decision may walk several steps or promote, and the prober judges by where it is now.
+ */
+export interface RolloutPosition {
+  stepIndex: number;
+  stableRevision?: string | undefined;
+  canaryRevision?: string | undefined;
+}
+
 /** The prober, as the reconciler uses it: verdicts in, probe targets out. */
 export interface HealthSource extends VerdictSource {
-  /** Which revisions of `key` to probe, and where their Ready pods are. */
+  /** Which revisions of `key` to probe, where their Ready pods are, and where the rollout stands. */
   setTargets(
     key: string,
     md: ModelDeployment,
     revisions: ObservedRevision[],
     specOf: (revision: string) => ModelDeployment["spec"],
+    position?: RolloutPosition,
   ): void;
   forget(key: string): void;
 }
@@ -150,7 +161,11 @@ export class Reconciler {
       this.d.onRolloutEvent?.(e);
       ctx.log.info({ reason: e.reason, event: e.type, ...(e.fields ?? {}) }, e.message);
     }
-    this.d.health?.setTargets(key, md, ctx.observed, (r) => ({ ...md.spec, ...(revisionSpecs[r] ?? {}) }));
+    this.d.health?.setTargets(key, md, ctx.observed, (r) => ({ ...md.spec, ...(revisionSpecs[r] ?? {}) }), {
+      stepIndex: decision.currentStepIndex,
+      stableRevision: decision.state.stableRevision,
+      canaryRevision: decision.state.canaryRevision,
+    });
     return decision.requeueAfterMs !== undefined
       ? { requeueAfterMs: this.clampRequeue(decision.requeueAfterMs) }
       : {};

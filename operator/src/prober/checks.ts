@@ -1,11 +1,29 @@
 // The checks of one probe round against a model server: the runtime preset's readiness and model
-// checks, then the optional inference request, each judged from status, body and latency.
+// checks (or spec.health.checks instead), then the optional inference request, each judged from
+// status, body and latency.
 import { isDeepStrictEqual } from "node:util";
 import type { RuntimePreset } from "../api/presets.ts";
 import type { HttpFailureKind, HttpProbeRequest, ProbeHttpClient, ProbeTarget } from "./http-client.ts";
 
-/** An inference request the prober sends as the last check of a round (spec.health.inference). */
-export interface InferenceCheckSpec {
+/**
+ * What a passing JSON answer holds at `path` (like `outputs[0].data` or `outputs.0.data`); at most
+ * one of the rules, none means `exists: true`. A null value counts as absent.
+ */
+export interface ExpectField {
+  path: string;
+  /** true: the field must be there (and not null); false: it must be absent (or null). */
+  exists?: boolean;
+  /** The value must deep-equal this. */
+  equals?: unknown;
+  /**
+   * spec's `expect.equals`: a string value must equal this text; any other value, rendered as JSON,
+   * must (so "42" matches 42 and "42", and "true" matches true and "true").
+   */
+  equalsText?: string;
+}
+
+/** One HTTP exchange of a probe round and what its answer must look like. */
+export interface HttpCheckSpec {
   method?: "GET" | "POST";
   path: string;
   /** Sent as JSON. */
@@ -14,11 +32,15 @@ export interface InferenceCheckSpec {
   maxLatencyMs?: number;
   /** Default: any 2xx. */
   expectStatus?: number;
-  /**
-   * A field of the JSON answer, as a path like `outputs[0].data` or `outputs.0.data`. With `equals`
-   * the value must deep-equal it; without, the field must exist (and not be null).
-   */
-  expectField?: { path: string; equals?: unknown };
+  expectField?: ExpectField;
+}
+
+/** An inference request the prober sends as the last check of a round (spec.health.inference). */
+export type InferenceCheckSpec = HttpCheckSpec;
+
+/** A check of spec.health.checks: named in status by `name` (default `METHOD path`). */
+export interface NamedHttpCheckSpec extends HttpCheckSpec {
+  name?: string;
 }
 
 export interface HealthCheckSpec {
@@ -31,6 +53,8 @@ export interface HealthCheckSpec {
   timeoutMs: number;
   /** The path for preset `http` (default `/`), or an override of the preset's readiness path. */
   path?: string;
+  /** Replace the preset's checks (and `path`) with these HTTP checks, run in order. */
+  checks?: readonly NamedHttpCheckSpec[];
   inference?: InferenceCheckSpec;
 }
 
@@ -43,6 +67,8 @@ export type CheckResult =
 /** One HTTP exchange and how to judge its answer: `undefined` means pass, else why it failed. */
 export interface HealthCheck {
   name: string;
+  /** The inference check: its latency is the sample's, its passes count toward warm-up. */
+  inference?: true;
   request: Omit<HttpProbeRequest, "timeoutMs">;
   judge(status: number, body: string): { reason: CheckFailureKind; error: string } | undefined;
   maxLatencyMs?: number;
@@ -163,36 +189,87 @@ export function presetChecks(spec: Pick<HealthCheckSpec, "preset" | "modelName" 
   }
 }
 
-/** The optional inference check built from spec.health.inference. */
-export function inferenceCheck(spec: InferenceCheckSpec): HealthCheck {
+function judgeField(
+  field: ExpectField,
+  body: string,
+): { reason: CheckFailureKind; error: string } | undefined {
+  const parsed = parseJson(body);
+  if (!parsed.ok) return { reason: "bad-body", error: parsed.error };
+  const value = readJsonPath(parsed.value, field.path);
+  const shown = () => JSON.stringify(value)?.slice(0, 100);
+  if (Object.hasOwn(field, "equals")) {
+    if (isDeepStrictEqual(value, field.equals)) return undefined;
+    return {
+      reason: "field",
+      error: `${field.path} is ${shown()}, expected ${JSON.stringify(field.equals)}`,
+    };
+  }
+  if (field.equalsText !== undefined) {
+    if (equalsText(value, field.equalsText)) return undefined;
+    return { reason: "field", error: `${field.path} is ${shown()}, expected ${field.equalsText}` };
+  }
+  const present = value !== undefined && value !== null;
+  if (field.exists === false) {
+    return present
+      ? { reason: "field", error: `answer has field ${field.path} (${shown()}), expected none` }
+      : undefined;
+  }
+  return present ? undefined : { reason: "field", error: `answer has no field ${field.path}` };
+}
+
+function equalsText(value: unknown, text: string): boolean {
+  if (typeof value === "string") return value === text || JSON.stringify(value) === text;
+  if (value === undefined) return false;
+  const parsed = parseJson(text);
+  return parsed.ok && isDeepStrictEqual(value, parsed.value);
+}
+
+/** One HTTP check: the status (default any 2xx), then the JSON field rule, then the latency limit. */
+export function httpCheck(name: string, spec: HttpCheckSpec): HealthCheck {
   const method = spec.method ?? (spec.body === undefined ? "GET" : "POST");
   const check: HealthCheck = {
-    name: "inference",
+    name,
     request: { method, path: spec.path },
     judge(status, body) {
       if (spec.expectStatus !== undefined ? status !== spec.expectStatus : status < 200 || status >= 300) {
         return { reason: "status", error: `HTTP ${status}, expected ${spec.expectStatus ?? "2xx"}` };
       }
-      const field = spec.expectField;
-      if (field === undefined) return undefined;
-      const parsed = parseJson(body);
-      if (!parsed.ok) return { reason: "bad-body", error: parsed.error };
-      const value = readJsonPath(parsed.value, field.path);
-      if (!Object.hasOwn(field, "equals")) {
-        return value === undefined || value === null
-          ? { reason: "field", error: `answer has no field ${field.path}` }
-          : undefined;
-      }
-      if (isDeepStrictEqual(value, field.equals)) return undefined;
-      return {
-        reason: "field",
-        error: `${field.path} is ${JSON.stringify(value)?.slice(0, 100)}, expected ${JSON.stringify(field.equals)}`,
-      };
+      return spec.expectField === undefined ? undefined : judgeField(spec.expectField, body);
     },
   };
   if (spec.body !== undefined) check.request.jsonBody = JSON.stringify(spec.body);
   if (spec.maxLatencyMs !== undefined) check.maxLatencyMs = spec.maxLatencyMs;
   return check;
+}
+
+/** The optional inference check built from spec.health.inference. */
+export function inferenceCheck(spec: InferenceCheckSpec): HealthCheck {
+  return { ...httpCheck("inference", spec), inference: true };
+}
+
+/** The name status shows for a check of spec.health.checks: its own, or `METHOD path`. */
+export function checkName(spec: NamedHttpCheckSpec): string {
+  return spec.name ?? `${spec.method ?? (spec.body === undefined ? "GET" : "POST")} ${spec.path}`;
+}
+
+/**
+ * Every check of a probe round, in order: spec.health.checks when given, else the preset's deep
+ * checks; then the inference check. Names are made unique (`#2`) so each gets its own numbers.
+ */
+export function checksFor(
+  spec: Pick<HealthCheckSpec, "preset" | "modelName" | "path" | "checks" | "inference">,
+): HealthCheck[] {
+  const checks =
+    spec.checks !== undefined && spec.checks.length > 0
+      ? spec.checks.map((c) => httpCheck(checkName(c), c))
+      : presetChecks(spec);
+  if (spec.inference !== undefined) checks.push(inferenceCheck(spec.inference));
+  const seen = new Map<string, number>();
+  return checks.map((c) => {
+    const n = (seen.get(c.name) ?? 0) + 1;
+    seen.set(c.name, n);
+    return n === 1 ? c : { ...c, name: `${c.name} #${n}` };
+  });
 }
 
 /** Runs one check against one target. Never throws. */
@@ -252,12 +329,12 @@ export async function runProbeRound(
         checks: results,
         error: `${r.check}: ${r.error}`,
       };
-      if (check.name === "inference") round.inferenceOk = false;
+      if (check.inference) round.inferenceOk = false;
       return round;
     }
   }
   const last = results.at(-1);
-  const inference = last?.check === "inference" ? last : undefined;
+  const inference = last !== undefined && checks.at(-1)?.inference ? last : undefined;
   const round: ProbeRoundResult = { ok: true, latencyMs: inference?.latencyMs ?? total, checks: results };
   if (inference !== undefined) round.inferenceOk = true;
   return round;

@@ -131,6 +131,41 @@ describe("Prober", () => {
     }
   });
 
+  it("runs spec.health.checks instead of the preset's and reports each check's numbers", async () => {
+    const prober = new Prober({ allowCidrs: ["127.0.0.0/8"], concurrency: 8, log });
+    server.resetPod(STABLE);
+    server.setPod(CANARY, { modelName: "ranker" });
+    try {
+      const checks = [
+        { path: "/v2/health/live" },
+        { name: "metadata", path: "/v2/models/recommender", expectField: { path: "name", exists: true } },
+      ];
+      prober.setRevisionTargets("ns/m/checks", { ...spec, checks }, [
+        { ip: STABLE, podName: "c1" },
+        { ip: CANARY, podName: "c2" },
+      ]);
+      await expect
+        .poll(() => prober.stats("ns/m/checks")?.samples ?? 0, { timeout: 3000 })
+        .toBeGreaterThan(10);
+      const s = prober.stats("ns/m/checks") as ProbeStats;
+      const [live, metadata] = s.checks;
+      expect(s.checks.map((c) => c.name)).toEqual(["GET /v2/health/live", "metadata"]);
+      expect(live).toMatchObject({ samples: s.samples, failures: 0, successRate: 1 });
+      expect(live).not.toHaveProperty("lastError");
+      // Every round reaches the second check; the pod serving another model fails it.
+      expect(metadata?.samples).toBe(s.samples);
+      expect(metadata?.failures).toBe(s.failures);
+      expect(metadata?.failures).toBeGreaterThan(0);
+      expect(metadata?.lastError).toBe("c2: HTTP 404, expected 2xx");
+      expect(s.lastError).toBe("c2: metadata: HTTP 404, expected 2xx");
+      // The preset's checks did not run.
+      expect(server.podStats(STABLE).byRoute["GET /v2/health/ready"]).toBeUndefined();
+    } finally {
+      await prober.stop();
+      server.resetPod(CANARY);
+    }
+  });
+
   it("refuses pods outside the allow-list: failed samples, no request reaches them", async () => {
     const before = server.podStats(CANARY).requests;
     const prober = new Prober({ allowCidrs: [`${STABLE}/32`], concurrency: 8, log });

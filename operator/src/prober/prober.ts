@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { RUNTIME_PRESETS } from "../api/presets.ts";
 import { type Clock, createSystemClock } from "../lib/clock.ts";
 import type { HealthCheck, HealthCheckSpec } from "./checks.ts";
-import { inferenceCheck, presetChecks, runProbeRound } from "./checks.ts";
+import { checksFor, runProbeRound } from "./checks.ts";
 import { parseCidrAllowList } from "./cidr.ts";
 import { ProbeHttpClient } from "./http-client.ts";
 import type { RunInfo, ScheduledTarget, SchedulerStats } from "./scheduler.ts";
@@ -37,8 +37,21 @@ export interface PodHealth {
   inferenceSuccesses: number;
 }
 
-/** What the prober knows about one revision: its window plus per-pod detail and warm-up. */
+/** One check of the revision's probe rounds, over the window (every check counts in the verdict). */
+export interface CheckStats {
+  name: string;
+  /** Rounds in the window that ran this check (a round stops at its first failing check). */
+  samples: number;
+  failures: number;
+  /** (samples - failures) / samples; NaN when none ran it. */
+  successRate: number;
+  /** This check's newest failure, `pod: error`. */
+  lastError?: string;
+}
+
+/** What the prober knows about one revision: its window plus per-check and per-pod detail and warm-up. */
 export interface ProbeStats extends WindowStats {
+  checks: CheckStats[];
   pods: PodHealth[];
   warmUp: WarmUpStats;
 }
@@ -72,6 +85,8 @@ interface RevisionState {
   spec: RevisionProbeSpec;
   specText: string;
   checks: HealthCheck[];
+  /** Newest failure of each check, by index in `checks`. */
+  checkErrors: (string | undefined)[];
   window: ProbeWindow;
   pods: Map<string, PodState>;
   lastEmitAt: number;
@@ -137,13 +152,13 @@ export class Prober {
     const specText = JSON.stringify(spec);
     let rev = this.#revisions.get(key);
     if (rev === undefined || rev.specText !== specText) {
-      const checks = presetChecks(spec);
-      if (spec.inference !== undefined) checks.push(inferenceCheck(spec.inference));
+      const checks = checksFor(spec);
       const oldPods = rev?.pods;
       rev = {
         spec,
         specText,
         checks,
+        checkErrors: checks.map(() => undefined),
         window: new ProbeWindow(this.#windowOptions),
         pods: new Map(),
         lastEmitAt: Number.NEGATIVE_INFINITY,
@@ -219,8 +234,22 @@ export class Prober {
       pods.push(pod);
       if (p.inferenceSuccesses >= required) warmPods++;
     }
+    const now = this.#clock.monotonic();
+    const counts = rev.window.checkCounts(rev.checks.length, now);
+    const checks = rev.checks.map((c, i): CheckStats => {
+      const n = counts[i] ?? { runs: 0, failures: 0 };
+      const error = rev.checkErrors[i];
+      return {
+        name: c.name,
+        samples: n.runs,
+        failures: n.failures,
+        successRate: n.runs === 0 ? Number.NaN : (n.runs - n.failures) / n.runs,
+        ...(error !== undefined ? { lastError: error } : {}),
+      };
+    });
     return {
-      ...rev.window.stats(this.#clock.monotonic()),
+      ...rev.window.stats(now),
+      checks,
       pods,
       warmUp: { required, warmPods, pods: pods.length },
     };
@@ -243,11 +272,20 @@ export class Prober {
     const failed = round.checks.find((c) => !c.ok);
     const failure = failed && !failed.ok ? failed.reason : undefined;
     this.#onProbe?.(key, { ok: round.ok, latencyMs: round.latencyMs, ...(failure ? { failure } : {}) });
+    const checksRun = round.checks.length;
     rev.window.add(
       round.error === undefined
-        ? { ok: round.ok, latencyMs: round.latencyMs, at }
-        : { ok: round.ok, latencyMs: round.latencyMs, at, error: `${pod.podName}: ${round.error}` },
+        ? { ok: round.ok, latencyMs: round.latencyMs, at, checksRun }
+        : {
+            ok: round.ok,
+            latencyMs: round.latencyMs,
+            at,
+            checksRun,
+            error: `${pod.podName}: ${round.error}`,
+          },
     );
+    if (failed !== undefined && !failed.ok)
+      rev.checkErrors[checksRun - 1] = `${pod.podName}: ${failed.error}`;
     const flipped = pod.lastOk !== undefined && pod.lastOk !== round.ok;
     const first = pod.lastOk === undefined;
     pod.probes++;

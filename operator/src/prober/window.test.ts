@@ -80,3 +80,29 @@ describe("ProbeWindow", () => {
     expect(s.p99LatencyMs).toBe(expected[49]);
   });
 });
+
+describe("ProbeWindow.checkCounts", () => {
+  it("counts, per check, the rounds that ran it and those that failed at it, inside the window", () => {
+    const w = new ProbeWindow({ maxSamples: 4 });
+    w.add({ ok: true, latencyMs: 1, at: 1, checksRun: 3 }); // leaves the window below
+    w.add({ ok: false, latencyMs: 1, at: 2, checksRun: 1, error: "a" });
+    w.add({ ok: false, latencyMs: 1, at: 3, checksRun: 2, error: "b" });
+    w.add({ ok: true, latencyMs: 1, at: 4, checksRun: 3 });
+    w.add({ ok: false, latencyMs: 1, at: 5, checksRun: 3, error: "c" });
+    expect(w.checkCounts(3)).toEqual([
+      { runs: 4, failures: 1 },
+      { runs: 3, failures: 1 },
+      { runs: 2, failures: 1 },
+    ]);
+    expect(w.stats().failures).toBe(3);
+  });
+
+  it("samples without checksRun count for no check", () => {
+    const w = new ProbeWindow();
+    w.add({ ok: false, latencyMs: 1, at: 1 });
+    expect(w.checkCounts(2)).toEqual([
+      { runs: 0, failures: 0 },
+      { runs: 0, failures: 0 },
+    ]);
+  });
+});

@@ -1,11 +1,21 @@
 // A sliding window of probe samples per revision (bounded by count and age) and what it says:
-// success rate, latency quantiles, consecutive failures.
-/** One probe outcome as the window keeps it. */
+// success rate, latency quantiles, consecutive failures, and each check's share of the rounds.
+/**
+ * One probe outcome as the window keeps it. `checksRun`: how many checks of the round ran (a round
+ * stops at its first failing check, so a failed round failed at check `checksRun - 1`).
+ */
 export interface ProbeSample {
   ok: boolean;
   latencyMs: number;
   at: number;
   error?: string;
+  checksRun?: number;
+}
+
+/** One check's share of the window: rounds that reached it, and how many of those it failed. */
+export interface CheckCounts {
+  runs: number;
+  failures: number;
 }
 
 /** What the window says about a revision right now. */
@@ -51,7 +61,7 @@ export function quantile(sortedAsc: ArrayLike<number>, q: number): number {
 /**
  * A sliding window of probe samples for one revision, bounded by count and optionally by age.
  * Adding is O(1) (a ring buffer of typed arrays); quantiles sort a copy of the latencies lazily on
- * read and cache it until the next add, so memory is fixed at `maxSamples` × 17 bytes.
+ * read and cache it until the next add, so memory is fixed at `maxSamples` × 18 bytes.
  */
 export class ProbeWindow {
   readonly #capacity: number;
@@ -59,6 +69,7 @@ export class ProbeWindow {
   readonly #latency: Float64Array;
   readonly #at: Float64Array;
   readonly #ok: Uint8Array;
+  readonly #checksRun: Uint8Array;
   #head = 0; // index of the oldest sample
   #size = 0;
   #successes = 0;
@@ -75,6 +86,7 @@ export class ProbeWindow {
     this.#latency = new Float64Array(this.#capacity);
     this.#at = new Float64Array(this.#capacity);
     this.#ok = new Uint8Array(this.#capacity);
+    this.#checksRun = new Uint8Array(this.#capacity);
   }
 
   #dropOldest(): void {
@@ -95,6 +107,7 @@ export class ProbeWindow {
     this.#latency[i] = sample.latencyMs;
     this.#at[i] = sample.at;
     this.#ok[i] = sample.ok ? 1 : 0;
+    this.#checksRun[i] = Math.min(255, Math.max(0, sample.checksRun ?? 0));
     this.#size++;
     this.#total++;
     this.#sorted = undefined;
@@ -121,6 +134,22 @@ export class ProbeWindow {
       this.#sorted = out.sort();
     }
     return this.#sorted;
+  }
+
+  /**
+   * Per check of a round of `checks` checks, over the samples in the window: how many rounds ran
+   * it and how many failed at it. Samples added without `checksRun` count for no check.
+   */
+  checkCounts(checks: number, now?: number): CheckCounts[] {
+    if (now !== undefined) this.#expire(now);
+    const out: CheckCounts[] = Array.from({ length: checks }, () => ({ runs: 0, failures: 0 }));
+    for (let j = 0; j < this.#size; j++) {
+      const i = (this.#head + j) % this.#capacity;
+      const ran = Math.min(checks, this.#checksRun[i] as number);
+      for (let c = 0; c < ran; c++) (out[c] as CheckCounts).runs++;
+      if (this.#ok[i] === 0 && ran > 0) (out[ran - 1] as CheckCounts).failures++;
+    }
+    return out;
   }
 
   /** The window's numbers at `now` (samples older than the age limit are dropped first). */

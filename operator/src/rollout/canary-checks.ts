@@ -31,10 +31,17 @@ export function workloadFailed(ctx: Ctx, revision: string): AbortCause | null {
   return { reason: failure.reason, message: `canary ${short(revision)}: ${failure.message}` };
 }
 
-/** Background analysis (any step) or an analysis step: a Fail verdict aborts. */
-export function analysisFailed(ctx: Ctx, revision: string, atAnalysisStep: boolean): AbortCause | null {
-  if (!ctx.input.rollout.analysisConfigured && !atAnalysisStep) return null;
-  const health = ctx.health(revision);
+/**
+ * Background analysis (any step) or an analysis step (`analysisStep`, its index, judged with its
+ * own thresholds): a Fail verdict aborts.
+ */
+export function analysisFailed(
+  ctx: Ctx,
+  revision: string,
+  analysisStep: number | undefined,
+): AbortCause | null {
+  if (!ctx.input.rollout.analysisConfigured && analysisStep === undefined) return null;
+  const health = analysisStep === undefined ? ctx.health(revision) : ctx.healthAt(revision, analysisStep);
   if (health?.verdict !== "Fail") return null;
   return {
     reason: AbortReason.AnalysisFailed,

@@ -998,3 +998,50 @@ describe("history", () => {
 function T0plus(ms: number): number {
   return Date.parse(at(ms));
 }
+
+describe("analysis step overrides judge exactly their own step", () => {
+  // The prober judges the canary by spec.rollout.analysis (verdict) and by each overriding analysis
+  // step's thresholds (atStep): here p99 150 ms passes 800 ms but not step 1's 100 ms.
+  const steps = [{ setWeight: 50 }, { analysis: { p99LatencyMs: 100 } }, { pause: {} }];
+  const slow = (): RevisionVerdict => ({
+    ...pass("40 probes, 100% ok, p99 150 ms"),
+    atStep: { 1: fail("p99 150 ms above 100 ms (40 samples)") },
+  });
+  const observed = [obs(A, 2), obs(B, 2)];
+
+  it("a decision that walks from setWeight into the analysis step judges it by that step's thresholds", () => {
+    const d = decideRollout(
+      input({ state: canaryOfB({ stepIndex: 0 }), observed, rollout: { steps }, health: { [B]: slow() } }),
+    );
+    expect(d.state.rejected).toMatchObject({ reason: "AnalysisFailed" });
+    expect(d.state.rejected?.message).toContain("p99 150 ms above 100 ms");
+  });
+
+  it("background analysis at other steps judges by spec.rollout.analysis", () => {
+    const atPause = decideRollout(
+      input({
+        state: canaryOfB({ stepIndex: 2, canaryWeight: 50 }),
+        observed,
+        rollout: { steps },
+        health: { [B]: slow() },
+      }),
+    );
+    expect(atPause.state.rejected).toBeUndefined();
+    expect(atPause.phase).toBe("Paused");
+  });
+
+  it("a looser step override passes its step although spec.rollout.analysis would fail", () => {
+    const loose: RevisionVerdict = { ...fail(), atStep: { 1: pass("within the step's thresholds") } };
+    const d = decideRollout(
+      input({
+        state: canaryOfB({ stepIndex: 1, canaryWeight: 50 }),
+        observed,
+        rollout: { steps },
+        health: { [B]: loose },
+      }),
+    );
+    // Background analysis, with spec.rollout.analysis, then aborts at the next step.
+    expect(d.events.map((e) => e.reason)).toContain("StepCompleted");
+    expect(d.state.rejected).toMatchObject({ reason: "AnalysisFailed" });
+  });
+});

@@ -276,7 +276,7 @@ function runCanary(ctx: Ctx, draft: Draft): void {
   if (revision === undefined) return;
   const atAnalysis = () => {
     const step = ctx.steps[s.stepIndex];
-    return step !== undefined && "analysis" in step;
+    return step !== undefined && "analysis" in step ? s.stepIndex : undefined;
   };
   const early =
     manualAbort(ctx, draft) ?? workloadFailed(ctx, revision) ?? analysisFailed(ctx, revision, atAnalysis());

@@ -43,6 +43,8 @@ export interface Ctx {
   /** Ready pods that may carry traffic: 0 while the prober says the revision is not warm yet. */
   ready(revision: string | undefined): number;
   health(revision: string | undefined): RevisionVerdict | undefined;
+  /** The verdict an analysis step judges by: under that step's thresholds when it overrides them. */
+  healthAt(revision: string | undefined, stepIndex: number): RevisionVerdict | undefined;
 }
 
 export function makeContext(input: RolloutInput): Ctx {
@@ -51,6 +53,10 @@ export function makeContext(input: RolloutInput): Ctx {
     revision === undefined ? undefined : byRevision.get(revision);
   const health = (revision: string | undefined) =>
     revision === undefined ? undefined : input.health[revision];
+  const healthAt = (revision: string | undefined, stepIndex: number) => {
+    const h = health(revision);
+    return h?.atStep?.[stepIndex] ?? h;
+  };
   return {
     input,
     now: input.now,
@@ -59,6 +65,7 @@ export function makeContext(input: RolloutInput): Ctx {
     steps: input.rollout.steps,
     observation,
     health,
+    healthAt,
     ready: (revision) => {
       if (health(revision)?.warmedUp === false) return 0;
       return observation(revision)?.readyReplicas ?? 0;

@@ -87,7 +87,7 @@ function runStep(ctx: Ctx, draft: Draft, step: PlannedStep): string | undefined 
     };
     return undefined;
   }
-  const health = ctx.health(s.canaryRevision);
+  const health = ctx.healthAt(s.canaryRevision, s.stepIndex);
   if (health?.verdict === "Pass") return `analysis passed: ${describeVerdict(health)}`;
   draft.waiting = { what: `analysis of canary (${describeVerdict(health)})`, deadline: true };
   return undefined;

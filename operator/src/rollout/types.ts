@@ -82,6 +82,12 @@ export interface RevisionVerdict {
   message: string;
   evidence?: readonly VerdictEvidence[];
   warmedUp?: boolean;
+  /**
+   * The verdict under an analysis step's own thresholds, by step index, for steps that override
+   * spec.rollout.analysis; the fields above are judged with spec.rollout.analysis. A step walked in
+   * the same decision as the step before it is judged with its own thresholds, not the last written.
+   */
+  atStep?: Readonly<Record<number, Omit<RevisionVerdict, "atStep" | "warmedUp">>>;
 }
 
 /**
