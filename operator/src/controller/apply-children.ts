@@ -10,7 +10,7 @@ import type { ApiClient } from "../kube/api-client.ts";
 import { type ApiErrorClass, apiErrorMessage, classifyApiError } from "../kube/api-client.ts";
 import type { ApplyObject, Owner } from "../render/types.ts";
 import { driftOf, withAppliedHash } from "./drift.ts";
-import type { Cache, Owned } from "./snapshot.ts";
+import { type Cache, controlledBy, type Owned, ownedBy } from "./snapshot.ts";
 
 /** The informer caches of the kinds a ModelDeployment owns; httpRoutes is absent without Gateway API. */
 export interface ChildCaches {
@@ -128,13 +128,4 @@ function apiFailure(kind: string, name: string, verb: string, error: unknown): C
     error,
     errorClass,
   };
-}
-
-function controlledBy(o: Owned, owner: Owner): boolean {
-  return o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === owner.uid) === true;
-}
-
-/** Objects in `cache` whose controller is `owner`: only those are ever written or deleted. */
-export function ownedBy<T extends Owned>(cache: Cache<T> | undefined, owner: Owner): T[] {
-  return (cache?.list(owner.namespace) ?? []).filter((o) => controlledBy(o, owner));
 }

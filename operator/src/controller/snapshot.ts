@@ -43,6 +43,15 @@ export interface Owned {
   };
 }
 
+export function controlledBy(o: Owned, owner: Owner): boolean {
+  return o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === owner.uid) === true;
+}
+
+/** Objects in `cache` whose controller is `owner`: only those are ever written or deleted. */
+export function ownedBy<T extends Owned>(cache: Cache<T> | undefined, owner: Owner): T[] {
+  return (cache?.list(owner.namespace) ?? []).filter((o) => controlledBy(o, owner));
+}
+
 /** The ModelDeployment as the cache holds it: unparsed, so an invalid spec can still be reported on. */
 export interface CachedModelDeployment {
   metadata?: { uid?: string; generation?: number; resourceVersion?: string; deletionTimestamp?: unknown };
@@ -94,9 +103,7 @@ export async function loadSnapshot(
   const parsed = parseModelDeployment({ apiVersion: API_VERSION, kind: KIND, ...cached });
   const md = parsed.ok ? parsed.value : undefined;
   const desiredRevision = md ? computeRevision(md.spec) : "";
-  const owned = src.deployments
-    .list(namespace)
-    .filter((o) => o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
+  const owned = ownedBy(src.deployments, owner);
   const selector = deploymentSelector(name)["modelship.dev/deployment"];
   const pods = src.pods
     .list(namespace)

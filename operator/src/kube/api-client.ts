@@ -169,13 +169,16 @@ export class ApiClient {
   }
 
   read<T extends KubernetesObject>(ref: ObjectRef): Promise<T> {
-    return this.call("get", ref.kind, () =>
-      this.objects.read({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.name, namespace: ref.namespace },
-      }),
-    ) as Promise<T>;
+    return this.#get(ref, true) as Promise<T>;
+  }
+
+  #get(ref: ObjectRef, metered: boolean): Promise<KubernetesObject> {
+    const header = {
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: ref.name, namespace: ref.namespace },
+    };
+    return this.call("get", ref.kind, () => this.objects.read(header), metered);
   }
 
   /**
@@ -186,20 +189,9 @@ export class ApiClient {
     ref: { group: string; version: string; plural: string; namespace: string; name: string },
     status: Record<string, unknown>,
   ): Promise<unknown> {
-    return this.call("patch", `${ref.plural}/status`, () =>
-      this.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: ref.group,
-          version: ref.version,
-          plural: ref.plural,
-          namespace: ref.namespace,
-          name: ref.name,
-          body: { status },
-          fieldManager: FIELD_MANAGER,
-        },
-        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-      ),
-    );
+    return this.#patchStatus("patch", ref, { status }, PatchStrategy.MergePatch, {
+      fieldManager: FIELD_MANAGER,
+    });
   }
 
   /**
@@ -209,12 +201,7 @@ export class ApiClient {
    * Callers make at most one per child they are about to write.
    */
   readBeforeWrite(ref: ObjectRef): Promise<KubernetesObject> {
-    const obj = {
-      apiVersion: ref.apiVersion,
-      kind: ref.kind,
-      metadata: { name: ref.name, namespace: ref.namespace },
-    };
-    return this.call("get", ref.kind, () => this.objects.read(obj), false);
+    return this.#get(ref, false);
   }
 
   /** Applies `status` on the status subresource of a custom resource, under `fieldManager`. */
@@ -229,19 +216,24 @@ export class ApiClient {
       metadata: { name: ref.name, namespace: ref.namespace },
       status,
     };
-    return this.call("apply", `${ref.plural}/status`, () =>
+    return this.#patchStatus("apply", ref, body, PatchStrategy.ServerSideApply, {
+      fieldManager,
+      force: true,
+    });
+  }
+
+  #patchStatus(
+    verb: string,
+    ref: { group: string; version: string; plural: string; namespace: string; name: string },
+    body: object,
+    strategy: PatchStrategy,
+    opts: { fieldManager: string; force?: boolean },
+  ): Promise<unknown> {
+    const { group, version, plural, namespace, name } = ref;
+    return this.call(verb, `${plural}/status`, () =>
       this.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: ref.group,
-          version: ref.version,
-          plural: ref.plural,
-          namespace: ref.namespace,
-          name: ref.name,
-          body,
-          fieldManager,
-          force: true,
-        },
-        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+        { group, version, plural, namespace, name, body, ...opts },
+        setHeaderOptions("Content-Type", strategy),
       ),
     );
   }
