@@ -25,6 +25,8 @@ export const AbortReason = {
   ManualAbort: "ManualAbort",
   AnalysisFailed: "AnalysisFailed",
   ProgressDeadlineExceeded: WorkloadReason.ProgressDeadlineExceeded,
+  /** A started model server did not become Ready within runtime.startupTimeoutSeconds. */
+  StartupBudgetExceeded: "StartupBudgetExceeded",
   Unschedulable: WorkloadReason.Unschedulable,
 } as const;
 
@@ -41,6 +43,7 @@ export const PhaseReason = {
   SpecReverted: "SpecReverted",
   Superseded: "Superseded",
   ProgressDeadlineExceeded: WorkloadReason.ProgressDeadlineExceeded,
+  StartupBudgetExceeded: "StartupBudgetExceeded",
   /** The False side of Paused and Degraded. */
   NotPaused: "NotPaused",
   AsExpected: "AsExpected",

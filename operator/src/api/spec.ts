@@ -111,7 +111,7 @@ const RuntimeSchema = cel(
         .max(86400)
         .default(1800)
         .describe(
-          "Budget for the server to become ready after start (a startup probe). Large models load slowly; this never becomes a liveness kill.",
+          "Budget for the server to become Ready after its container starts (a startup probe; large models load slowly; never a liveness kill). While a pod loads within it, the progress deadline waits and status says how much is left; a pod that spends it without becoming Ready aborts the canary (StartupBudgetExceeded).",
         ),
       healthPath: httpPath(
         "Readiness and liveness path for preset http. Not allowed with other presets (use spec.health.path for the prober).",
@@ -338,7 +338,7 @@ const RolloutSchema = z
       .max(86400)
       .default(600)
       .describe(
-        "A step that makes no progress for this long aborts the rollout (pauses without a duration excepted).",
+        "A step that makes no progress for this long aborts the rollout (pauses without a duration excepted). A pod still loading its model within runtime.startupTimeoutSeconds is not stuck: the deadline waits for it.",
       ),
     scaleDownDelaySeconds: z
       .int()

@@ -50,6 +50,33 @@ describe("observeRevisions", () => {
     expect(o?.failure).toBeUndefined();
   });
 
+  it("a Running, not-yet-Ready pod is loading since its server started; the first to start is the one reported", () => {
+    const running = (name: string, startedAt: string | Date | undefined, ready = false): ObservedPod => ({
+      metadata: { name, labels: { "modelship.dev/revision": "c" } },
+      status: {
+        phase: "Running",
+        conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+        containerStatuses: [
+          { name: "model-server", state: startedAt === undefined ? {} : { running: { startedAt } } },
+        ],
+      },
+    });
+    const [o] = observeRevisions(
+      [dep("c", 1)],
+      [
+        running("late", "2026-12-02T10:05:00Z"),
+        // A LIST hands over a Date, a watch a string: both count.
+        running("early", new Date("2026-12-02T10:01:00Z")),
+        running("up", "2026-12-02T09:00:00Z", true),
+        running("not-started", undefined),
+        { ...pod("c", "pending"), status: { phase: "Pending" } },
+      ],
+    );
+    expect(o?.loading).toEqual({ pod: "early", since: "2026-12-02T10:01:00.000Z" });
+    const [none] = observeRevisions([dep("c", 1)], [running("up", "2026-12-02T09:00:00Z", true)]);
+    expect(none?.loading).toBeUndefined();
+  });
+
   it.each([
     ["CrashLoopBackOff", "CrashLoopBackOff"],
     ["ErrImagePull", "ImagePullBackOff"],

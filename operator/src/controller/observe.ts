@@ -34,7 +34,8 @@ export interface ObservedPod {
       name: string;
       ready?: boolean;
       restartCount?: number;
-      state?: { waiting?: { reason?: string; message?: string } };
+      // A LIST hands over Dates, a watch strings.
+      state?: { waiting?: { reason?: string; message?: string }; running?: { startedAt?: string | Date } };
     }[];
   };
 }
@@ -93,6 +94,24 @@ function deploymentFailure(d: ObservedDeployment): WorkloadFailure | undefined {
   return undefined;
 }
 
+/**
+ * The not-yet-Ready pod whose containers all run and started first: a model server loading its
+ * weights, inside (or past) its startup budget. A pod still pulling or crashing is not loading.
+ */
+function podLoading(pods: ObservedPod[]): { pod: string; since: string } | undefined {
+  let first: { pod: string; since: string; ms: number } | undefined;
+  for (const p of pods) {
+    if (p.metadata?.deletionTimestamp || isPodReady(p) || p.status?.phase !== "Running") continue;
+    const starts = (p.status.containerStatuses ?? []).map((c) => c.state?.running?.startedAt);
+    if (starts.length === 0 || starts.some((t) => t === undefined)) continue;
+    // The pod is loading since its last container started.
+    const ms = Math.max(...starts.map((t) => new Date(t as string | Date).getTime()));
+    if (Number.isNaN(ms) || (first !== undefined && first.ms <= ms)) continue;
+    first = { pod: p.metadata?.name ?? "", since: new Date(ms).toISOString(), ms };
+  }
+  return first === undefined ? undefined : { pod: first.pod, since: first.since };
+}
+
 export function isPodReady(p: ObservedPod): boolean {
   return (
     !p.metadata?.deletionTimestamp &&
@@ -108,6 +127,7 @@ export function observeRevisions(deployments: ObservedDeployment[], pods: Observ
     if (!revision || d.metadata?.deletionTimestamp) continue;
     const own = pods.filter((p) => p.metadata?.labels?.[LABEL_REVISION] === revision);
     const failure = deploymentFailure(d) ?? podFailure(own);
+    const loading = podLoading(own);
     const s = d.status ?? {};
     out.push({
       revision,
@@ -119,6 +139,7 @@ export function observeRevisions(deployments: ObservedDeployment[], pods: Observ
       updatedReplicas: s.updatedReplicas ?? 0,
       settled: (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
       ...(failure ? { failure } : {}),
+      ...(loading ? { loading } : {}),
       readyPods: own
         .filter(isPodReady)
         .filter((p) => p.status?.podIP)

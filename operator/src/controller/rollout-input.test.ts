@@ -31,6 +31,7 @@ describe("rolloutConfig: spec.rollout → the engine's config", () => {
           revisionHistoryLimit: 0,
           traffic: { gatewayAPI: { parentRefs: [{ name: "gw" }] } },
         },
+        runtime: { image: "registry.invalid/m:1", startupTimeoutSeconds: 900 },
       }),
       true,
     );
@@ -42,6 +43,7 @@ describe("rolloutConfig: spec.rollout → the engine's config", () => {
         { analysis: { successRate: 0.95 } },
       ],
       progressDeadlineMs: 120_000,
+      startupBudgetMs: 900_000,
       scaleDownDelayMs: 7_000,
       traffic: "gatewayAPI",
       analysisConfigured: true,

@@ -36,6 +36,7 @@ export function rolloutInput(
       availableReplicas: o.availableReplicas,
       updatedReplicas: o.updatedReplicas,
       ...(o.failure ? { failure: o.failure } : {}),
+      ...(o.loading ? { loading: o.loading } : {}),
     })),
     health,
     requests: manualRequests(md),
@@ -48,6 +49,7 @@ export function rolloutConfig(md: ModelDeployment, proberEnabled: boolean): Roll
   return {
     steps: r.steps.map(planStep),
     progressDeadlineMs: r.progressDeadlineSeconds * 1000,
+    startupBudgetMs: md.spec.runtime.startupTimeoutSeconds * 1000,
     scaleDownDelayMs: r.scaleDownDelaySeconds * 1000,
     traffic: r.traffic?.gatewayAPI ? "gatewayAPI" : "replicaRatio",
     analysisConfigured: proberEnabled,

@@ -4,7 +4,8 @@
 //   spec.runtime.startupTimeoutSeconds            → startupProbe.failureThreshold × periodSeconds
 //   spec.model.name/version/uri                   → MODEL_NAME, MODEL_VERSION, MODEL_URI env
 //   spec.template.*                               → pod metadata, scheduling, pull secrets, SA
-//   spec.rollout.progressDeadlineSeconds          → Deployment.spec.progressDeadlineSeconds
+//   spec.rollout.progressDeadlineSeconds
+//     + spec.runtime.startupTimeoutSeconds         → Deployment.spec.progressDeadlineSeconds
 // The replica count comes from the rollout decision, not from the spec.
 import type { ModelDeploymentSpec } from "../api/index.ts";
 import { resolveRuntimeEndpoints } from "../api/index.ts";
@@ -88,7 +89,9 @@ export function renderDeployment({ owner, spec, revision, replicas }: Deployment
     spec: {
       replicas,
       selector: { matchLabels: revisionSelector(owner.name, revision) },
-      progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
+      // The Deployment's own deadline (fatal to a canary when it fires) must not cut a model that is
+      // still loading within its startup budget: the engine applies both budgets itself.
+      progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds + spec.runtime.startupTimeoutSeconds,
       // A revision's pod template never changes (it is the revision); history is ours, not the Deployment's.
       revisionHistoryLimit: 0,
       template: {

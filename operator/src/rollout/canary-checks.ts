@@ -49,10 +49,33 @@ export function analysisFailed(
   };
 }
 
-/** Checked after the steps ran: only a step that waits on readiness or analysis has a deadline. */
+/**
+ * Checked after the steps ran: only a step that waits on readiness or analysis has a deadline.
+ * A pod still loading its model within its startup budget is not stuck, so the progress deadline
+ * waits for the budget; a pod that spends the whole budget without becoming Ready is.
+ */
 export function progressDeadlinePassed(ctx: Ctx, draft: Draft, revision: string): AbortCause | null {
   const waiting = draft.waiting;
   if (waiting === undefined || !waiting.deadline || draft.state.pausedAt !== undefined) return null;
+  return stuck(ctx, draft, revision);
+}
+
+/** Why the revision counts as stuck now (the caller decides whether a deadline applies at all); `who` starts the message. */
+export function stuck(
+  ctx: Ctx,
+  draft: Draft,
+  revision: string,
+  who = `canary ${short(revision)}`,
+): AbortCause | null {
+  const loading = ctx.loading(revision);
+  if (loading !== undefined) {
+    if (loading.leftMs > 0) return null;
+    const budget = formatDuration(ctx.input.rollout.startupBudgetMs);
+    return {
+      reason: AbortReason.StartupBudgetExceeded,
+      message: `${who === "" ? "" : `${who}: `}pod ${loading.pod} not Ready after its startup budget of ${budget} (runtime.startupTimeoutSeconds)`,
+    };
+  }
   const waited = ctx.now - toMs(draft.state.stepStartedAt, ctx.now);
   if (waited < ctx.input.rollout.progressDeadlineMs) return null;
   const failure = ctx.observation(revision)?.failure;
@@ -62,6 +85,13 @@ export function progressDeadlinePassed(ctx: Ctx, draft: Draft, revision: string)
       failure?.reason === WorkloadReason.Unschedulable
         ? AbortReason.Unschedulable
         : AbortReason.ProgressDeadlineExceeded,
-    message: `canary ${short(revision)} made no progress for ${formatDuration(waited)}: waiting for ${waiting.what}${cause}`,
+    message: `${who === "" ? "" : `${who} `}made no progress for ${formatDuration(waited)}: waiting for ${draft.waiting?.what ?? "readiness"}${cause}`,
   };
+}
+
+/** "…, loading model, 9m 30s of the startup budget left" for a wait a loading pod explains. */
+export function describeLoading(ctx: Ctx, revision: string | undefined): string {
+  const loading = ctx.loading(revision);
+  if (loading === undefined || loading.leftMs <= 0) return "";
+  return `; loading model, ${formatDuration(loading.leftMs)} of the startup budget left`;
 }

@@ -18,7 +18,7 @@ import {
   settle,
   settledOnA,
 } from "./testing.ts";
-import type { PlannedStep, RevisionVerdict } from "./types.ts";
+import type { PlannedStep, RevisionObservation, RevisionVerdict } from "./types.ts";
 
 const STEPS: PlannedStep[] = [
   { setWeight: 25 },
@@ -640,6 +640,63 @@ describe("abort", () => {
     expect(after.state.rejected).toMatchObject({ revision: B, reason: "ProgressDeadlineExceeded" });
     expect(after.state.rejected?.message).toContain("canary 0/1 ready for 25%");
     expect(after.traffic).toEqual({ mode: "replicaRatio", serviceSelector: { revision: A } });
+  });
+
+  describe("startup budget: a model still loading is not stuck", () => {
+    // Deadline 10 min, budget 30 min; B's only pod started its server at minute 1.
+    const loading: RevisionObservation = { ...obs(B, 1, 0), loading: { pod: "b-0", since: at(1 * MIN) } };
+    const decideAt = (minute: number, observedB = loading) =>
+      decideRollout(
+        input({
+          state: canaryOfB(),
+          observed: [obs(A, 4), observedB],
+          rollout,
+          now: Date.parse(at(minute * MIN)),
+        }),
+      );
+
+    it("past the progress deadline but within the budget: still waiting, the status says how long is left", () => {
+      const d = decideAt(12);
+      expect(d.state.canaryRevision).toBe(B);
+      expect(d.state.rejected).toBeUndefined();
+      expect(d.phase).toBe("Progressing");
+      expect(d.message).toContain("loading model, 19m of the startup budget left");
+      // The next look is when the budget runs out, not at the (already passed) progress deadline.
+      expect(d.requeueAfterMs).toBe(19 * MIN);
+    });
+
+    it("a pod that spends the whole budget without becoming Ready rolls the canary back, saying so", () => {
+      const d = decideAt(31);
+      expect(d.state.rejected).toMatchObject({ revision: B, reason: "StartupBudgetExceeded" });
+      expect(d.state.rejected?.message).toContain("pod b-0 not Ready after its startup budget of 30m");
+      expect(d.traffic).toEqual({ mode: "replicaRatio", serviceSelector: { revision: A } });
+    });
+
+    it("once Ready the step moves on: loading never delays a canary that is up", () => {
+      const d = decideAt(12, obs(B, 1));
+      expect(d.state.canaryWeight).toBe(25);
+    });
+
+    it("a first deployment loading past the deadline is Progressing; past the budget it is Degraded with the reason", () => {
+      const first = (minute: number) =>
+        decideRollout(
+          input({
+            desiredRevision: B,
+            state: { canaryRevision: B, stepIndex: 0, stepStartedAt: at(0), canaryWeight: 0 },
+            observed: [{ ...obs(B, 4, 0), loading: { pod: "b-0", since: at(1 * MIN) } }],
+            rollout,
+            now: Date.parse(at(minute * MIN)),
+          }),
+        );
+      const loadingNow = first(12);
+      expect(loadingNow.phase).toBe("Progressing");
+      expect(loadingNow.message).toContain("loading model, 19m of the startup budget left");
+      const spent = first(31);
+      expect(spent.phase).toBe("Degraded");
+      expect(spent.conditions.find((c) => c.type === "Degraded")?.reason).toBe("StartupBudgetExceeded");
+      expect(spent.message).toContain("pod b-0 not Ready after its startup budget of 30m");
+      expect(spent.revisions).toEqual([{ revision: B, replicas: 4, role: "canary" }]);
+    });
   });
 
   it("an unschedulable canary is rolled back at the deadline with reason Unschedulable", () => {

@@ -319,7 +319,11 @@ function requeueAfter(ctx: Ctx, draft: Draft, previousWeight: number): number | 
     const elapsed = ctx.now - toMs(s.stepStartedAt, ctx.now);
     if (waiting.pause?.durationMs !== undefined)
       candidates.push(waiting.pause.durationMs - waiting.pause.elapsedMs);
-    if (waiting.deadline) candidates.push(ctx.input.rollout.progressDeadlineMs - elapsed);
+    if (waiting.deadline) {
+      // A loading pod moves the deadline to the end of its startup budget.
+      const loading = ctx.loading(s.canaryRevision);
+      candidates.push(loading?.leftMs ?? ctx.input.rollout.progressDeadlineMs - elapsed);
+    }
   }
   if (
     ctx.input.rollout.traffic === "gatewayAPI" &&

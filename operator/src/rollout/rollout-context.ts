@@ -2,7 +2,7 @@
 // questions every step asks: how many Ready (and warm) pods a revision has, what its verdict is.
 
 import type { HistoryOutcome } from "../api/status.ts";
-import { toRfc3339 } from "../lib/time.ts";
+import { toMs, toRfc3339 } from "../lib/time.ts";
 import type {
   HistoryEntry,
   PlannedStep,
@@ -45,6 +45,13 @@ export interface Ctx {
   health(revision: string | undefined): RevisionVerdict | undefined;
   /** The verdict an analysis step judges by: under that step's thresholds when it overrides them. */
   healthAt(revision: string | undefined, stepIndex: number): RevisionVerdict | undefined;
+  /** A pod still loading its model: how much of its startup budget is left (≤ 0: spent). */
+  loading(revision: string | undefined): Loading | undefined;
+}
+
+export interface Loading {
+  pod: string;
+  leftMs: number;
 }
 
 export function makeContext(input: RolloutInput): Ctx {
@@ -66,6 +73,11 @@ export function makeContext(input: RolloutInput): Ctx {
     observation,
     health,
     healthAt,
+    loading: (revision) => {
+      const l = observation(revision)?.loading;
+      if (l === undefined) return undefined;
+      return { pod: l.pod, leftMs: input.rollout.startupBudgetMs - (input.now - toMs(l.since, input.now)) };
+    },
     ready: (revision) => {
       if (health(revision)?.warmedUp === false) return 0;
       return observation(revision)?.readyReplicas ?? 0;

@@ -2,7 +2,8 @@
 // health script) reads. Paused means a person must act; a timed pause is still Progressing.
 
 import { PhaseReason, WorkloadReason } from "../api/reasons.ts";
-import { formatDuration, toMs } from "../lib/time.ts";
+import { formatDuration } from "../lib/time.ts";
+import { describeLoading, stuck } from "./canary-checks.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { short } from "./rollout-context.ts";
 import { stepLabel } from "./step-progress.ts";
@@ -50,27 +51,23 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
   const canary = s.canaryRevision;
   if (canary !== undefined && s.stableRevision === undefined) {
     const failure = ctx.observation(canary)?.failure;
-    const waited = ctx.now - toMs(s.stepStartedAt, ctx.now);
-    const late = waited >= ctx.input.rollout.progressDeadlineMs;
+    // Nothing to roll back to: being stuck only makes it Degraded (it keeps trying).
+    const late = draft.waiting?.deadline === true ? stuck(ctx, draft, canary, "") : null;
     const progress = `deploying first revision ${short(canary)}: ${ctx.ready(canary)}/${total} ready`;
-    if (failure !== undefined && (late || failure.reason !== WorkloadReason.Unschedulable)) {
+    if (failure !== undefined && (late !== null || failure.reason !== WorkloadReason.Unschedulable)) {
       return {
         phase: "Degraded",
         reason: failure.reason,
         message: `${progress}; ${failure.reason}: ${failure.message}`,
       };
     }
-    if (late) {
-      return {
-        phase: "Degraded",
-        reason: PhaseReason.ProgressDeadlineExceeded,
-        message: `${progress}; no progress for ${formatDuration(waited)} (waiting for ${waiting ?? "readiness"})`,
-      };
+    if (late !== null) {
+      return { phase: "Degraded", reason: late.reason, message: `${progress}; ${late.message}` };
     }
     return {
       phase: "Progressing",
       reason: PhaseReason.FirstDeployment,
-      message: waiting === undefined ? progress : `${progress}; waiting for ${waiting}`,
+      message: `${waiting === undefined ? progress : `${progress}; waiting for ${waiting}`}${describeLoading(ctx, canary)}`,
     };
   }
   if (canary !== undefined) {
@@ -103,7 +100,7 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
     return {
       phase: "Progressing",
       reason: PhaseReason.CanaryProgressing,
-      message: `${head}${waiting === undefined ? "" : `, waiting for ${waiting}`}${trouble}`,
+      message: `${head}${waiting === undefined ? "" : `, waiting for ${waiting}`}${describeLoading(ctx, canary)}${trouble}`,
     };
   }
   const stable = s.stableRevision;

@@ -26,6 +26,7 @@ export function config(over: Partial<RolloutConfig> = {}): RolloutConfig {
   return {
     steps: [],
     progressDeadlineMs: 10 * MIN,
+    startupBudgetMs: 30 * MIN,
     scaleDownDelayMs: 30 * SEC,
     traffic: "replicaRatio",
     analysisConfigured: true,

@@ -36,6 +36,11 @@ export interface RolloutConfig {
   steps: readonly PlannedStep[];
   /** A step waiting on readiness or analysis for this long aborts the canary. */
   progressDeadlineMs: number;
+  /**
+   * How long a started model server may take to become Ready (runtime.startupTimeoutSeconds). While
+   * a pod is within it the revision is loading, not stuck: the progress deadline does not run.
+   */
+  startupBudgetMs: number;
   /** How long a revision that lost its traffic keeps its pods so in-flight requests drain. */
   scaleDownDelayMs: number;
   /** Same, after an abort. Absent: scaleDownDelayMs. 0: remove at once. */
@@ -56,6 +61,8 @@ export interface RevisionObservation {
   updatedReplicas: number;
   /** The worst thing wrong with its pods, if anything (crash loop, image pull, scheduling, quota). */
   failure?: WorkloadFailure;
+  /** The not-yet-Ready pod whose server started first (it runs out of startup budget first). */
+  loading?: { pod: string; since: Rfc3339 };
 }
 
 export interface WorkloadFailure {
