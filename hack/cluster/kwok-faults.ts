@@ -2,7 +2,10 @@
 // modelship.dev/kwok-fault=<Reason> skips kwok's pod-ready stage and gets the status a kubelet would
 // report for that reason instead. The operator never sees the annotation's meaning: it reads the
 // pod status like in any cluster. (Unschedulable needs no stage: the real scheduler reports it.)
+// Two more values model a server loading its weights: SlowStart (Running, not Ready, then Ready after
+// the duration in modelship.dev/kwok-ready-after, e.g. "20s") and NeverReady (loads forever).
 export const FAULT_ANNOTATION = "modelship.dev/kwok-fault";
+export const READY_AFTER_ANNOTATION = "modelship.dev/kwok-ready-after";
 
 const EXCLUDE_FAULTY = `    - key: '.metadata.annotations["${FAULT_ANNOTATION}"]'
       operator: 'DoesNotExist'
@@ -61,6 +64,95 @@ spec:
 `;
 }
 
+// Every condition, each time: a stage's status replaces the list.
+function conditions(ready: boolean): string {
+  const c = (type: string, status: boolean) => `      - lastTransitionTime: {{ $now | Quote }}
+        status: "${status ? "True" : "False"}"
+        type: ${type}${status ? "" : "\n        reason: ContainersNotReady"}`;
+  return [c("Initialized", true), c("Ready", ready), c("ContainersReady", ready)].join("\n");
+}
+
+function runningStatus(ready: boolean): string {
+  return `      {{ $now := Now }}
+      phase: Running
+      conditions:
+${conditions(ready)}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: ${ready}
+        restartCount: 0
+        started: true
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      {{ $podIPs := PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+      {{ with $podIPs }}
+      podIP: {{ index . 0 | Quote }}
+      podIPs:
+      {{ range . }}
+      - ip: {{ . | Quote }}
+      {{ end }}
+      {{ end }}
+      startTime: {{ $now | Quote }}
+`;
+}
+
+/** SlowStart and NeverReady pods: the server started and loads (Running, not Ready). */
+const LOADING_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: modelship-loading
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.metadata.annotations["${FAULT_ANNOTATION}"]'
+      operator: 'In'
+      values: ['SlowStart', 'NeverReady']
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+  next:
+    statusTemplate: |
+${runningStatus(false)}`;
+
+/** SlowStart pods become Ready once loaded: kwok delays the stage by the annotation's duration. */
+const LOADED_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: modelship-slow-start-ready
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.metadata.annotations["${FAULT_ANNOTATION}"]'
+      operator: 'In'
+      values: ['SlowStart']
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
+      operator: 'NotIn'
+      values: ['True']
+  delay:
+    durationMilliseconds: 0
+    durationFrom:
+      expressionFrom: '.metadata.annotations["${READY_AFTER_ANNOTATION}"]'
+  next:
+    statusTemplate: |
+${runningStatus(true)}`;
+
 /** kwok's default stages with the fault hook added. */
 export function stagesWithFaults(defaultStages: string): string {
   const marker = "  name: pod-ready\n";
@@ -70,5 +162,11 @@ export function stagesWithFaults(defaultStages: string): string {
   if (exprAt < 0) throw new Error("kwok stages: pod-ready has no matchExpressions");
   const insertAt = exprAt + "    matchExpressions:\n".length;
   const patched = defaultStages.slice(0, insertAt) + EXCLUDE_FAULTY + defaultStages.slice(insertAt);
-  return [patched.trimEnd(), faultStage("ImagePullBackOff"), faultStage("CrashLoopBackOff")].join("\n---\n");
+  return [
+    patched.trimEnd(),
+    faultStage("ImagePullBackOff"),
+    faultStage("CrashLoopBackOff"),
+    LOADING_STAGE,
+    LOADED_STAGE,
+  ].join("\n---\n");
 }
