@@ -55,7 +55,26 @@ describe("rejected at admission, with the field named", () => {
     [
       "a step with two actions",
       { rollout: { steps: [{ setWeight: 10, pause: {} }] } },
-      /exactly one of setWeight, pause, analysis/,
+      /exactly one of setWeight, pause, analysis, headerRoute/,
+    ],
+    [
+      "a header route without Gateway API (one Service cannot route by header)",
+      {
+        rollout: {
+          steps: [{ headerRoute: { matches: [{ headers: [{ name: "x-canary", value: "yes" }] }] } }],
+        },
+      },
+      /headerRoute steps need spec\.rollout\.traffic\.gatewayAPI/,
+    ],
+    [
+      "a header name with a space",
+      {
+        rollout: {
+          steps: [{ headerRoute: { matches: [{ headers: [{ name: "x canary", value: "yes" }] }] } }],
+          traffic: { gatewayAPI: { parentRefs: [{ name: "gw" }] } },
+        },
+      },
+      /spec\.rollout\.steps\[0\]\.headerRoute\.matches\[0\]\.headers\[0\]\.name/,
     ],
     [
       "minReplicas above maxReplicas",

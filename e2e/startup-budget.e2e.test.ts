@@ -113,7 +113,7 @@ describe("startup budget", () => {
     expect(md.status?.message).toMatch(
       /not Ready after its startup budget of 15s \(runtime\.startupTimeoutSeconds\)/,
     );
-    const last = md.status?.history?.at(-1);
+    const last = md.status?.history?.[0];
     expect(last).toMatchObject({ outcome: "Aborted", reason: "StartupBudgetExceeded" });
     expect(await events()).toMatch(/StartupBudgetExceeded/);
   });

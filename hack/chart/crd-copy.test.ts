@@ -10,6 +10,6 @@ it("charts/modelship/crds holds exactly the generated CRD", () => {
   const copy = readFileSync(join(CHART, "crds", "modelship.dev_modeldeployments.yaml"), "utf8");
   expect(
     copy === generated,
-    "charts/modelship/crds/modelship.dev_modeldeployments.yaml differs from crds/: run `cp crds/modelship.dev_modeldeployments.yaml charts/modelship/crds/`",
+    "charts/modelship/crds/modelship.dev_modeldeployments.yaml differs from crds/: run `node hack/gen/crd.ts`",
   ).toBe(true);
 });

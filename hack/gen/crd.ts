@@ -1,4 +1,5 @@
-// Generates crds/modelship.dev_modeldeployments.yaml from the zod schema in operator/src/api.
+// Generates crds/modelship.dev_modeldeployments.yaml from the zod schema in operator/src/api, and
+// the chart's byte-for-byte copy (Helm installs crds/ from inside the chart).
 //   node hack/gen/crd.ts           write the file
 //   node hack/gen/crd.ts --check   exit 1 if the committed file differs
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,9 @@ import { writeOrCheck } from "./generated-file.ts";
 import { rootSchema } from "./structural.ts";
 
 export const CRD_PATH = fileURLToPath(new URL(`../../crds/${GROUP}_${PLURAL}.yaml`, import.meta.url));
+const CHART_CRD_PATH = fileURLToPath(
+  new URL(`../../charts/modelship/crds/${GROUP}_${PLURAL}.yaml`, import.meta.url),
+);
 
 export function buildCrd(): Record<string, unknown> {
   return {
@@ -80,10 +84,10 @@ export function renderCrdYaml(): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  process.exitCode = writeOrCheck({
-    path: CRD_PATH,
-    content: renderCrdYaml(),
-    command: "node hack/gen/crd.ts",
-    argv: process.argv.slice(2),
-  });
+  const content = renderCrdYaml();
+  process.exitCode = Math.max(
+    ...[CRD_PATH, CHART_CRD_PATH].map((path) =>
+      writeOrCheck({ path, content, command: "node hack/gen/crd.ts", argv: process.argv.slice(2) }),
+    ),
+  );
 }

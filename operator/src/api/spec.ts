@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { DURATION_MAX_LENGTH, DURATION_PATTERN, durationToMs, parseDuration } from "./duration.ts";
 import { MODEL_RUNTIME_SA_LABEL } from "./group.ts";
+import { HeaderRouteSchema } from "./header-route.ts";
 import { RUNTIME_PRESETS } from "./presets.ts";
 import {
   cel,
@@ -253,6 +254,10 @@ const StepAnalysisSchema = z
     "Wait here until the analysis passes ({} uses spec.rollout.analysis). Fields given here override it for this step only.",
   );
 
+const ONE_STEP_KIND = "each step must have exactly one of setWeight, pause, analysis, headerRoute";
+const HEADER_ROUTE_NEEDS_GATEWAY =
+  "headerRoute steps need spec.rollout.traffic.gatewayAPI (one Service cannot route by header)";
+
 const StepSchema = cel(
   z
     .object({
@@ -274,21 +279,19 @@ const StepSchema = cel(
         .optional()
         .describe("Wait for a duration, or ({}) until a person promotes."),
       analysis: StepAnalysisSchema.optional(),
+      headerRoute: HeaderRouteSchema.optional(),
     })
     .superRefine((step, ctx) => {
-      const count = [step.setWeight, step.pause, step.analysis].filter((x) => x !== undefined).length;
-      if (count !== 1) {
-        ctx.addIssue({
-          code: "custom",
-          message: "each step must have exactly one of setWeight, pause, analysis",
-        });
-      }
+      const count = [step.setWeight, step.pause, step.analysis, step.headerRoute].filter(
+        (x) => x !== undefined,
+      ).length;
+      if (count !== 1) ctx.addIssue({ code: "custom", message: ONE_STEP_KIND });
     })
-    .describe("One rollout step: exactly one of setWeight, pause, analysis."),
+    .describe("One rollout step: exactly one of setWeight, pause, analysis, headerRoute."),
   [
     {
-      rule: "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) == 1",
-      message: "each step must have exactly one of setWeight, pause, analysis",
+      rule: "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) + (has(self.headerRoute) ? 1 : 0) == 1",
+      message: ONE_STEP_KIND,
     },
   ],
 );
@@ -321,41 +324,53 @@ const TrafficSchema = z
   })
   .describe("How traffic is split between revisions. Absent: by replica ratio behind one Service.");
 
-const RolloutSchema = z
-  .object({
-    steps: z
-      .array(StepSchema)
-      .max(50)
-      .default([])
-      .describe(
-        "Ordered steps from a new revision to full promotion. Empty: all at once, still gated by health.",
-      ),
-    analysis: AnalysisSchema.prefault({}),
-    traffic: TrafficSchema.optional(),
-    progressDeadlineSeconds: z
-      .int()
-      .min(1)
-      .max(86400)
-      .default(600)
-      .describe(
-        "A step that makes no progress for this long aborts the rollout (pauses without a duration excepted). A pod still loading its model within runtime.startupTimeoutSeconds is not stuck: the deadline waits for it.",
-      ),
-    scaleDownDelaySeconds: z
-      .int()
-      .min(0)
-      .max(3600)
-      .default(30)
-      .describe(
-        "After traffic leaves a revision, wait this long before scaling it down (lets in-flight requests drain).",
-      ),
-    revisionHistoryLimit: z
-      .int()
-      .min(0)
-      .max(50)
-      .default(5)
-      .describe("How many old revisions to keep in status.history."),
-  })
-  .describe("How a new revision replaces the stable one. Default: {} (resolved in memory when absent).");
+const RolloutSchema = cel(
+  z
+    .object({
+      steps: z
+        .array(StepSchema)
+        .max(50)
+        .default([])
+        .describe(
+          "Ordered steps from a new revision to full promotion. Empty: all at once, still gated by health.",
+        ),
+      analysis: AnalysisSchema.prefault({}),
+      traffic: TrafficSchema.optional(),
+      progressDeadlineSeconds: z
+        .int()
+        .min(1)
+        .max(86400)
+        .default(600)
+        .describe(
+          "A step that makes no progress for this long aborts the rollout (pauses without a duration excepted). A pod still loading its model within runtime.startupTimeoutSeconds is not stuck: the deadline waits for it.",
+        ),
+      scaleDownDelaySeconds: z
+        .int()
+        .min(0)
+        .max(3600)
+        .default(30)
+        .describe(
+          "After traffic leaves a revision, wait this long before scaling it down (lets in-flight requests drain).",
+        ),
+      revisionHistoryLimit: z
+        .int()
+        .min(0)
+        .max(50)
+        .default(5)
+        .describe("How many old revisions to keep in status.history."),
+    })
+    .superRefine((rollout, ctx) => {
+      if (rollout.steps.some((s) => s.headerRoute !== undefined) && rollout.traffic?.gatewayAPI === undefined)
+        ctx.addIssue({ code: "custom", path: ["steps"], message: HEADER_ROUTE_NEEDS_GATEWAY });
+    })
+    .describe("How a new revision replaces the stable one. Default: {} (resolved in memory when absent)."),
+  [
+    {
+      rule: "!has(self.steps) || !self.steps.exists(s, has(s.headerRoute)) || (has(self.traffic) && has(self.traffic.gatewayAPI))",
+      message: HEADER_ROUTE_NEEDS_GATEWAY,
+    },
+  ],
+);
 
 const ExpectSchema = cel(
   z

@@ -1,6 +1,7 @@
 // status of a ModelDeployment: written only by the operator, through the status subresource.
 // Every field is optional so a brand-new object (no status yet) parses.
 import { z } from "zod";
+import { HeaderRouteSchema } from "./header-route.ts";
 import { opaqueObject } from "./schema-helpers.ts";
 
 const time = (description: string) => z.iso.datetime({ offset: true }).describe(description);
@@ -182,6 +183,9 @@ export const ModelDeploymentStatusSchema = z
       .optional()
       .describe("Index into spec.rollout.steps of the step in progress."),
     canaryWeight: z.int().min(0).max(100).optional().describe("Percentage of traffic on the canary."),
+    headerRoute: HeaderRouteSchema.optional().describe(
+      "The header route in force: requests matching it go to the canary whatever canaryWeight says. Set by a headerRoute step, removed at promotion and abort.",
+    ),
     replicas: z.int().min(0).optional().describe("Total pods of all live revisions (scale subresource)."),
     readyReplicas: z.int().min(0).optional().describe("Ready pods of all live revisions."),
     selector: z

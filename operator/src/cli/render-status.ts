@@ -4,7 +4,7 @@ import type { RevisionHealth, RolloutStep } from "../api/index.ts";
 import { ANNOTATION, durationToMs, effectiveAnalysis } from "../api/index.ts";
 import { formatDuration } from "../lib/time.ts";
 import { revisionFacts } from "../rollout/persisted-state.ts";
-import { describeStep, planStep } from "../rollout/steps.ts";
+import { describeHeaderRoute, describeStep, planStep } from "../rollout/steps.ts";
 import { ageOf, formatMs, formatPercent, formatTable, formatTime } from "./format.ts";
 import { paintWord, type Style } from "./style.ts";
 import type { ModelDeploymentView, RevisionPods } from "./view.ts";
@@ -130,6 +130,13 @@ function stepLines(input: StatusInput): string[] {
         : `step ${current + 1}/${steps.length}, canary weight ${s.canaryWeight ?? 0}%`,
     ),
   ];
+  if (s.headerRoute !== undefined)
+    lines.push(
+      field(
+        "Header route",
+        `requests with ${describeHeaderRoute(s.headerRoute)} → canary ${s.canaryRevision}`,
+      ),
+    );
   steps.forEach((step, i) => {
     const label = `${i + 1}. ${describeStep(planStep(step))}`;
     if (i < current) lines.push(`  ${style.green("✓")} ${style.dim(label)}`);
@@ -158,6 +165,8 @@ function currentStepDetail({ md, now, style }: StatusInput, step: RolloutStep): 
     if (left <= 0) return "pause over, advancing";
     return `${formatDuration(left)} left${s.pauseStartTime ? " (clock stopped while paused)" : ""}`;
   }
+  if (step.headerRoute !== undefined)
+    return s.headerRoute === undefined ? "waiting for a Ready canary pod" : "header route in force";
   const canary = s.health?.canary;
   const analysis = md.spec ? effectiveAnalysis(md.spec.rollout, step) : undefined;
   const wants = analysis

@@ -44,7 +44,7 @@ export function renderChildren(
     objects.push(
       renderService({ owner, spec: md.spec, revision: t.canaryRevision ?? stable, role: "canary" }),
     );
-    if (gw) objects.push(renderHttpRoute(owner, md.spec, gw, t.weights));
+    if (gw) objects.push(renderHttpRoute(owner, md.spec, gw, t.weights, t.headerRoute));
   }
   const hpa = renderHpa(owner, md.spec);
   if (hpa) objects.push(hpa);

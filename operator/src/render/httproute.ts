@@ -1,5 +1,8 @@
 // spec.rollout.traffic.gatewayAPI → an HTTPRoute whose two weighted backendRefs follow the rollout.
-import type { GatewayApiTraffic, ModelDeploymentSpec } from "../api/index.ts";
+// A header route in force (a headerRoute step) comes first as its own rule to the canary Service:
+// with the same path, Gateway API prefers the rule with more header matches, so matching requests
+// never reach the weighted rule.
+import type { GatewayApiTraffic, HeaderRoute, ModelDeploymentSpec } from "../api/index.ts";
 import { resolveRuntimeEndpoints } from "../api/index.ts";
 import { commonLabels } from "./labels.ts";
 import { serviceName } from "./names.ts";
@@ -17,8 +20,28 @@ export function renderHttpRoute(
   spec: ModelDeploymentSpec,
   gw: GatewayApiTraffic,
   weights: { stable: number; canary: number },
+  headerRoute?: HeaderRoute,
 ): ApplyObject {
   const port = resolveRuntimeEndpoints(spec.runtime).port;
+  const backend = (role: "stable" | "canary", weight: number) => ({
+    group: "",
+    kind: "Service",
+    name: serviceName(owner.name, role),
+    port,
+    weight,
+  });
+  // Written out in full (path, type) as the API server would default them: no drift on read-back.
+  const headerRule = headerRoute?.matches.length
+    ? [
+        {
+          matches: headerRoute.matches.map((m) => ({
+            path: { type: "PathPrefix", value: "/" },
+            headers: m.headers.map((h) => ({ type: h.type, name: h.name, value: h.value })),
+          })),
+          backendRefs: [backend("canary", 1)],
+        },
+      ]
+    : [];
   return {
     apiVersion: GATEWAY_API_VERSION,
     kind: "HTTPRoute",
@@ -39,24 +62,8 @@ export function renderHttpRoute(
       })),
       ...(gw.hostnames ? { hostnames: gw.hostnames } : {}),
       rules: [
-        {
-          backendRefs: [
-            {
-              group: "",
-              kind: "Service",
-              name: serviceName(owner.name, "stable"),
-              port,
-              weight: weights.stable,
-            },
-            {
-              group: "",
-              kind: "Service",
-              name: serviceName(owner.name, "canary"),
-              port,
-              weight: weights.canary,
-            },
-          ],
-        },
+        ...headerRule,
+        { backendRefs: [backend("stable", weights.stable), backend("canary", weights.canary)] },
       ],
     },
   };

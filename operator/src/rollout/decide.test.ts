@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { HeaderRoute } from "../api/header-route.ts";
 import { decideRollout } from "./decide.ts";
 import {
   A,
@@ -382,6 +383,84 @@ describe("gateway API", () => {
     expect(replicasOf(d, A)).toBe(want.stable);
     expect(replicasOf(d, B)).toBe(want.canary);
     expect(d.requeueAfterMs).toBe(want.requeue);
+  });
+
+  describe("header route", () => {
+    const route: HeaderRoute = {
+      matches: [{ headers: [{ name: "x-canary", value: "always", type: "Exact" }] }],
+    };
+    const steps: PlannedStep[] = [{ headerRoute: route }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
+    const withRoute = { steps, traffic: "gatewayAPI" as const };
+
+    it("waits for a Ready canary pod, then sends matching requests to the canary at 0% weight", () => {
+      const waiting = decideRollout(
+        input({ state: canaryOfB(), observed: [obs(A, 4), obs(B, 1, 0)], rollout: withRoute }),
+      );
+      expect(waiting.state.headerRoute).toBeUndefined();
+      expect(waiting.traffic).not.toHaveProperty("headerRoute");
+      const d = decideRollout(
+        input({ state: canaryOfB(), observed: [obs(A, 4), obs(B, 1)], rollout: withRoute }),
+      );
+      expect(d.state.stepIndex).toBe(1);
+      expect(d.state.headerRoute).toEqual(route);
+      expect(d.traffic).toMatchObject({
+        weights: { stable: 100, canary: 0 },
+        canaryRevision: B,
+        headerRoute: route,
+      });
+      expect(d.message).toContain("requests with x-canary: always");
+      expect(d.events.map((e) => e.message).join("\n")).toContain(
+        "requests with x-canary: always go to canary bbbb222",
+      );
+    });
+
+    it("stays in force through later steps and goes at promotion", () => {
+      const during = decideRollout(
+        input({
+          state: canaryOfB({ stepIndex: 3, canaryWeight: 50, headerRoute: route }),
+          observed: [obs(A, 4), obs(B, 2)],
+          rollout: withRoute,
+        }),
+      );
+      expect(during.traffic).toMatchObject({ headerRoute: route });
+      const promoted = decideRollout(
+        input({
+          state: canaryOfB({ stepIndex: 3, canaryWeight: 50, headerRoute: route }),
+          observed: [obs(A, 4), obs(B, 4)],
+          rollout: withRoute,
+          requests: { promote: "p1" },
+        }),
+      );
+      expect(promoted.state.stableRevision).toBe(B);
+      expect(promoted.state.headerRoute).toBeUndefined();
+      expect(promoted.traffic).not.toHaveProperty("headerRoute");
+    });
+
+    it("goes at once when the canary is aborted", () => {
+      const d = decideRollout(
+        input({
+          state: canaryOfB({ stepIndex: 1, headerRoute: route }),
+          observed: [obs(A, 4), obs(B, 1)],
+          rollout: withRoute,
+          requests: { abort: "a1" },
+        }),
+      );
+      expect(d.state.rejected?.revision).toBe(B);
+      expect(d.state.headerRoute).toBeUndefined();
+      expect(d.traffic).not.toHaveProperty("headerRoute");
+    });
+
+    it("a step with no matches removes it", () => {
+      const d = decideRollout(
+        input({
+          state: canaryOfB({ headerRoute: route }),
+          observed: [obs(A, 4), obs(B, 1)],
+          rollout: { steps: [{ headerRoute: { matches: [] } }, { pause: {} }], traffic: "gatewayAPI" },
+        }),
+      );
+      expect(d.state.stepIndex).toBe(1);
+      expect(d.state.headerRoute).toBeUndefined();
+    });
   });
 
   it("after a weight cut the canary shrinks on the next reconcile", () => {

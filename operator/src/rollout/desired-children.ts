@@ -97,5 +97,6 @@ export function desiredTraffic(ctx: Ctx, draft: Draft): TrafficDecision {
   };
   if (s.stableRevision !== undefined) traffic.stableRevision = s.stableRevision;
   if (other !== undefined) traffic.canaryRevision = other;
+  if (s.canaryRevision !== undefined && s.headerRoute !== undefined) traffic.headerRoute = s.headerRoute;
   return traffic;
 }

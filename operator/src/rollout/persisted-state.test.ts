@@ -30,6 +30,18 @@ describe("saveState / loadState", () => {
     expect(loadState({ ...status, revisionSpecs: specs })).toEqual(state);
   });
 
+  it("keeps the header route in force as status.headerRoute, and only beside a canary", () => {
+    const headerRoute = {
+      matches: [{ headers: [{ name: "x-canary", value: "1", type: "Exact" as const }] }],
+    };
+    const state = canaryOfB({ headerRoute }) as RolloutState;
+    const status = saveState(state);
+    expect(status.headerRoute).toEqual(headerRoute);
+    expect(loadState({ ...status, revisionSpecs: specs }).headerRoute).toEqual(headerRoute);
+    // A route left in status without a canary (e.g. written by hand) routes nothing.
+    expect(loadState({ ...status, canaryRevision: undefined }).headerRoute).toBeUndefined();
+  });
+
   it("keeps a rejection's reason beside status.rejectedRevision", () => {
     const rejected = {
       revision: B,

@@ -4,6 +4,7 @@
 // Status comes back from the API server, so it is validated like any input: an unreadable part is
 // dropped (the engine re-derives from the children) rather than crashing the reconcile.
 import { z } from "zod";
+import { HeaderRouteSchema } from "../api/header-route.ts";
 import {
   HISTORY_OUTCOMES,
   HistoryEntrySchema,
@@ -24,6 +25,7 @@ export type PersistedStatus = Pick<
   | "stepStartTime"
   | "pauseStartTime"
   | "canaryStartTime"
+  | "headerRoute"
   | "history"
   | "bookkeeping"
 >;
@@ -45,6 +47,7 @@ const ExplicitSchema = z.looseObject({
   stepStartTime: time.optional().catch(undefined),
   pauseStartTime: time.optional().catch(undefined),
   canaryStartTime: time.optional().catch(undefined),
+  headerRoute: HeaderRouteSchema.optional().catch(undefined),
   history: z.array(HistoryEntrySchema).optional().catch(undefined),
   bookkeeping: RolloutBookkeepingSchema.optional().catch(undefined),
   revisionSpecs: z.record(z.string(), z.unknown()).optional().catch(undefined),
@@ -130,6 +133,7 @@ export function loadState(status: unknown): Partial<RolloutState> {
   if (s.stepStartTime !== undefined) out.stepStartedAt = s.stepStartTime;
   if (s.canaryStartTime !== undefined) out.canaryStartedAt = s.canaryStartTime;
   if (s.pauseStartTime !== undefined) out.pausedAt = s.pauseStartTime;
+  if (s.headerRoute !== undefined && s.canaryRevision !== undefined) out.headerRoute = s.headerRoute;
   if (s.rejectedRevision !== undefined) {
     out.rejected = {
       revision: s.rejectedRevision,
@@ -169,6 +173,7 @@ export function saveState(state: RolloutState): PersistedStatus {
     stepStartTime: state.stepStartedAt,
     pauseStartTime: state.pausedAt,
     canaryStartTime: state.canaryStartedAt,
+    headerRoute: state.headerRoute,
     // Absent rather than empty, like bookkeeping: apply turns an emptied field into null.
     history: state.history.length > 0 ? state.history : undefined,
     bookkeeping: Object.keys(bookkeeping).length > 0 ? bookkeeping : undefined,

@@ -7,6 +7,7 @@ import { describeLoading, stuck } from "./canary-checks.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { short } from "./rollout-context.ts";
 import { stepLabel } from "./step-progress.ts";
+import { describeHeaderRoute } from "./steps.ts";
 import type { DesiredCondition, RolloutPhase, TrafficDecision } from "./types.ts";
 
 interface Summary {
@@ -71,7 +72,9 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
     };
   }
   if (canary !== undefined) {
-    const head = `canary ${short(canary)} at ${s.canaryWeight}%, ${
+    const headers =
+      s.headerRoute === undefined ? "" : ` (and requests with ${describeHeaderRoute(s.headerRoute)})`;
+    const head = `canary ${short(canary)} at ${s.canaryWeight}%${headers}, ${
       s.stepIndex >= ctx.steps.length ? "promoting" : stepLabel(ctx, s.stepIndex)
     }`;
     const failure = ctx.observation(canary)?.failure;

@@ -1,13 +1,14 @@
 // Walking the step list of a canary that has a stable revision beside it. Several steps may finish
 // in one decision (a zero pause, a weight already reached); a step that waits leaves draft.waiting.
 
+import type { HeaderRoute } from "../api/header-route.ts";
 import { EventReason, PromotionReason } from "../api/reasons.ts";
 import { formatDuration, toMs, toRfc3339 } from "../lib/time.ts";
 import { describeVerdict } from "./canary-checks.ts";
 import { canaryReplicasFor } from "./replica-split.ts";
 import type { Ctx, Draft } from "./rollout-context.ts";
 import { emit, recordHistory, short } from "./rollout-context.ts";
-import { describeStep } from "./steps.ts";
+import { describeHeaderRoute, describeStep } from "./steps.ts";
 import type { PlannedStep, PromotionHow } from "./types.ts";
 import { clearCanary } from "./withdrawal.ts";
 
@@ -87,10 +88,26 @@ function runStep(ctx: Ctx, draft: Draft, step: PlannedStep): string | undefined 
     };
     return undefined;
   }
+  if ("headerRoute" in step) return applyHeaderRoute(ctx, draft, step.headerRoute);
   const health = ctx.healthAt(s.canaryRevision, s.stepIndex);
   if (health?.verdict === "Pass") return `analysis passed: ${describeVerdict(health)}`;
   draft.waiting = { what: `analysis of canary (${describeVerdict(health)})`, deadline: true };
   return undefined;
+}
+
+/** Header-matched requests go to the canary once it has a Ready pod to answer them. */
+function applyHeaderRoute(ctx: Ctx, draft: Draft, route: HeaderRoute): string | undefined {
+  const s = draft.state;
+  if (route.matches.length === 0) {
+    s.headerRoute = undefined;
+    return "header route removed";
+  }
+  if (ctx.ready(s.canaryRevision) < 1) {
+    draft.waiting = { what: `a Ready canary pod for the header route`, deadline: true };
+    return undefined;
+  }
+  s.headerRoute = route;
+  return `requests with ${describeHeaderRoute(route)} go to canary ${short(s.canaryRevision)}`;
 }
 
 /**

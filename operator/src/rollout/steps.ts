@@ -1,6 +1,6 @@
 // The step list in the engine's terms: spec.rollout.steps[] become PlannedSteps (durations in ms),
 // and one wording of a step for everything a person reads (events, status, the kubectl plugin).
-import { durationToMs, type RolloutStep } from "../api/index.ts";
+import { durationToMs, type HeaderRoute, type RolloutStep } from "../api/index.ts";
 import { formatDuration } from "../lib/time.ts";
 import type { PlannedStep } from "./types.ts";
 
@@ -9,7 +9,19 @@ export function planStep(step: RolloutStep): PlannedStep {
   if (step.setWeight !== undefined) return { setWeight: step.setWeight };
   if (step.pause !== undefined)
     return { pause: step.pause.duration ? { durationMs: durationToMs(step.pause.duration) } : {} };
+  if (step.headerRoute !== undefined) return { headerRoute: step.headerRoute };
   return { analysis: { ...(step.analysis ?? {}) } };
+}
+
+/** "x-canary: always, or x-tenant ~ ^team-a" (a regular expression shown with ~). */
+export function describeHeaderRoute(route: HeaderRoute): string {
+  return route.matches
+    .map((m) =>
+      m.headers
+        .map((h) => `${h.name}${h.type === "RegularExpression" ? " ~ " : ": "}${h.value}`)
+        .join(" and "),
+    )
+    .join(", or ");
 }
 
 /** "setWeight 10%", "pause 2m", "pause until promoted", "analysis (minSamples 50)"; past the last step, "promotion". */
@@ -20,6 +32,10 @@ export function describeStep(step: PlannedStep | undefined): string {
     return step.pause.durationMs === undefined
       ? "pause until promoted"
       : `pause ${formatDuration(step.pause.durationMs)}`;
+  if ("headerRoute" in step)
+    return step.headerRoute.matches.length === 0
+      ? "headerRoute removed"
+      : `headerRoute (${describeHeaderRoute(step.headerRoute)})`;
   const overrides = Object.entries(step.analysis)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k} ${String(v)}`);

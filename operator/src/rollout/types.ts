@@ -3,6 +3,7 @@
 // live here. controller/rollout-input.ts maps the parsed ModelDeployment, its children and the
 // prober's verdicts into these; controller/compose-status.ts maps the decision back into status.
 
+import type { HeaderRoute } from "../api/header-route.ts";
 import type { EventReason, WorkloadReason } from "../api/reasons.ts";
 import type {
   HandledRequests,
@@ -30,7 +31,9 @@ export type PlannedStep =
   | { setWeight: number }
   | { pause: { durationMs?: number } }
   // Thresholds live in the prober; the state machine only reads the verdict.
-  | { analysis: Record<string, unknown> };
+  | { analysis: Record<string, unknown> }
+  // Requests matching go to the canary whatever the weight; no matches removes the route.
+  | { headerRoute: HeaderRoute };
 
 export interface RolloutConfig {
   steps: readonly PlannedStep[];
@@ -128,6 +131,8 @@ export interface RolloutState {
   canaryStartedAt?: Rfc3339;
   /** Traffic percentage actually moved to the canary (or to the revision being withdrawn). */
   canaryWeight: number;
+  /** Requests matching it go to the canary whatever the weight (until promotion or abort). */
+  headerRoute?: HeaderRoute;
   /** When the current manual pause began. */
   pausedAt?: Rfc3339;
   withdrawal?: Withdrawal;
@@ -180,6 +185,8 @@ export type TrafficDecision =
       stableRevision?: string;
       canaryRevision?: string;
       weights: { stable: number; canary: number };
+      /** Requests matching it go to the canary Service only. */
+      headerRoute?: HeaderRoute;
     };
 
 export type RolloutPhase = Phase;

@@ -94,4 +94,5 @@ export function clearCanary(draft: Draft): void {
   s.stepStartedAt = undefined;
   s.canaryStartedAt = undefined;
   s.manualAdvance = undefined;
+  s.headerRoute = undefined;
 }
