@@ -72,6 +72,19 @@ function conditions(ready: boolean): string {
   return [c("Initialized", true), c("Ready", ready), c("ContainersReady", ready)].join("\n");
 }
 
+// As kwok's own pod-ready stage does. Only the first stage assigns it: a second PodIPsWith would
+// allocate another IP, which the API server refuses.
+const ASSIGN_POD_IP = `      {{ $podIPs := PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+      {{ with $podIPs }}
+      podIP: {{ index . 0 | Quote }}
+      podIPs:
+      {{ range . }}
+      - ip: {{ . | Quote }}
+      {{ end }}
+      {{ end }}
+      startTime: {{ $now | Quote }}
+`;
+
 function runningStatus(ready: boolean): string {
   return `      {{ $now := Now }}
       phase: Running
@@ -88,16 +101,7 @@ ${conditions(ready)}
           running:
             startedAt: {{ $now | Quote }}
       {{ end }}
-      {{ $podIPs := PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
-      {{ with $podIPs }}
-      podIP: {{ index . 0 | Quote }}
-      podIPs:
-      {{ range . }}
-      - ip: {{ . | Quote }}
-      {{ end }}
-      {{ end }}
-      startTime: {{ $now | Quote }}
-`;
+${ready ? "" : ASSIGN_POD_IP}`;
 }
 
 /** SlowStart and NeverReady pods: the server started and loads (Running, not Ready). */

@@ -77,6 +77,22 @@ describe("observeRevisions", () => {
     expect(none?.loading).toBeUndefined();
   });
 
+  it("remembers when the most recent Ready pod became Ready (progress for the deadline)", () => {
+    const readyAt = (name: string, at: string | Date, ready = true): ObservedPod => ({
+      metadata: { name, labels: { "modelship.dev/revision": "d" } },
+      status: { conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: at }] },
+    });
+    const [o] = observeRevisions(
+      [dep("d", 2)],
+      [
+        readyAt("a", "2026-12-02T10:00:00Z"),
+        readyAt("b", new Date("2026-12-02T10:12:00Z")),
+        readyAt("c", "2026-12-02T10:20:00Z", false),
+      ],
+    );
+    expect(o?.lastReadyAt).toBe("2026-12-02T10:12:00.000Z");
+  });
+
   it.each([
     ["CrashLoopBackOff", "CrashLoopBackOff"],
     ["ErrImagePull", "ImagePullBackOff"],

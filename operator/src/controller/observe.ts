@@ -29,7 +29,13 @@ export interface ObservedPod {
   status?: {
     phase?: string;
     podIP?: string;
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string | Date;
+    }[];
     containerStatuses?: {
       name: string;
       ready?: boolean;
@@ -112,6 +118,18 @@ function podLoading(pods: ObservedPod[]): { pod: string; since: string } | undef
   return first === undefined ? undefined : { pod: first.pod, since: first.since };
 }
 
+/** When the most recent of the revision's Ready pods became Ready. */
+function lastReadyAt(pods: ObservedPod[]): string | undefined {
+  let last = Number.NaN;
+  for (const p of pods) {
+    if (!isPodReady(p)) continue;
+    const at = p.status?.conditions?.find((c) => c.type === "Ready")?.lastTransitionTime;
+    const ms = at === undefined ? Number.NaN : new Date(at).getTime();
+    if (!Number.isNaN(ms) && !(ms <= last)) last = ms;
+  }
+  return Number.isNaN(last) ? undefined : new Date(last).toISOString();
+}
+
 export function isPodReady(p: ObservedPod): boolean {
   return (
     !p.metadata?.deletionTimestamp &&
@@ -128,6 +146,7 @@ export function observeRevisions(deployments: ObservedDeployment[], pods: Observ
     const own = pods.filter((p) => p.metadata?.labels?.[LABEL_REVISION] === revision);
     const failure = deploymentFailure(d) ?? podFailure(own);
     const loading = podLoading(own);
+    const readyAt = lastReadyAt(own);
     const s = d.status ?? {};
     out.push({
       revision,
@@ -140,6 +159,7 @@ export function observeRevisions(deployments: ObservedDeployment[], pods: Observ
       settled: (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
       ...(failure ? { failure } : {}),
       ...(loading ? { loading } : {}),
+      ...(readyAt ? { lastReadyAt: readyAt } : {}),
       readyPods: own
         .filter(isPodReady)
         .filter((p) => p.status?.podIP)

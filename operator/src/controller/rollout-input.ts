@@ -37,6 +37,7 @@ export function rolloutInput(
       updatedReplicas: o.updatedReplicas,
       ...(o.failure ? { failure: o.failure } : {}),
       ...(o.loading ? { loading: o.loading } : {}),
+      ...(o.lastReadyAt ? { lastReadyAt: o.lastReadyAt } : {}),
     })),
     health,
     requests: manualRequests(md),

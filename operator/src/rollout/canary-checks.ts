@@ -76,7 +76,7 @@ export function stuck(
       message: `${who === "" ? "" : `${who}: `}pod ${loading.pod} not Ready after its startup budget of ${budget} (runtime.startupTimeoutSeconds)`,
     };
   }
-  const waited = ctx.now - toMs(draft.state.stepStartedAt, ctx.now);
+  const waited = ctx.now - progressSince(ctx, draft, revision);
   if (waited < ctx.input.rollout.progressDeadlineMs) return null;
   const failure = ctx.observation(revision)?.failure;
   const cause = failure === undefined ? "" : `; ${failure.reason}: ${failure.message}`;
@@ -87,6 +87,17 @@ export function stuck(
         : AbortReason.ProgressDeadlineExceeded,
     message: `${who === "" ? "" : `${who} `}made no progress for ${formatDuration(waited)}: waiting for ${draft.waiting?.what ?? "readiness"}${cause}`,
   };
+}
+
+/**
+ * The last sign of progress: the step's start, or a pod of the revision becoming Ready after it (a
+ * model that loaded for 12 minutes then gets the whole deadline to warm up and pass its checks).
+ */
+export function progressSince(ctx: Ctx, draft: Draft, revision: string | undefined): number {
+  const started = toMs(draft.state.stepStartedAt, ctx.now);
+  const readyAt = ctx.observation(revision)?.lastReadyAt;
+  // A clock ahead of ours must not push the deadline into the future.
+  return readyAt === undefined ? started : Math.max(started, Math.min(ctx.now, toMs(readyAt, started)));
 }
 
 /** "…, loading model, 9m 30s of the startup budget left" for a wait a loading pod explains. */

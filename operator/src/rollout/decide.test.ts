@@ -756,6 +756,26 @@ describe("abort", () => {
       expect(d.state.canaryWeight).toBe(25);
     });
 
+    it("a pod that became Ready after a long load gets the whole deadline from then to pass its checks", () => {
+      // Ready at minute 12 (past the 10-minute deadline counted from the step's start), not warm yet.
+      const loaded: RevisionObservation = { ...obs(B, 1), lastReadyAt: at(12 * MIN) };
+      const notWarm = { [B]: { ...inconclusive(), warmedUp: false } };
+      const decide = (minute: number) =>
+        decideRollout(
+          input({
+            state: canaryOfB(),
+            observed: [obs(A, 4), loaded],
+            health: notWarm,
+            rollout,
+            now: Date.parse(at(minute * MIN)),
+          }),
+        );
+      const warming = decide(13);
+      expect(warming.state.rejected).toBeUndefined();
+      expect(warming.requeueAfterMs).toBe(9 * MIN);
+      expect(decide(22).state.rejected).toMatchObject({ revision: B, reason: "ProgressDeadlineExceeded" });
+    });
+
     it("a first deployment loading past the deadline is Progressing; past the budget it is Degraded with the reason", () => {
       const first = (minute: number) =>
         decideRollout(

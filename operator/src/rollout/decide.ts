@@ -22,6 +22,7 @@ import {
   analysisFailed,
   manualAbort,
   progressDeadlinePassed,
+  progressSince,
   workloadFailed,
 } from "./canary-checks.ts";
 import { desiredRevisions, desiredTraffic } from "./desired-children.ts";
@@ -316,7 +317,7 @@ function requeueAfter(ctx: Ctx, draft: Draft, previousWeight: number): number | 
   const waiting = draft.waiting;
   const held = ctx.input.requests.paused && s.stableRevision !== undefined;
   if (waiting !== undefined && !held) {
-    const elapsed = ctx.now - toMs(s.stepStartedAt, ctx.now);
+    const elapsed = ctx.now - progressSince(ctx, draft, s.canaryRevision);
     if (waiting.pause?.durationMs !== undefined)
       candidates.push(waiting.pause.durationMs - waiting.pause.elapsedMs);
     if (waiting.deadline) {

@@ -66,6 +66,8 @@ export interface RevisionObservation {
   failure?: WorkloadFailure;
   /** The not-yet-Ready pod whose server started first (it runs out of startup budget first). */
   loading?: { pod: string; since: Rfc3339 };
+  /** When a pod of the revision last became Ready: progress, so the progress deadline counts from it. */
+  lastReadyAt?: Rfc3339;
 }
 
 export interface WorkloadFailure {
