@@ -161,7 +161,15 @@ describe("kubectl modelship against an API server", () => {
       stop = resolve;
     });
     const d = deps(stopped);
-    setTimeout(stop, 100);
+    // Stop once the watch has read the object a few times (not after a fixed time: a loaded machine
+    // polls less often), or after 5 s, when the count below fails the test.
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (seen.length > 2 || Date.now() - started > 5_000) {
+        clearInterval(timer);
+        stop();
+      }
+    }, 10);
     expect(await runCli(["status", "recommender", "-w", "--kubeconfig", kubeconfig], d)).toBe(0);
     expect(seen.length).toBeGreaterThan(2);
     expect(d.stdout.filter((l) => l.startsWith("ModelDeployment shop/recommender"))).toHaveLength(1);
