@@ -18,12 +18,14 @@ export const custom = kc.makeApiClient(CustomObjectsApi);
 
 export async function installCrd(): Promise<void> {
   await kubectl(["apply", "--server-side", "--force-conflicts", "-f", CRD_FILE]);
-  await kubectl([
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd/modeldeployments.modelship.dev",
-  ]);
+  // Polled here rather than with `kubectl wait`, which fails outright ("accessor error") when it
+  // reads the CRD before the API server has written any condition (seen on a loaded machine).
+  await eventually("CRD Established", async () => {
+    const out = await kubectl(["get", "crd/modeldeployments.modelship.dev", "-o", "json"]);
+    const conditions = (JSON.parse(out) as { status?: { conditions?: { type: string; status: string }[] } })
+      .status?.conditions;
+    return conditions?.some((c) => c.type === "Established" && c.status === "True") === true;
+  });
 }
 
 export async function createNamespace(name: string): Promise<void> {

@@ -60,6 +60,7 @@ const ALLOWED: Record<string, string[]> = {
   "apps/deployments": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "/services": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "autoscaling/horizontalpodautoscalers": ["get", "list", "watch", "create", "patch", "update", "delete"],
+  "policy/poddisruptionbudgets": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "gateway.networking.k8s.io/httproutes": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "/pods": ["get", "list", "watch"],
   "/serviceaccounts": ["get"],

@@ -96,6 +96,10 @@ events) and operator/src/controller/reconciler.ts (ServiceAccount check).
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+# The PodDisruptionBudget over a ModelDeployment's pods (spec.disruption).
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 # Weighted traffic with spec.rollout.traffic.gatewayAPI.
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]

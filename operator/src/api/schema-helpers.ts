@@ -32,6 +32,19 @@ export function quantity() {
     .meta({ [INT_OR_STRING]: true, pattern: QUANTITY_PATTERN });
 }
 
+const PERCENT_PATTERN = "^(100|[1-9]?[0-9])%$";
+
+/** A count or a percentage, as PodDisruptionBudget and rolling-update fields take them: 1, "25%". */
+export function intOrPercent(description: string) {
+  return z
+    .union([
+      z.int().min(0).max(10000),
+      z.string().regex(new RegExp(PERCENT_PATTERN), "must be a percentage like 25%"),
+    ])
+    .meta({ [INT_OR_STRING]: true, pattern: PERCENT_PATTERN })
+    .describe(description);
+}
+
 /** A map of string to string (labels, annotations, nodeSelector). */
 export function stringMap(description: string) {
   return z.record(z.string().max(253), z.string().max(4096)).describe(description);

@@ -12,6 +12,7 @@ import {
   dnsLabel,
   dnsSubdomain,
   httpPath,
+  intOrPercent,
   opaqueObject,
   quantity,
   stringMap,
@@ -172,6 +173,28 @@ const AutoscalingSchema = cel(
       fieldPath: ".minReplicas",
     },
   ],
+);
+
+const ONE_DISRUPTION_BOUND = "set exactly one of minAvailable and maxUnavailable";
+
+const DisruptionSchema = cel(
+  z
+    .object({
+      minAvailable: intOrPercent(
+        "Pods (or a percentage of all pods) that must stay up through a voluntary disruption.",
+      ).optional(),
+      maxUnavailable: intOrPercent(
+        "Pods (or a percentage of all pods) a voluntary disruption may take down at once.",
+      ).optional(),
+    })
+    .superRefine((d, ctx) => {
+      if ((d.minAvailable === undefined) === (d.maxUnavailable === undefined))
+        ctx.addIssue({ code: "custom", message: ONE_DISRUPTION_BOUND });
+    })
+    .describe(
+      "A PodDisruptionBudget over all pods of this ModelDeployment, stable and canary together, so node drains and cluster upgrades keep serving capacity. Absent: none.",
+    ),
+  [{ rule: "has(self.minAvailable) != has(self.maxUnavailable)", message: ONE_DISRUPTION_BOUND }],
 );
 
 /** A timed pause longer than a week is a hold; that is what a pause without a duration is for. */
@@ -548,6 +571,7 @@ export const ModelDeploymentSpecSchema = z
         "Total replicas across revisions (the scale subresource's spec.replicas). With autoscaling, the HorizontalPodAutoscaler writes this field through the scale subresource, so leave it out of your manifests; the default 1 gives the HPA a non-zero start (an HPA ignores a target at 0 replicas) and the operator keeps the total within [minReplicas, maxReplicas].",
       ),
     autoscaling: AutoscalingSchema.optional(),
+    disruption: DisruptionSchema.optional(),
     rollout: RolloutSchema.prefault({}),
     health: HealthSchema.prefault({}),
     template: TemplateSchema.optional(),
@@ -562,6 +586,7 @@ export type RolloutStep = RolloutSpec["steps"][number];
 export type AnalysisSpec = RolloutSpec["analysis"];
 export type StepAnalysis = NonNullable<RolloutStep["analysis"]>;
 export type HealthSpec = ModelDeploymentSpec["health"];
+export type DisruptionSpec = NonNullable<ModelDeploymentSpec["disruption"]>;
 export type AutoscalingSpec = NonNullable<ModelDeploymentSpec["autoscaling"]>;
 export type TemplateSpec = NonNullable<ModelDeploymentSpec["template"]>;
 export type GatewayApiTraffic = NonNullable<NonNullable<RolloutSpec["traffic"]>["gatewayAPI"]>;

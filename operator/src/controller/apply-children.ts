@@ -17,6 +17,7 @@ export interface ChildCaches {
   deployments: Cache<Owned>;
   services: Cache<Owned>;
   hpas: Cache<Owned>;
+  pdbs: Cache<Owned>;
   httpRoutes: Cache<Owned> | undefined;
 }
 
@@ -43,6 +44,7 @@ const KINDS = [
   { kind: "Deployment", apiVersion: "apps/v1", cache: "deployments" },
   { kind: "Service", apiVersion: "v1", cache: "services" },
   { kind: "HorizontalPodAutoscaler", apiVersion: "autoscaling/v2", cache: "hpas" },
+  { kind: "PodDisruptionBudget", apiVersion: "policy/v1", cache: "pdbs" },
   { kind: "HTTPRoute", apiVersion: "gateway.networking.k8s.io/v1", cache: "httpRoutes" },
 ] as const satisfies readonly { kind: string; apiVersion: string; cache: keyof ChildCaches }[];
 

@@ -100,6 +100,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     informers.deployments,
     informers.services,
     informers.hpas,
+    informers.pdbs,
     informers.pods,
     informers.httpRoutes,
   ]) {
@@ -126,6 +127,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     deployments: informers.deployments,
     services: informers.services,
     hpas: informers.hpas,
+    pdbs: informers.pdbs,
     httpRoutes: informers.httpRoutes,
     pods: informers.pods,
     client,

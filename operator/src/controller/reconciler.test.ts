@@ -41,6 +41,7 @@ function world(
     Deployment: new MemCache<Obj>(),
     Service: new MemCache<Obj>(),
     HorizontalPodAutoscaler: new MemCache<Obj>(),
+    PodDisruptionBudget: new MemCache<Obj>(),
     HTTPRoute: new MemCache<Obj>(),
   };
   const pods = new MemCache<Obj>();
@@ -113,6 +114,7 @@ function world(
     deployments: caches.Deployment,
     services: caches.Service,
     hpas: caches.HorizontalPodAutoscaler,
+    pdbs: caches.PodDisruptionBudget,
     httpRoutes: caches.HTTPRoute,
     pods,
     client: client as unknown as ApiClient,

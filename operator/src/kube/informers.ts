@@ -10,6 +10,7 @@ import {
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
+  PolicyV1Api,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../lib/clock.ts";
@@ -21,6 +22,7 @@ export interface InformerSet {
   deployments: MultiInformer<KubernetesObject>;
   services: MultiInformer<KubernetesObject>;
   hpas: MultiInformer<KubernetesObject>;
+  pdbs: MultiInformer<KubernetesObject>;
   pods: MultiInformer<KubernetesObject>;
   httpRoutes: MultiInformer<KubernetesObject> | undefined;
   all(): MultiInformer<KubernetesObject>[];
@@ -79,6 +81,7 @@ export function createInformers(o: InformerOptions): InformerSet {
   const core = o.kc.makeApiClient(CoreV1Api);
   const apps = o.kc.makeApiClient(AppsV1Api);
   const hpa = o.kc.makeApiClient(AutoscalingV2Api);
+  const policy = o.kc.makeApiClient(PolicyV1Api);
   const custom = o.kc.makeApiClient(CustomObjectsApi);
   const scopes: (string | undefined)[] = o.namespaces.length ? o.namespaces : [undefined];
 
@@ -157,6 +160,15 @@ export function createInformers(o: InformerOptions): InformerSet {
         : hpa.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector: sel }),
     sel,
   );
+  const pdbs = make(
+    "poddisruptionbudgets",
+    nsPath("/apis/policy/v1", "poddisruptionbudgets"),
+    (ns) =>
+      ns
+        ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, labelSelector: sel })
+        : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector: sel }),
+    sel,
+  );
   const pods = make(
     "pods",
     nsPath("/api/v1", "pods"),
@@ -194,10 +206,11 @@ export function createInformers(o: InformerOptions): InformerSet {
     deployments,
     services,
     hpas,
+    pdbs,
     pods,
     ...(httpRoutes ? [httpRoutes] : []),
   ];
-  return { modelDeployments, deployments, services, hpas, pods, httpRoutes, all };
+  return { modelDeployments, deployments, services, hpas, pdbs, pods, httpRoutes, all };
 }
 
 /** Whether the API serves a group/version/kind, from discovery. */

@@ -1,11 +1,12 @@
 // Every child a ModelDeployment wants, from one rollout decision: a Deployment per live revision
-// (each rendered from the spec it was created with), the Service(s), the HTTPRoute and the HPA.
+// (each rendered from the spec it was created with), the Service(s), the HTTPRoute, the HPA and the PDB.
 // Where a CR field becomes a child field: the render/<kind>.ts file named for the child.
 import type { ModelDeployment } from "../api/index.ts";
 import type { RolloutDecision } from "../rollout/types.ts";
 import { renderDeployment } from "./deployment.ts";
 import { renderHpa } from "./hpa.ts";
 import { renderHttpRoute } from "./httproute.ts";
+import { renderPdb } from "./pdb.ts";
 import type { RevisionSpec } from "./revision.ts";
 import { renderService } from "./service.ts";
 import type { ApplyObject, Owner } from "./types.ts";
@@ -48,5 +49,7 @@ export function renderChildren(
   }
   const hpa = renderHpa(owner, md.spec);
   if (hpa) objects.push(hpa);
+  const pdb = renderPdb(owner, md.spec);
+  if (pdb) objects.push(pdb);
   return { objects, unknownRevisions };
 }

@@ -49,6 +49,10 @@ export function hpaName(mdName: string): string {
   return fitName(mdName, "", 253);
 }
 
+export function pdbName(mdName: string): string {
+  return fitName(mdName, "", 253);
+}
+
 /** The owner's name as a label value (63 at most), distinct for distinct names. */
 export function ownerLabelValue(mdName: string): string {
   return fitName(mdName, "", MAX_LABEL_VALUE);
