@@ -11,12 +11,21 @@ const EXCLUDE_FAULTY = `    - key: '.metadata.annotations["${FAULT_ANNOTATION}"]
       operator: 'DoesNotExist'
 `;
 
-function faultStage(reason: "ImagePullBackOff" | "CrashLoopBackOff"): string {
-  const running = reason === "CrashLoopBackOff";
+/**
+ * A Stage for live pods carrying the fault annotation with one of `faults`, plus `more` selector
+ * expressions (YAML list items), an optional delay, and the status kwok writes next.
+ */
+function podStage(o: {
+  name: string;
+  faults: string[];
+  more: string;
+  delay?: string;
+  status: string;
+}): string {
   return `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
-  name: modelship-fault-${reason.toLowerCase()}
+  name: ${o.name}
 spec:
   resourceRef:
     apiGroup: v1
@@ -27,26 +36,33 @@ spec:
       operator: 'DoesNotExist'
     - key: '.metadata.annotations["${FAULT_ANNOTATION}"]'
       operator: 'In'
-      values: ['${reason}']
-    - key: '.status.containerStatuses.[0].state.waiting.reason'
+      values: [${o.faults.map((f) => `'${f}'`).join(", ")}]
+${o.more}${o.delay ?? ""}  next:
+    statusTemplate: |
+${o.status}`;
+}
+
+// Every condition, each time: a stage's status replaces the list.
+function conditions(ready: boolean): string {
+  const c = (type: string, status: boolean) => `      - lastTransitionTime: {{ $now | Quote }}
+        status: "${status ? "True" : "False"}"
+        type: ${type}${status ? "" : "\n        reason: ContainersNotReady"}`;
+  return [c("Initialized", true), c("Ready", ready), c("ContainersReady", ready)].join("\n");
+}
+
+function faultStage(reason: "ImagePullBackOff" | "CrashLoopBackOff"): string {
+  const running = reason === "CrashLoopBackOff";
+  return podStage({
+    name: `modelship-fault-${reason.toLowerCase()}`,
+    faults: [reason],
+    more: `    - key: '.status.containerStatuses.[0].state.waiting.reason'
       operator: 'NotIn'
       values: ['${reason}']
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
+`,
+    status: `      {{ $now := Now }}
       phase: ${running ? "Running" : "Pending"}
       conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: Initialized
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "False"
-        type: Ready
-        reason: ContainersNotReady
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "False"
-        type: ContainersReady
-        reason: ContainersNotReady
+${conditions(false)}
       containerStatuses:
       {{ range .spec.containers }}
       - image: {{ .image | Quote }}
@@ -61,15 +77,8 @@ spec:
       {{ with .status.podIP }}
       podIP: {{ . }}
       {{ end }}
-`;
-}
-
-// Every condition, each time: a stage's status replaces the list.
-function conditions(ready: boolean): string {
-  const c = (type: string, status: boolean) => `      - lastTransitionTime: {{ $now | Quote }}
-        status: "${status ? "True" : "False"}"
-        type: ${type}${status ? "" : "\n        reason: ContainersNotReady"}`;
-  return [c("Initialized", true), c("Ready", ready), c("ContainersReady", ready)].join("\n");
+`,
+  });
 }
 
 // As kwok's own pod-ready stage does. Only the first stage assigns it: a second PodIPsWith would
@@ -105,57 +114,34 @@ ${ready ? "" : ASSIGN_POD_IP}`;
 }
 
 /** SlowStart and NeverReady pods: the server started and loads (Running, not Ready). */
-const LOADING_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: modelship-loading
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.metadata.annotations["${FAULT_ANNOTATION}"]'
-      operator: 'In'
-      values: ['SlowStart', 'NeverReady']
-    - key: '.status.phase'
+const LOADING_STAGE = podStage({
+  name: "modelship-loading",
+  faults: ["SlowStart", "NeverReady"],
+  more: `    - key: '.status.phase'
       operator: 'In'
       values: ['Pending']
-  next:
-    statusTemplate: |
-${runningStatus(false)}`;
+`,
+  status: runningStatus(false),
+});
 
 /** SlowStart pods become Ready once loaded: kwok delays the stage by the annotation's duration. */
-const LOADED_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: modelship-slow-start-ready
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.metadata.annotations["${FAULT_ANNOTATION}"]'
-      operator: 'In'
-      values: ['SlowStart']
-    - key: '.status.phase'
+const LOADED_STAGE = podStage({
+  name: "modelship-slow-start-ready",
+  faults: ["SlowStart"],
+  more: `    - key: '.status.phase'
       operator: 'In'
       values: ['Running']
     - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
       operator: 'NotIn'
       values: ['True']
-  delay:
+`,
+  delay: `  delay:
     durationMilliseconds: 0
     durationFrom:
       expressionFrom: '.metadata.annotations["${READY_AFTER_ANNOTATION}"]'
-  next:
-    statusTemplate: |
-${runningStatus(true)}`;
+`,
+  status: runningStatus(true),
+});
 
 /** kwok's default stages with the fault hook added. */
 export function stagesWithFaults(defaultStages: string): string {
