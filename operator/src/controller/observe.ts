@@ -10,6 +10,7 @@ export interface ObservedDeployment {
   metadata?: {
     name?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     generation?: number;
     deletionTimestamp?: unknown;
   };

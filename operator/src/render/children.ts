@@ -21,6 +21,8 @@ export function renderChildren(
   owner: Owner,
   decision: Pick<RolloutDecision, "revisions" | "traffic">,
   revisionSpecs: Readonly<Record<string, RevisionSpec>>,
+  /** Revisions whose Deployment predates the pod security defaults (pod-security.ts). */
+  predatingDefaults: ReadonlySet<string>,
 ): RenderedChildren {
   const objects: ApplyObject[] = [];
   const unknownRevisions: string[] = [];
@@ -31,7 +33,15 @@ export function renderChildren(
       continue;
     }
     const spec = { ...md.spec, model: snap.model, runtime: snap.runtime, template: snap.template };
-    objects.push(renderDeployment({ owner, spec, revision: r.revision, replicas: r.replicas }));
+    objects.push(
+      renderDeployment({
+        owner,
+        spec,
+        revision: r.revision,
+        replicas: r.replicas,
+        predatesPodSecurityDefaults: predatingDefaults.has(r.revision),
+      }),
+    );
   }
   const t = decision.traffic;
   if (t.mode === "replicaRatio") {
