@@ -14,7 +14,7 @@ export interface ObservedDeployment {
     generation?: number;
     deletionTimestamp?: unknown;
   };
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; template?: { spec?: { securityContext?: object } } };
   status?: {
     observedGeneration?: number;
     replicas?: number;

@@ -151,13 +151,16 @@ describe("a revision made before the defaults keeps its pods", () => {
   });
 
   it("tells the revisions apart by the annotation on their Deployments", () => {
-    const dep = (revision: string, annotations?: Record<string, string>) => ({
+    const dep = (revision: string, annotations?: Record<string, string>, securityContext?: object) => ({
       metadata: { labels: { [LABEL_REVISION]: revision }, ...(annotations ? { annotations } : {}) },
+      spec: { template: { spec: securityContext ? { securityContext } : {} } },
     });
     const old = revisionsPredatingDefaults([
       dep("aaa"),
       dep("bbb", { [POD_SECURITY_DEFAULTS_ANNOTATION]: "restricted" }),
       dep("ccc", { other: "x" }),
+      // The annotation removed by hand: its pods still show the defaults, so it keeps them.
+      dep("ddd", undefined, { runAsNonRoot: true }),
       { metadata: {} },
     ]);
     expect([...old].sort()).toEqual(["aaa", "ccc"]);

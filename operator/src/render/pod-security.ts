@@ -64,20 +64,24 @@ export function renderPodSecurity(
   };
 }
 
+/** What revisionsPredatingDefaults reads of a live Deployment. */
+export interface DeploymentSecurityMarks {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { template?: { spec?: { securityContext?: object } } };
+}
+
 /**
  * Revisions whose existing Deployment was made without the defaults (by an operator from before
  * them): these are rendered as they were made. A revision with no Deployment is new and gets them.
+ * Made before the defaults means no annotation and no pod securityContext (such an operator never
+ * set one), so removing the annotation by hand does not make the operator drop the defaults.
  */
-export function revisionsPredatingDefaults(
-  deployments: readonly {
-    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  }[],
-): Set<string> {
+export function revisionsPredatingDefaults(deployments: readonly DeploymentSecurityMarks[]): Set<string> {
   const out = new Set<string>();
   for (const d of deployments) {
     const revision = d.metadata?.labels?.[LABEL_REVISION];
-    if (revision && d.metadata?.annotations?.[POD_SECURITY_DEFAULTS_ANNOTATION] === undefined)
-      out.add(revision);
+    const marked = d.metadata?.annotations?.[POD_SECURITY_DEFAULTS_ANNOTATION] !== undefined;
+    if (revision && !marked && d.spec?.template?.spec?.securityContext === undefined) out.add(revision);
   }
   return out;
 }
