@@ -22,7 +22,7 @@ export function renderChildren(
   decision: Pick<RolloutDecision, "revisions" | "traffic">,
   revisionSpecs: Readonly<Record<string, RevisionSpec>>,
   /** Revisions whose Deployment predates the pod security defaults (pod-security.ts). */
-  predatingDefaults: ReadonlySet<string>,
+  predatingPodSecurityDefaults: ReadonlySet<string>,
 ): RenderedChildren {
   const objects: ApplyObject[] = [];
   const unknownRevisions: string[] = [];
@@ -39,7 +39,7 @@ export function renderChildren(
         spec,
         revision: r.revision,
         replicas: r.replicas,
-        predatesPodSecurityDefaults: predatingDefaults.has(r.revision),
+        predatesPodSecurityDefaults: predatingPodSecurityDefaults.has(r.revision),
       }),
     );
   }

@@ -33,9 +33,9 @@ export interface RenderedPodSecurity {
  */
 export function effectiveProfile(
   sc: PodSecuritySpec | undefined,
-  madeBeforeDefaults: boolean,
+  predatesDefaults: boolean,
 ): PodSecurityProfile {
-  if (madeBeforeDefaults) return "None";
+  if (predatesDefaults) return "None";
   return sc?.profile ?? "Restricted";
 }
 
