@@ -103,6 +103,11 @@ describe("rejected at admission, with the field named", () => {
       /spec\.rollout\.steps\[0\]\.pause\.duration/,
     ],
     [
+      "root under the Restricted pod security profile",
+      { template: { securityContext: { runAsUser: 0 } } },
+      /spec\.template\.securityContext\.runAsUser.*set profile: None to run as root/,
+    ],
+    [
       "a timed pause above 168h",
       { rollout: { steps: [{ pause: { duration: "720h" } }] } },
       /must be at most 168h/,

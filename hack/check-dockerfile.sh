@@ -28,8 +28,10 @@ flags="$(node --input-type=module -e 'import { NODE_FLAGS } from "'"$root"'/hack
   process.stdout.write(NODE_FLAGS.map((f) => `${JSON.stringify(f)}, `).join(""))')"
 want=(
   '^FROM \$\{NODE_IMAGE\} AS build$'
-  '^ARG NODE_IMAGE=node:24-bookworm-slim$'
-  'npm ci --no-audit'
+  # Node 24 slim, by tag or pinned by digest (64 hex digits, nothing else).
+  '^ARG NODE_IMAGE=node:24-bookworm-slim(@sha256:[0-9a-f]{64})?$'
+  # No install script of any package runs in the build.
+  'npm ci --ignore-scripts --no-audit'
   '^RUN npm run build$'
   '^ENV NODE_ENV=production$'
   '^USER 65532:65532$'
@@ -43,6 +45,9 @@ want=(
 for pattern in "${want[@]}"; do
   grep -Eq -- "$pattern" "$dockerfile" || fail "Dockerfile lacks a line matching: $pattern"
 done
+if ! grep -Eq '^ARG NODE_IMAGE=.*@sha256:' "$dockerfile"; then
+  step "note: the base image is not pinned by digest (docs/security.md#supply-chain)"
+fi
 # The chart sets `args` (not `command`): with only a CMD, Kubernetes would run the base image's
 # entrypoint with our flags as its arguments.
 if grep -Eq '^CMD ' <(sed -n '/AS runtime/,$p' "$dockerfile"); then
@@ -56,7 +61,7 @@ fi
 # build machines), fall back to the repository's node_modules, but only after checking they were
 # installed from this very lockfile. Says so loudly when it does.
 npm_ci() { # dir
-  local dir="$1" args=(--no-audit --no-fund)
+  local dir="$1" args=(--ignore-scripts --no-audit --no-fund)
   if (cd "$dir" && npm ci "${args[@]}" --offline >/dev/null 2>&1); then return; fi
   if timeout 30 npm ping --fetch-retries=0 --fetch-timeout=10000 >/dev/null 2>&1; then
     (cd "$dir" && npm ci "${args[@]}" --prefer-offline >&2)

@@ -94,7 +94,13 @@ async function floor(c: ClusterState, ns: string, n: number, s: OperatorSettings
       // Every object at once, as the operator's workers would have them: the limiter paces requests.
       for (let i = 0; i < n; i++) {
         const owner = { name: `m-${i}`, namespace: ns, uid: "" };
-        const d = renderDeployment({ owner, spec, revision, replicas: 1 });
+        const d = renderDeployment({
+          owner,
+          spec,
+          revision,
+          replicas: 1,
+          predatesPodSecurityDefaults: false,
+        });
         const svc = renderService({ owner, spec });
         // No ownerReferences: there is no owner, and the garbage collector would delete the children.
         delete d.metadata.ownerReferences;

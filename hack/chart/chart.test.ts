@@ -369,4 +369,99 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
       for (const d of actions.definitions) expect(d["action.lua"]).toBe(file(`actions/${d.name}/action.lua`));
     });
   });
+
+  describe("admission policy (admissionPolicy.*)", () => {
+    type Policy = Obj & {
+      spec: {
+        failurePolicy: string;
+        matchConstraints: {
+          resourceRules: { apiGroups: string[]; resources: string[]; operations: string[] }[];
+        };
+        variables: { name: string; expression: string }[];
+        validations: { expression: string; messageExpression: string }[];
+      };
+    };
+    type Binding = Obj & {
+      spec: {
+        policyName: string;
+        validationActions: string[];
+        matchResources: { namespaceSelector: unknown };
+      };
+    };
+    const policyArgs = [
+      "--set",
+      "admissionPolicy.enabled=true",
+      "--set",
+      "admissionPolicy.allowedImagePrefixes={registry.example/models/,nvcr.io/nim/}",
+      "--set",
+      "admissionPolicy.allowedSecretNames={hf-token}",
+      "--set",
+      "admissionPolicy.namespaceSelector.matchLabels.tenant=yes",
+    ];
+
+    it("is off by default", () => {
+      const { objs } = template([]);
+      expect(objs.filter((o) => o.kind.startsWith("ValidatingAdmissionPolicy"))).toEqual([]);
+    });
+
+    it("renders a policy on ModelDeployment writes and a binding that denies, in the selected namespaces", () => {
+      const { objs } = template(policyArgs);
+      const policy = one(objs, "ValidatingAdmissionPolicy") as Policy;
+      const binding = one(objs, "ValidatingAdmissionPolicyBinding") as Binding;
+      expect(policy.apiVersion).toBe("admissionregistration.k8s.io/v1");
+      expect(binding.spec.policyName).toBe(policy.metadata.name);
+      expect(binding.spec.validationActions).toEqual(["Deny"]);
+      expect(binding.spec.matchResources.namespaceSelector).toEqual({ matchLabels: { tenant: "yes" } });
+      expect(policy.spec.failurePolicy).toBe("Fail");
+      expect(policy.spec.matchConstraints.resourceRules).toEqual([
+        expect.objectContaining({
+          apiGroups: ["modelship.dev"],
+          resources: ["modeldeployments"],
+          operations: ["CREATE", "UPDATE"],
+        }),
+      ]);
+      const variables = Object.fromEntries(policy.spec.variables.map((v) => [v.name, v.expression]));
+      // The lists reach CEL as list literals (JSON is valid CEL here: the schema forbids quotes).
+      expect(JSON.parse(variables.allowedImagePrefixes ?? "")).toEqual([
+        "registry.example/models/",
+        "nvcr.io/nim/",
+      ]);
+      expect(JSON.parse(variables.allowedSecretNames ?? "")).toEqual(["hf-token"]);
+      const messages = policy.spec.validations.map((v) => v.messageExpression).join("\n");
+      expect(messages).toMatch(/spec\.runtime\.image/);
+      expect(messages).toMatch(/secretKeyRef/);
+    });
+
+    it("checks only Secrets when no registry is listed, and can warn instead of deny", () => {
+      const { objs } = template([
+        "--set",
+        "admissionPolicy.enabled=true",
+        "--set",
+        "admissionPolicy.validationActions={Warn,Audit}",
+      ]);
+      const policy = one(objs, "ValidatingAdmissionPolicy") as Policy;
+      expect(policy.spec.validations).toHaveLength(1);
+      expect(policy.spec.validations[0]?.expression).toMatch(/refusedSecretNames/);
+      expect(
+        JSON.parse(policy.spec.variables.find((v) => v.name === "allowedSecretNames")?.expression ?? ""),
+      ).toEqual([]);
+      expect((one(objs, "ValidatingAdmissionPolicyBinding") as Binding).spec.validationActions).toEqual([
+        "Warn",
+        "Audit",
+      ]);
+    });
+
+    it("refuses a registry prefix without a trailing slash (it would allow registry.example.evil/)", () => {
+      const err = templateError([
+        "--set",
+        "admissionPolicy.enabled=true",
+        "--set",
+        "admissionPolicy.allowedImagePrefixes={registry.example}",
+      ]);
+      expect(err).toMatch(/allowedImagePrefixes/);
+      expect(templateError(["--set", "admissionPolicy.validationActions={Block}"])).toMatch(
+        /validationActions/,
+      );
+    });
+  });
 });

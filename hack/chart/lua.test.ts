@@ -190,7 +190,7 @@ describe.skipIf(reason !== "")(`Argo CD runs the chart's Lua ${reason}`, () => {
         /non-table object\(nil\)/,
       );
     }
-  });
+  }, 60_000); // ten runs of the argocd binary: seconds each on a loaded machine
 
   it("health on every fixture: a status Argo CD knows, never an error", () => {
     for (const file of FIXTURES) {

@@ -1,6 +1,10 @@
-// CI pipeline on Dagger: lint + typecheck, unit tests, the image from ./Dockerfile, the Helm chart
-// packaged by a helm built from its Go module (same pin as the local tools), and, when asked, a
-// push of both to an OCI registry.
+// CI pipeline on Dagger: lint + typecheck, unit tests, the image from ./Dockerfile, its SBOM
+// (CycloneDX, hack/sbom.ts), the Helm chart packaged by a helm built from its Go module (same pin
+// as the local tools), and, when asked, a push of both to an OCI registry.
+//
+// Base image: every stage runs on one Node image digest per run. MODELSHIP_NODE_IMAGE names it
+// (give a digest-pinned reference, e.g. node:24-bookworm-slim@sha256:...); by default the
+// Dockerfile's tag is resolved to its digest once, at the start, and printed.
 //
 // Needs a Dagger Engine, hence a container runtime (none on the project's build machines; there
 // hack/check-dockerfile.sh stands in for the image build). From the repository root:
@@ -11,18 +15,25 @@
 //     dagger run node hack/dagger/pipeline.ts                  # … and push image + chart
 //
 // Env: MODELSHIP_VERSION (default: package.json version), MODELSHIP_REVISION (default: unknown),
-// MODELSHIP_SOURCE (image source label). The password only ever travels as a Dagger secret.
+// MODELSHIP_SOURCE (image source label), MODELSHIP_NODE_IMAGE (above). The password only ever
+// travels as a Dagger secret. Outputs: dist/modelship-<version>.tgz, dist/sbom.cdx.json.
 
 import { readFileSync } from "node:fs";
 import { type Client, type Container, connect, type Directory } from "@dagger.io/dagger";
 
-const NODE_IMAGE = "node:24-bookworm-slim";
+/** The Dockerfile's default base image (its ARG NODE_IMAGE), so the two never disagree. */
+function dockerfileNodeImage(): string {
+  const arg = /^ARG NODE_IMAGE=(\S+)$/m.exec(readFileSync("Dockerfile", "utf8"));
+  if (!arg?.[1]) throw new Error("Dockerfile has no ARG NODE_IMAGE=...");
+  return arg[1];
+}
 const GO_IMAGE = "golang:1.26-bookworm";
 
 type Settings = {
   version: string;
   revision: string;
   source: string;
+  nodeImage: string;
   publish: { registry: string; username: string; password: string } | undefined;
 };
 
@@ -41,6 +52,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     version: env.MODELSHIP_VERSION ?? pkg.version,
     revision: env.MODELSHIP_REVISION ?? "unknown",
     source: env.MODELSHIP_SOURCE ?? "",
+    nodeImage: env.MODELSHIP_NODE_IMAGE ?? dockerfileNodeImage(),
     publish: wantsPublish ? { registry: registry.replace(/\/+$/, ""), username, password } : undefined,
   };
 }
@@ -52,20 +64,23 @@ function helmVersion(): string {
 }
 
 /** Node 24 with the repository and its npm packages, npm's cache kept between runs. */
-function workspace(client: Client, repo: Directory): Container {
-  return client
-    .container()
-    .from(NODE_IMAGE)
-    .withMountedCache("/root/.npm", client.cacheVolume("modelship-npm"))
-    .withWorkdir("/src")
-    .withFile("/src/package.json", repo.file("package.json"))
-    .withFile("/src/package-lock.json", repo.file("package-lock.json"))
-    .withExec(["npm", "ci", "--no-audit", "--no-fund"])
-    .withDirectory("/src", repo);
+function workspace(client: Client, repo: Directory, nodeImage: string): Container {
+  return (
+    client
+      .container()
+      .from(nodeImage)
+      .withMountedCache("/root/.npm", client.cacheVolume("modelship-npm"))
+      .withWorkdir("/src")
+      .withFile("/src/package.json", repo.file("package.json"))
+      .withFile("/src/package-lock.json", repo.file("package-lock.json"))
+      // As in the Dockerfile: no package's install script runs.
+      .withExec(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+      .withDirectory("/src", repo)
+  );
 }
 
 /** helm built from its Go module, so CI and local runs use the same pinned helm. */
-function helm(client: Client): Container {
+function helm(client: Client, nodeImage: string): Container {
   const built = client
     .container()
     .from(GO_IMAGE)
@@ -74,7 +89,7 @@ function helm(client: Client): Container {
     .withExec(["go", "install", `helm.sh/helm/v3/cmd/helm@${helmVersion()}`]);
   return client
     .container()
-    .from(NODE_IMAGE)
+    .from(nodeImage)
     .withFile("/usr/local/bin/helm", built.file("/go/bin/helm"))
     .withWorkdir("/work");
 }
@@ -85,13 +100,25 @@ async function main(client: Client): Promise<void> {
     .host()
     .directory(".", { exclude: ["node_modules/", "dist/", ".git/", ".e2e-artifacts/"] });
 
-  const ws = workspace(client, repo);
+  // One digest for every stage of this run, whatever the tag points at a minute later.
+  const nodeImage = await client.container().from(settings.nodeImage).imageRef();
+  console.log(`base image: ${nodeImage}`);
+
+  const ws = workspace(client, repo, nodeImage);
   await ws.withExec(["npx", "biome", "ci", "."]).withExec(["npm", "run", "typecheck"]).sync();
   await ws.withExec(["npm", "run", "test:unit"]).sync();
+
+  // The SBOM of the npm packages the image's bundle is built from (checked against the lockfile).
+  await ws
+    .withExec(["node", "hack/sbom.ts", "/out/sbom.cdx.json"])
+    .file("/out/sbom.cdx.json")
+    .export("dist/sbom.cdx.json");
+  console.log("sbom: dist/sbom.cdx.json");
 
   const image = repo.dockerBuild({
     dockerfile: "Dockerfile",
     buildArgs: [
+      { name: "NODE_IMAGE", value: nodeImage },
       { name: "VERSION", value: settings.version },
       { name: "REVISION", value: settings.revision },
       { name: "SOURCE", value: settings.source },
@@ -103,7 +130,7 @@ async function main(client: Client): Promise<void> {
   console.log(`image: ${reported.trim()}`);
 
   const chartFile = `modelship-${settings.version}.tgz`;
-  const packaged = helm(client)
+  const packaged = helm(client, nodeImage)
     .withDirectory("/work/charts/modelship", repo.directory("charts/modelship"))
     .withExec(["helm", "lint", "charts/modelship"])
     .withExec([

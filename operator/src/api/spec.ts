@@ -530,6 +530,60 @@ const HealthSchema = cel(
   ],
 );
 
+/** Linux ids as Kubernetes takes them (int64 in the API; kept to 31 bits, which every runtime maps). */
+const linuxId = (description: string) => z.int().min(0).max(2147483647).describe(description);
+
+const RUN_AS_ROOT_NEEDS_NONE =
+  "runAsUser 0 is root, which profile Restricted forbids; set profile: None to run as root";
+
+/**
+ * Typed, bounded pod security settings, not a passthrough of Kubernetes' SecurityContext: every
+ * field here is one an image commonly needs (its uid, a group for a mounted volume, a read-only
+ * root), and none of them can give a pod more than the namespace's Pod Security level allows.
+ * The one way out of Restricted is a named profile, so a reviewer sees it in one word.
+ */
+const SecurityContextSchema = cel(
+  z
+    .object({
+      // No schema default: a default would appear in every stored spec, change every revision hash
+      // and start a canary of every ModelDeployment at operator upgrade. Resolved in render/.
+      profile: z
+        .enum(["Restricted", "None"])
+        .optional()
+        .describe(
+          "Restricted (the default when absent): the pod meets the restricted Pod Security Standard: runAsNonRoot, seccompProfile RuntimeDefault, allowPrivilegeEscalation false, capabilities drop ALL. The image must run as a numeric non-zero user (or set runAsUser). None: modelship adds no security settings of its own (the image's user, the container runtime's defaults), only the fields set here; for images that must run as root. A namespace that enforces restricted refuses such pods.",
+        ),
+      runAsUser: linuxId(
+        "uid the model server runs as (pod securityContext.runAsUser). Needed with Restricted when the image's USER is root or a name rather than a number. 0 (root) only with profile None.",
+      ).optional(),
+      runAsGroup: linuxId("Primary gid of the model server (pod securityContext.runAsGroup).").optional(),
+      fsGroup: linuxId(
+        "gid that owns mounted volumes, so a non-root server can write them (pod securityContext.fsGroup).",
+      ).optional(),
+      readOnlyRootFilesystem: z
+        .boolean()
+        .optional()
+        .describe(
+          "Mount the container's root filesystem read-only. Default: writable (many model servers write caches under / or /tmp).",
+        ),
+    })
+    .superRefine((sc, ctx) => {
+      if (sc.runAsUser === 0 && sc.profile !== "None") {
+        ctx.addIssue({ code: "custom", path: ["runAsUser"], message: RUN_AS_ROOT_NEEDS_NONE });
+      }
+    })
+    .describe(
+      "Pod security of the model server. Default: profile Restricted (the restricted Pod Security Standard). See docs/security.md#model-pods.",
+    ),
+  [
+    {
+      rule: "!has(self.runAsUser) || self.runAsUser != 0 || (has(self.profile) && self.profile == 'None')",
+      message: RUN_AS_ROOT_NEEDS_NONE,
+      fieldPath: ".runAsUser",
+    },
+  ],
+);
+
 const TemplateSchema = z
   .object({
     metadata: z
@@ -555,6 +609,7 @@ const TemplateSchema = z
     serviceAccountName: dnsSubdomain(
       `ServiceAccount the pods run as. It must carry the label ${MODEL_RUNTIME_SA_LABEL}: "true", which only someone who may edit ServiceAccounts can set; otherwise the operator reports InvalidSpec and keeps the running revision. Default: the namespace's default account, with automountServiceAccountToken false. See docs/service-accounts.md.`,
     ).optional(),
+    securityContext: SecurityContextSchema.optional(),
   })
   .describe("Extra pod settings for the model server pods.");
 
@@ -589,6 +644,7 @@ export type HealthSpec = ModelDeploymentSpec["health"];
 export type DisruptionSpec = NonNullable<ModelDeploymentSpec["disruption"]>;
 export type AutoscalingSpec = NonNullable<ModelDeploymentSpec["autoscaling"]>;
 export type TemplateSpec = NonNullable<ModelDeploymentSpec["template"]>;
+export type PodSecuritySpec = NonNullable<TemplateSpec["securityContext"]>;
 export type GatewayApiTraffic = NonNullable<NonNullable<RolloutSpec["traffic"]>["gatewayAPI"]>;
 
 /** Thresholds in force for a step: the step's overrides on top of spec.rollout.analysis. */

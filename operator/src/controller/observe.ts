@@ -10,10 +10,11 @@ export interface ObservedDeployment {
   metadata?: {
     name?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     generation?: number;
     deletionTimestamp?: unknown;
   };
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; template?: { spec?: { securityContext?: object } } };
   status?: {
     observedGeneration?: number;
     replicas?: number;

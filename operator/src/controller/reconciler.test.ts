@@ -2,10 +2,15 @@
 // and what it leaves alone. The real API server is in e2e/; this pins the floor's own logic.
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { API_VERSION, KIND, parseModelDeployment } from "../api/index.ts";
 import { type ApiClient, makeApiError } from "../kube/api-client.ts";
+import { renderDeployment } from "../render/deployment.ts";
+import { LABEL_REVISION } from "../render/labels.ts";
+import { POD_SECURITY_DEFAULTS_ANNOTATION } from "../render/pod-security.ts";
 import { computeRevision, type RevisionSpec } from "../render/revision.ts";
 import type { ApplyObject } from "../render/types.ts";
 import type { RolloutEvent } from "../rollout/types.ts";
+import { withAppliedHash } from "./drift.ts";
 import { Reconciler } from "./reconciler.ts";
 import type { Cache } from "./snapshot.ts";
 import { TerminalError } from "./workers.ts";
@@ -299,5 +304,51 @@ describe("Reconciler", () => {
     expect(w.writes.filter((x) => x.startsWith("apply Deployment"))).toEqual([]);
     expect(w.events).toContainEqual({ type: "Warning", reason: "UntrustedStatus" });
     expect(Object.keys((w.status()?.revisionSpecs ?? {}) as object)).not.toContain(rev);
+  });
+
+  it("an operator upgrade leaves a revision made before the pod security defaults alone; a new revision gets them", async () => {
+    const w = world({ rollout: { steps: [{ setWeight: 50 }, { pause: {} }] } }, undefined, {
+      podsBecomeReady: true,
+    });
+    await w.reconciler.reconcile("shop/rec");
+    // The Deployment as the operator before the defaults made it: no securityContext, no annotation.
+    const made = w.caches.Deployment.list("shop")[0] as Obj & { spec: { replicas: number } };
+    const revision = String((made.metadata?.labels as Record<string, string> | undefined)?.[LABEL_REVISION]);
+    const md = parseModelDeployment({ apiVersion: API_VERSION, kind: KIND, ...w.mds.get("rec", "shop") });
+    if (!md.ok) throw new Error("spec does not parse");
+    const before = withAppliedHash(
+      renderDeployment({
+        owner: { name: "rec", namespace: "shop", uid: "u-1" },
+        spec: md.value.spec,
+        revision,
+        replicas: made.spec.replicas,
+        predatesPodSecurityDefaults: true,
+      }),
+    );
+    w.caches.Deployment.put({
+      ...(before as unknown as Obj),
+      metadata: { ...before.metadata, generation: 1 },
+      status: made.status,
+    });
+    const podTemplate = (o: Obj | undefined) =>
+      JSON.stringify((o?.spec as { template?: unknown } | undefined)?.template);
+    const legacyTemplate = podTemplate(w.caches.Deployment.get(made.metadata?.name ?? "", "shop"));
+    expect(legacyTemplate).not.toContain("securityContext");
+
+    w.writes.length = 0;
+    await w.reconciler.reconcile("shop/rec");
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.writes.filter((x) => x.startsWith("apply Deployment"))).toEqual([]);
+    expect(w.status()).toMatchObject({ phase: "Healthy", stableRevision: revision });
+
+    // The next change of the spec is a new revision: it gets the defaults, the old one stays as made.
+    w.setSpec({ model: { name: "rec", version: "v2" } });
+    await w.reconciler.reconcile("shop/rec");
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.caches.Deployment.list("shop")).toHaveLength(2);
+    const canary = w.caches.Deployment.list("shop").find((d) => d.metadata?.name !== made.metadata?.name);
+    expect(podTemplate(canary)).toContain('"runAsNonRoot":true');
+    expect(canary?.metadata?.annotations).toMatchObject({ [POD_SECURITY_DEFAULTS_ANNOTATION]: "restricted" });
+    expect(podTemplate(w.caches.Deployment.get(made.metadata?.name ?? "", "shop"))).toBe(legacyTemplate);
   });
 });

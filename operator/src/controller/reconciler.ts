@@ -124,7 +124,7 @@ export class Reconciler {
     const decision = decideRollout(rolloutInput(ctx, md, this.d.health));
 
     const revisionSpecs = liveOnly(ctx.revisionSpecs, decision);
-    const children = renderChildren(md, ctx.owner, decision, revisionSpecs);
+    const children = renderChildren(md, ctx.owner, decision, revisionSpecs, ctx.predatingPodSecurityDefaults);
     this.reportUntrusted(ctx);
     for (const revision of children.unknownRevisions) {
       // Unknown pods (no snapshot, e.g. status lost): leave its Deployment as it is rather than guess.

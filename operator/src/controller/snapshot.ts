@@ -15,6 +15,7 @@ import type { ApiClient } from "../kube/api-client.ts";
 import { classifyApiError } from "../kube/api-client.ts";
 import type { EventTarget } from "../kube/events.ts";
 import { deploymentSelector } from "../render/labels.ts";
+import { revisionsPredatingDefaults } from "../render/pod-security.ts";
 import { computeRevision, type RevisionSpec, revisionSpecsOf } from "../render/revision.ts";
 import type { Owner } from "../render/types.ts";
 import type { OwnedStatus } from "./compose-status.ts";
@@ -88,6 +89,8 @@ export interface ReconcileContext {
   ignoredSnapshots: { revision: string; why: string }[];
   /** Our Deployments, one per revision, with their pods' state. */
   observed: ObservedRevision[];
+  /** Revisions whose Deployment was made before the pod security defaults: rendered as made. */
+  predatingPodSecurityDefaults: ReadonlySet<string>;
 }
 
 export async function loadSnapshot(
@@ -131,6 +134,7 @@ export async function loadSnapshot(
     revisionSpecs: revisions.specs,
     ignoredSnapshots: revisions.ignored,
     observed,
+    predatingPodSecurityDefaults: revisionsPredatingDefaults(owned),
   };
 }
 

@@ -22,6 +22,8 @@ export function renderChildren(
   owner: Owner,
   decision: Pick<RolloutDecision, "revisions" | "traffic">,
   revisionSpecs: Readonly<Record<string, RevisionSpec>>,
+  /** Revisions whose Deployment predates the pod security defaults (pod-security.ts). */
+  predatingPodSecurityDefaults: ReadonlySet<string>,
 ): RenderedChildren {
   const objects: ApplyObject[] = [];
   const unknownRevisions: string[] = [];
@@ -32,7 +34,15 @@ export function renderChildren(
       continue;
     }
     const spec = { ...md.spec, model: snap.model, runtime: snap.runtime, template: snap.template };
-    objects.push(renderDeployment({ owner, spec, revision: r.revision, replicas: r.replicas }));
+    objects.push(
+      renderDeployment({
+        owner,
+        spec,
+        revision: r.revision,
+        replicas: r.replicas,
+        predatesPodSecurityDefaults: predatingPodSecurityDefaults.has(r.revision),
+      }),
+    );
   }
   const t = decision.traffic;
   if (t.mode === "replicaRatio") {

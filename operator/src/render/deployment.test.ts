@@ -13,7 +13,13 @@ function render(spec: Record<string, unknown>) {
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   const md = parsed.value;
   const owner = { name: md.metadata.name, namespace: "shop", uid: "u-1" };
-  const d = renderDeployment({ owner, spec: md.spec, revision: "abc1234", replicas: 1 }) as {
+  const d = renderDeployment({
+    owner,
+    spec: md.spec,
+    revision: "abc1234",
+    replicas: 1,
+    predatesPodSecurityDefaults: false,
+  }) as {
     spec: {
       progressDeadlineSeconds: number;
       template: {

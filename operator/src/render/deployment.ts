@@ -4,6 +4,7 @@
 //   spec.runtime.startupTimeoutSeconds            → startupProbe.failureThreshold × periodSeconds
 //   spec.model.name/version/uri                   → MODEL_NAME, MODEL_VERSION, MODEL_URI env
 //   spec.template.*                               → pod metadata, scheduling, pull secrets, SA
+//   spec.template.securityContext                 → pod + container securityContext (pod-security.ts)
 //   spec.rollout.progressDeadlineSeconds
 //     + spec.runtime.startupTimeoutSeconds         → Deployment.spec.progressDeadlineSeconds
 // The replica count comes from the rollout decision, not from the spec.
@@ -12,6 +13,12 @@ import { resolveRuntimeEndpoints } from "../api/index.ts";
 import { commonLabels, deploymentSelector, LABEL_REVISION, toLabelValue } from "./labels.ts";
 import { deploymentName } from "./names.ts";
 import { ownerReference } from "./owner.ts";
+import {
+  effectiveProfile,
+  POD_SECURITY_DEFAULTS,
+  POD_SECURITY_DEFAULTS_ANNOTATION,
+  renderPodSecurity,
+} from "./pod-security.ts";
 import type { ApplyObject, Owner } from "./types.ts";
 
 export const CONTAINER_NAME = "model-server";
@@ -23,13 +30,21 @@ export interface DeploymentInput {
   spec: ModelDeploymentSpec;
   revision: string;
   replicas: number;
+  /** The revision's Deployment exists and was made without the pod security defaults (pod-security.ts). */
+  predatesPodSecurityDefaults: boolean;
 }
 
 export function revisionSelector(mdName: string, revision: string): Record<string, string> {
   return { ...deploymentSelector(mdName), [LABEL_REVISION]: revision };
 }
 
-export function renderDeployment({ owner, spec, revision, replicas }: DeploymentInput): ApplyObject {
+export function renderDeployment({
+  owner,
+  spec,
+  revision,
+  replicas,
+  predatesPodSecurityDefaults,
+}: DeploymentInput): ApplyObject {
   const endpoints = resolveRuntimeEndpoints(spec.runtime);
   const labels = {
     ...commonLabels(owner.name, spec.model.name),
@@ -45,6 +60,10 @@ export function renderDeployment({ owner, spec, revision, replicas }: Deployment
   ];
   const userEnv = spec.runtime.env ?? [];
   const env = [...modelEnv.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
+  const security = renderPodSecurity(
+    template.securityContext,
+    effectiveProfile(template.securityContext, predatesPodSecurityDefaults),
+  );
 
   const container = {
     name: CONTAINER_NAME,
@@ -54,6 +73,7 @@ export function renderDeployment({ owner, spec, revision, replicas }: Deployment
     env,
     ports: [{ name: PORT_NAME, containerPort: endpoints.port, protocol: "TCP" }],
     ...(spec.runtime.resources ? { resources: spec.runtime.resources } : {}),
+    ...(security.container ? { securityContext: security.container } : {}),
     // Big models load for minutes: the startup probe carries that budget so liveness never
     // kills a pod that is still loading.
     startupProbe: {
@@ -84,6 +104,9 @@ export function renderDeployment({ owner, spec, revision, replicas }: Deployment
       name: deploymentName(owner.name, revision),
       namespace: owner.namespace,
       labels,
+      ...(predatesPodSecurityDefaults
+        ? {}
+        : { annotations: { [POD_SECURITY_DEFAULTS_ANNOTATION]: POD_SECURITY_DEFAULTS } }),
       ownerReferences: [ownerReference(owner)],
     },
     spec: {
@@ -101,6 +124,7 @@ export function renderDeployment({ owner, spec, revision, replicas }: Deployment
         },
         spec: {
           containers: [container],
+          ...(security.pod ? { securityContext: security.pod } : {}),
           ...(template.serviceAccountName
             ? { serviceAccountName: template.serviceAccountName }
             : { automountServiceAccountToken: false }),

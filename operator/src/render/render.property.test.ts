@@ -83,7 +83,13 @@ describe("render properties", () => {
         const md = parsed.value;
         const revision = computeRevision(md.spec);
         const render = () => [
-          renderDeployment({ owner, spec: md.spec, revision, replicas: 3 }),
+          renderDeployment({
+            owner,
+            spec: md.spec,
+            revision,
+            replicas: 3,
+            predatesPodSecurityDefaults: false,
+          }),
           renderService({ owner, spec: md.spec, revision }),
           renderService({ owner, spec: md.spec, role: "canary", revision }),
           renderHpa(owner, md.spec),
