@@ -1,6 +1,7 @@
 // The checks of one probe round against a model server: the runtime preset's readiness and model
 // checks (or spec.health.checks instead), then the optional inference request, each judged from
 // status, body and latency.
+import { performance } from "node:perf_hooks";
 import { isDeepStrictEqual } from "node:util";
 import type { RuntimePreset } from "../api/presets.ts";
 import type { HttpFailureKind, HttpProbeRequest, ProbeHttpClient, ProbeTarget } from "./http-client.ts";
@@ -309,17 +310,33 @@ export interface ProbeRoundResult {
   inferenceOk?: boolean;
 }
 
-/** Runs the checks in order and stops at the first failure. */
+/**
+ * Runs the checks in order and stops at the first failure. Each request gets `timeoutMs`, and the
+ * whole round `roundBudgetMs` (the probe interval): a pod slow in every check cannot stretch one
+ * round over several intervals while it holds a probe slot.
+ */
 export async function runProbeRound(
   client: ProbeHttpClient,
   target: ProbeTarget,
   checks: readonly HealthCheck[],
   timeoutMs: number,
+  roundBudgetMs = Number.POSITIVE_INFINITY,
 ): Promise<ProbeRoundResult> {
   const results: CheckResult[] = [];
+  const started = performance.now();
   let total = 0;
   for (const check of checks) {
-    const r = await runCheck(client, target, check, timeoutMs);
+    const left = Math.floor(roundBudgetMs - (performance.now() - started));
+    const r: CheckResult =
+      left <= 0
+        ? {
+            check: check.name,
+            ok: false,
+            latencyMs: 0,
+            reason: "timeout",
+            error: `not run: the round used its ${roundBudgetMs} ms budget`,
+          }
+        : await runCheck(client, target, check, Math.min(timeoutMs, left));
     results.push(r);
     total += r.latencyMs;
     if (!r.ok) {
