@@ -100,6 +100,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     informers.deployments,
     informers.services,
     informers.hpas,
+    informers.replicaSets,
     informers.pods,
     informers.httpRoutes,
   ]) {
@@ -127,6 +128,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     services: informers.services,
     hpas: informers.hpas,
     httpRoutes: informers.httpRoutes,
+    replicaSets: informers.replicaSets,
     pods: informers.pods,
     client,
     events: new EventRecorder(o.kc, client, o.log, o.identity),

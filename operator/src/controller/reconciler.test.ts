@@ -114,6 +114,7 @@ function world(
     services: caches.Service,
     hpas: caches.HorizontalPodAutoscaler,
     httpRoutes: caches.HTTPRoute,
+    replicaSets: new MemCache<Obj>(),
     pods,
     client: client as unknown as ApiClient,
     events: { record: (_t, e) => events.push({ reason: e.reason, type: e.type }) },

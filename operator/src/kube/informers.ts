@@ -14,13 +14,14 @@ import {
 import type { Logger } from "pino";
 import type { Clock } from "../lib/clock.ts";
 import { listWatchFactory, SupervisedInformer } from "./informer.ts";
-import { dropManagedFields, type Trim, trimPod } from "./trim.ts";
+import { dropManagedFields, type Trim, trimPod, trimReplicaSet } from "./trim.ts";
 
 export interface InformerSet {
   modelDeployments: MultiInformer<KubernetesObject>;
   deployments: MultiInformer<KubernetesObject>;
   services: MultiInformer<KubernetesObject>;
   hpas: MultiInformer<KubernetesObject>;
+  replicaSets: MultiInformer<KubernetesObject>;
   pods: MultiInformer<KubernetesObject>;
   httpRoutes: MultiInformer<KubernetesObject> | undefined;
   all(): MultiInformer<KubernetesObject>[];
@@ -157,6 +158,17 @@ export function createInformers(o: InformerOptions): InformerSet {
         : hpa.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector: sel }),
     sel,
   );
+  // The links pod → ReplicaSet → Deployment (metadata only): probe targets are pods we own.
+  const replicaSets = make(
+    "replicasets",
+    nsPath("/apis/apps/v1", "replicasets"),
+    (ns) =>
+      ns
+        ? apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: sel })
+        : apps.listReplicaSetForAllNamespaces({ labelSelector: sel }),
+    sel,
+    trimReplicaSet,
+  );
   const pods = make(
     "pods",
     nsPath("/api/v1", "pods"),
@@ -194,10 +206,11 @@ export function createInformers(o: InformerOptions): InformerSet {
     deployments,
     services,
     hpas,
+    replicaSets,
     pods,
     ...(httpRoutes ? [httpRoutes] : []),
   ];
-  return { modelDeployments, deployments, services, hpas, pods, httpRoutes, all };
+  return { modelDeployments, deployments, services, hpas, replicaSets, pods, httpRoutes, all };
 }
 
 /** Whether the API serves a group/version/kind, from discovery. */
