@@ -1,7 +1,9 @@
 // One tenant cannot starve another's probes, and only pods the operator made are probed. Two
 // namespaces, real fixture model servers behind the fake pods' IPs: tenant A's pods hang or trickle
 // their bodies; tenant B's probe rate, counted by the model servers themselves, stays at its
-// baseline. The prober runs with 4 slots, so A's 8 pods could hold every slot under a global FIFO.
+// baseline. The prober runs with 2 slots: under one global FIFO, B's runs would queue behind ~6 of
+// A's, each holding a slot for its whole deadline (operator/src/prober/prober.test.ts measures that
+// control: B at ~25% of its baseline).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, localCluster, uniqueNamespace } from "./support/cluster.ts";
 import { podStats, resetPodBehaviours, revisionPods, setPodBehaviour } from "./support/fixtures.ts";
@@ -40,7 +42,7 @@ describe.skipIf(!localCluster())("prober fairness and target ownership", () => {
     await installCrd();
     await createNamespace(nsA);
     await createNamespace(nsB);
-    operator = await startOperator({ name: "prober-fair", args: ["--probe-concurrency=4"] });
+    operator = await startOperator({ name: "prober-fair", args: ["--probe-concurrency=2"] });
   });
   afterEach(resetPodBehaviours);
   afterAll(async () => {
@@ -61,7 +63,7 @@ describe.skipIf(!localCluster())("prober fairness and target ownership", () => {
     const baseline = await requestRate(bIps, 12_000);
 
     // Every A pod now holds a slot for its whole 1 s deadline every 1 s interval: 8 slot-seconds
-    // per second asked of 4 slots. Half never answer, half send headers and then a byte per 100 ms.
+    // per second asked of 2 slots. Half never answer, half send headers and then a byte per 100 ms.
     for (const [i, ip] of aIps.entries())
       await setPodBehaviour(ip, i % 2 === 0 ? { hang: true } : { trickleMs: 100 });
     await new Promise((r) => setTimeout(r, 3000));
@@ -78,7 +80,7 @@ describe.skipIf(!localCluster())("prober fairness and target ownership", () => {
     // A was really probed (and held its slots) during the window...
     expect(aRate).toBeGreaterThan(1);
     // ...and B's rate is its baseline: two pods, one round (two requests) per second each. The
-    // bound allows the interval jitter (±10%) and window edges; a FIFO over 4 slots gives B ~40%.
+    // bound allows the interval jitter (±10%) and window edges.
     expect(baseline).toBeGreaterThan(3);
     expect(underLoad).toBeGreaterThanOrEqual(0.85 * baseline);
 
