@@ -1,7 +1,9 @@
 // One tenant cannot starve another's probes, and only pods the operator made are probed. Two
-// namespaces, real fixture model servers behind the fake pods' IPs: tenant A's pods hang or trickle
-// their bodies; tenant B's probe rate, counted by the model servers themselves, stays at its
-// baseline. The prober runs with 2 slots: under one global FIFO, B's runs would queue behind ~6 of
+// namespaces, real fixture model servers behind the fake pods' IPs: tenant A's pods hang or answer
+// far too slowly; tenant B's probe rate, counted by the model servers themselves, stays at its
+// baseline. (A trickled body is cut by the same deadline: unit tier, http-client.test.ts. The
+// fixture servers are shared by every e2e run on the machine, so this file uses only the behaviours
+// every fixture version has.) The prober runs with 2 slots: under one global FIFO, B's runs would queue behind ~6 of
 // A's, each holding a slot for its whole deadline (operator/src/prober/prober.test.ts measures that
 // control: B at ~25% of its baseline).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -51,7 +53,7 @@ describe.skipIf(!localCluster())("prober fairness and target ownership", () => {
     await core.deleteNamespace({ name: nsB }).catch(() => {});
   });
 
-  it("tenant A's hanging and trickling pods do not lower tenant B's probe rate beyond noise", async () => {
+  it("tenant A's hanging and slow pods do not lower tenant B's probe rate beyond noise", async () => {
     await applyMd(nsA, "hog", mdSpec({ replicas: 8 }));
     await applyMd(nsB, "steady", mdSpec({ replicas: 2 }));
     const a = await stablePods(nsA, "hog");
@@ -63,9 +65,9 @@ describe.skipIf(!localCluster())("prober fairness and target ownership", () => {
     const baseline = await requestRate(bIps, 12_000);
 
     // Every A pod now holds a slot for its whole 1 s deadline every 1 s interval: 8 slot-seconds
-    // per second asked of 2 slots. Half never answer, half send headers and then a byte per 100 ms.
+    // per second asked of 2 slots. Half never answer, half would answer after 5 s.
     for (const [i, ip] of aIps.entries())
-      await setPodBehaviour(ip, i % 2 === 0 ? { hang: true } : { trickleMs: 100 });
+      await setPodBehaviour(ip, i % 2 === 0 ? { hang: true } : { latencyMs: 5000 });
     await new Promise((r) => setTimeout(r, 3000));
     const [underLoad, aRate] = await Promise.all([requestRate(bIps, 12_000), requestRate(aIps, 12_000)]);
     console.log(
@@ -77,8 +79,10 @@ describe.skipIf(!localCluster())("prober fairness and target ownership", () => {
         aRate,
       }),
     );
-    // A was really probed (and held its slots) during the window...
-    expect(aRate).toBeGreaterThan(1);
+    // A was really probed during the window, held to its share: one of the 2 slots, so about one
+    // request per 1 s deadline...
+    expect(aRate).toBeGreaterThan(0.5);
+    expect(aRate).toBeLessThan(2.5);
     // ...and B's rate is its baseline: two pods, one round (two requests) per second each. The
     // bound allows the interval jitter (±10%) and window edges.
     expect(baseline).toBeGreaterThan(3);
