@@ -455,7 +455,7 @@ const HealthSchema = cel(
         .max(MAX_PROBE_TIMEOUT_SECONDS)
         .default(2)
         .describe(
-          "Hard deadline of each HTTP request of a probe (connect, headers and the whole body), in seconds; at most 60 and at most intervalSeconds. A probe round (its checks in order) ends within intervalSeconds.",
+          "Hard deadline of each HTTP request of a probe (connect, headers and the whole body), in seconds; at most 60 and at most intervalSeconds.",
         ),
       path: httpPath("Readiness path the prober requests instead of the preset's.").optional(),
       checks: z

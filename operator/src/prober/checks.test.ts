@@ -53,23 +53,6 @@ describe("deep checks per runtime preset, against the fixture model server", () 
     expect(bad.error).toContain("503");
   });
 
-  it("ends a round within its budget when every check is slow, so a slow pod holds its slot one interval at most", async () => {
-    server.setPod(BAD, { latencyMs: 300 });
-    const checks = [
-      httpCheck("a", { path: "/v2/health/ready" }),
-      httpCheck("b", { path: "/v2/health/ready" }),
-      httpCheck("c", { path: "/v2/health/ready" }),
-    ];
-    const t0 = performance.now();
-    const r = await runProbeRound(client, { ip: BAD, port: server.port }, checks, 1000, 500);
-    expect(performance.now() - t0).toBeLessThan(800);
-    expect(r.ok).toBe(false);
-    expect(r.checks.map((c) => c.ok)).toEqual([true, false]);
-    expect(r.checks[1]).toMatchObject({ reason: "timeout" });
-    // without a budget the same round passes: it is the budget that cut it short
-    expect((await runProbeRound(client, { ip: BAD, port: server.port }, checks, 1000)).ok).toBe(true);
-  });
-
   it("http preset probes the given path", async () => {
     server.setPod(BAD, { ready: false });
     expect((await round(GOOD, "http", "x", "/v2/health/ready")).ok).toBe(true);

@@ -1,7 +1,6 @@
 // The checks of one probe round against a model server: the runtime preset's readiness and model
 // checks (or spec.health.checks instead), then the optional inference request, each judged from
 // status, body and latency.
-import { performance } from "node:perf_hooks";
 import { isDeepStrictEqual } from "node:util";
 import type { RuntimePreset } from "../api/presets.ts";
 import type { HttpFailureKind, HttpProbeRequest, ProbeHttpClient, ProbeTarget } from "./http-client.ts";
@@ -311,32 +310,20 @@ export interface ProbeRoundResult {
 }
 
 /**
- * Runs the checks in order and stops at the first failure. Each request gets `timeoutMs`, and the
- * whole round `roundBudgetMs` (the probe interval): a pod slow in every check cannot stretch one
- * round over several intervals while it holds a probe slot.
+ * Runs the checks in order and stops at the first failure. Each request has the hard deadline
+ * `timeoutMs`; a round may outlast its interval (the scheduler then skips the runs that come due
+ * meanwhile), and the slot it holds is its own ModelDeployment's share.
  */
 export async function runProbeRound(
   client: ProbeHttpClient,
   target: ProbeTarget,
   checks: readonly HealthCheck[],
   timeoutMs: number,
-  roundBudgetMs = Number.POSITIVE_INFINITY,
 ): Promise<ProbeRoundResult> {
   const results: CheckResult[] = [];
-  const started = performance.now();
   let total = 0;
   for (const check of checks) {
-    const left = Math.floor(roundBudgetMs - (performance.now() - started));
-    const r: CheckResult =
-      left <= 0
-        ? {
-            check: check.name,
-            ok: false,
-            latencyMs: 0,
-            reason: "timeout",
-            error: `not run: the round used its ${roundBudgetMs} ms budget`,
-          }
-        : await runCheck(client, target, check, Math.min(timeoutMs, left));
+    const r = await runCheck(client, target, check, timeoutMs);
     results.push(r);
     total += r.latencyMs;
     if (!r.ok) {

@@ -274,9 +274,6 @@ export class Prober {
       { ip: pod.ip, port: rev.spec.port },
       rev.checks,
       rev.spec.timeoutMs,
-      // A round ends within its interval (the schema keeps timeout ≤ interval; the max serves callers
-      // that probe faster than one request's timeout).
-      Math.max(rev.spec.intervalMs, rev.spec.timeoutMs),
     );
     // The revision or pod may have gone (or been replaced) while the round ran: drop the result.
     if (this.#revisions.get(key) !== rev || rev.pods.get(podId) !== pod) return;
