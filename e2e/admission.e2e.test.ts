@@ -92,6 +92,21 @@ describe("rejected at admission, with the field named", () => {
       /timeoutSeconds must not exceed intervalSeconds/,
     ],
     [
+      "a probe path a request line cannot carry",
+      { health: { checks: [{ path: "/ready HTTP/1.1\r\nHost: x" }] } },
+      /spec\.health\.checks\[0\]\.path.*must be an absolute path with an optional \?query/,
+    ],
+    [
+      "a probe path naming another host",
+      { health: { path: "//169.254.169.254/latest/meta-data" } },
+      /spec\.health\.path.*not starting with '\/\/'/,
+    ],
+    [
+      "a probe timeout above 60 s",
+      { health: { intervalSeconds: 300, timeoutSeconds: 120 } },
+      /spec\.health\.timeoutSeconds/,
+    ],
+    [
       "health.path beside health.checks",
       { health: { path: "/ready", checks: [{ path: "/ready" }] } },
       /path and checks are mutually exclusive/,

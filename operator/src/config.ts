@@ -33,7 +33,13 @@ export const ConfigSchema = z.object({
   probeAllowCidrs: csv
     .default(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])
     .describe("pod IP ranges the prober may dial; nothing else is ever dialled"),
-  probeConcurrency: z.coerce.number().int().min(1).max(4096).default(128),
+  probeConcurrency: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(128)
+    .describe("probe rounds in flight at once, shared equally among the ModelDeployments being probed"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -138,6 +138,24 @@ describe("fixture model server", () => {
     expect(r.headers.get("location")).toBe("/redirected");
   });
 
+  it("trickles a body that never ends, a byte at a time, and still closes promptly", async () => {
+    const other = await startModelServer({ bind: ["127.0.0.1"] });
+    other.setPod("127.0.0.1", { trickleMs: 20 });
+    const res = await fetch(`${other.url()}/v2/health/ready`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let bytes = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 200) bytes += (await reader.read()).value?.byteLength ?? 0;
+    // about one byte per 20 ms: still arriving, never finished
+    expect(bytes).toBeGreaterThanOrEqual(3);
+    expect(bytes).toBeLessThan(40);
+    const closing = performance.now();
+    await other.close();
+    expect(performance.now() - closing).toBeLessThan(1000);
+    await reader.cancel().catch(() => undefined);
+  });
+
   it("hangs on request and still closes promptly", async () => {
     const other = await startModelServer({ bind: ["127.0.0.1"] });
     other.setPod("127.0.0.1", { hang: true });

@@ -104,6 +104,11 @@ events) and operator/src/controller/reconciler.ts (ServiceAccount check).
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+# The ReplicaSets of the revisions' Deployments (metadata only is kept): a pod is a probe target only
+# when its ReplicaSet is controlled by one of the ModelDeployment's Deployments.
+- apiGroups: ["apps"]
+  resources: ["replicasets"]
+  verbs: ["get", "list", "watch"]
 # Pods of the revisions: readiness, crash loops, image pull errors, and the prober's targets.
 - apiGroups: [""]
   resources: ["pods"]

@@ -4,6 +4,7 @@ export * from "./conditions.ts";
 export * from "./duration.ts";
 export * from "./group.ts";
 export * from "./header-route.ts";
+export * from "./http-path.ts";
 export * from "./model-deployment.ts";
 export * from "./presets.ts";
 export * from "./spec.ts";

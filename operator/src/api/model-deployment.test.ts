@@ -180,6 +180,22 @@ describe("parseModelDeployment: rejects and names the field", () => {
       "spec.health.checks[0].expect.jsonPath",
     ],
     ["a path with ..", { health: { inference: { path: "/v2/../admin" } } }, "spec.health.inference.path"],
+    ["a path with a space", { health: { path: "/ready HTTP/1.1" } }, "spec.health.path"],
+    ["a path with CR LF", { health: { checks: [{ path: "/a\r\nHost: x" }] } }, "spec.health.checks[0].path"],
+    ["a path with a fragment", { health: { inference: { path: "/infer#x" } } }, "spec.health.inference.path"],
+    ["a path naming a host", { health: { path: "//metadata.internal/" } }, "spec.health.path"],
+    ["a path with a bad escape", { health: { path: "/a%zz" } }, "spec.health.path"],
+    ["a path with non-ASCII", { health: { path: "/modèle" } }, "spec.health.path"],
+    [
+      "a runtime.healthPath with a space",
+      { runtime: { image: "i", preset: "http", healthPath: "/ok now" } },
+      "spec.runtime.healthPath",
+    ],
+    [
+      "a probe timeout above 60 s",
+      { health: { intervalSeconds: 120, timeoutSeconds: 61 } },
+      "spec.health.timeoutSeconds",
+    ],
     [
       "equals and exists together",
       { health: { inference: { path: "/p", expect: { jsonPath: "$.a", equals: "1", exists: true } } } },

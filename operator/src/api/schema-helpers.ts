@@ -2,6 +2,7 @@
 // ("x-kubernetes-...") pass through z.toJSONSchema unchanged; hack/gen/crd.ts turns the marked
 // nodes into their structural-schema form.
 import { z } from "zod";
+import { HTTP_PATH_CEL, HTTP_PATH_MAX, HTTP_PATH_MESSAGE, isHttpRequestPath } from "./http-path.ts";
 
 /** A CEL validation rule as the CRD carries it (x-kubernetes-validations). */
 export interface CelRule {
@@ -78,16 +79,12 @@ export function dnsSubdomain(description: string) {
     .describe(description);
 }
 
-/** An HTTP path the prober or the kubelet requests: absolute, no whitespace, no "..". */
+/** An HTTP path the prober or the kubelet requests: what a request line can carry (api/http-path.ts). */
 export function httpPath(description: string) {
+  // No `pattern` in the CRD: the API server would answer with the bare regex; the CEL rule says it
+  // in the same words as zod.
   return cel(
-    z
-      .string()
-      .min(1)
-      .max(256)
-      .regex(/^\/[^\s#]*$/, "must start with '/' and contain no whitespace or '#'")
-      .refine((p) => !p.includes(".."), "must not contain '..'")
-      .describe(description),
-    [{ rule: "!self.contains('..')", message: "must not contain '..'" }],
+    z.string().min(1).max(HTTP_PATH_MAX).refine(isHttpRequestPath, HTTP_PATH_MESSAGE).describe(description),
+    [{ rule: HTTP_PATH_CEL, message: HTTP_PATH_MESSAGE }],
   );
 }

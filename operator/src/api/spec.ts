@@ -446,6 +446,12 @@ const ExpectSchema = cel(
   ],
 );
 
+/**
+ * The longest a probe request may take. A model's health answer (even an LLM's one-token inference)
+ * comes well within a minute; a longer budget only lets a hung pod hold a probe slot longer.
+ */
+export const MAX_PROBE_TIMEOUT_SECONDS = 60;
+
 const HttpCheckSchema = z
   .object({
     name: z
@@ -468,9 +474,9 @@ const InferenceCheckSchema = z
     maxLatencyMs: z
       .int()
       .min(1)
-      .max(3_600_000)
+      .max(MAX_PROBE_TIMEOUT_SECONDS * 1000)
       .optional()
-      .describe("A response slower than this counts as a failure."),
+      .describe("A response slower than this counts as a failure (a request never outlives timeoutSeconds)."),
     expect: ExpectSchema.prefault({}),
   })
   .describe(
@@ -484,9 +490,11 @@ const HealthSchema = cel(
       timeoutSeconds: z
         .int()
         .min(1)
-        .max(3600)
+        .max(MAX_PROBE_TIMEOUT_SECONDS)
         .default(2)
-        .describe("Timeout of each HTTP request of a probe, in seconds; at most intervalSeconds."),
+        .describe(
+          "Hard deadline of each HTTP request of a probe (connect, headers and the whole body), in seconds; at most 60 and at most intervalSeconds.",
+        ),
       path: httpPath("Readiness path the prober requests instead of the preset's.").optional(),
       checks: z
         .array(HttpCheckSchema)

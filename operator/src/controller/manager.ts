@@ -101,6 +101,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     informers.services,
     informers.hpas,
     informers.pdbs,
+    informers.replicaSets,
     informers.pods,
     informers.httpRoutes,
   ]) {
@@ -129,6 +130,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     hpas: informers.hpas,
     pdbs: informers.pdbs,
     httpRoutes: informers.httpRoutes,
+    replicaSets: informers.replicaSets,
     pods: informers.pods,
     client,
     events: new EventRecorder(o.kc, client, o.log, o.identity),

@@ -27,6 +27,8 @@ export interface ObservedDeployment {
 
 export interface ObservedPod {
   metadata?: { name?: string; labels?: Record<string, string>; deletionTimestamp?: unknown };
+  /** A hostNetwork pod's IP is its node's: never a probe target. */
+  spec?: { hostNetwork?: boolean };
   status?: {
     phase?: string;
     podIP?: string;
@@ -53,6 +55,7 @@ export interface ObservedRevision extends RevisionObservation {
   replicas: number;
   /** The Deployment controller has seen our latest write (its status counts are current). */
   settled: boolean;
+  /** Ready pods the prober may probe: with a pod IP of their own (never hostNetwork). */
   readyPods: { name: string; ip: string }[];
 }
 
@@ -163,7 +166,7 @@ export function observeRevisions(deployments: ObservedDeployment[], pods: Observ
       ...(readyAt ? { lastReadyAt: readyAt } : {}),
       readyPods: own
         .filter(isPodReady)
-        .filter((p) => p.status?.podIP)
+        .filter((p) => p.status?.podIP && p.spec?.hostNetwork !== true)
         .map((p) => ({ name: p.metadata?.name ?? "", ip: p.status?.podIP ?? "" }))
         .sort((a, b) => a.name.localeCompare(b.name)),
     });

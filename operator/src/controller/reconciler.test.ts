@@ -121,6 +121,7 @@ function world(
     hpas: caches.HorizontalPodAutoscaler,
     pdbs: caches.PodDisruptionBudget,
     httpRoutes: caches.HTTPRoute,
+    replicaSets: new MemCache<Obj>(),
     pods,
     client: client as unknown as ApiClient,
     events: { record: (_t, e) => events.push({ reason: e.reason, type: e.type }) },

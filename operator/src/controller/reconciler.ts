@@ -62,6 +62,8 @@ export interface HealthSource extends VerdictSource {
 export interface ReconcilerDeps extends ChildCaches {
   modelDeployments: Cache<unknown>;
   deployments: Cache<ObservedDeployment & Owned>;
+  /** ReplicaSets (metadata): which Deployment each pod belongs to. */
+  replicaSets: Cache<Owned>;
   pods: Cache<ObservedPod & Owned>;
   client: ApiClient;
   events: Pick<EventRecorder, "record">;
@@ -108,6 +110,7 @@ export class Reconciler {
     const ctx = await loadSnapshot(
       {
         deployments: this.d.deployments,
+        replicaSets: this.d.replicaSets,
         pods: this.d.pods,
         gatewayApiAvailable: this.d.gatewayApiAvailable,
         serviceAccounts: this.serviceAccounts,

@@ -14,7 +14,6 @@ import {
 import type { ApiClient } from "../kube/api-client.ts";
 import { classifyApiError } from "../kube/api-client.ts";
 import type { EventTarget } from "../kube/events.ts";
-import { deploymentSelector } from "../render/labels.ts";
 import { revisionsPredatingDefaults } from "../render/pod-security.ts";
 import { computeRevision, type RevisionSpec, revisionSpecsOf } from "../render/revision.ts";
 import type { Owner } from "../render/types.ts";
@@ -25,6 +24,7 @@ import {
   type ObservedRevision,
   observeRevisions,
 } from "./observe.ts";
+import { ownedPods } from "./pod-ownership.ts";
 
 /** A read-only view of an informer cache. */
 export interface Cache<T> {
@@ -39,6 +39,7 @@ export interface Owned {
   metadata?: {
     name?: string;
     namespace?: string;
+    uid?: string;
     labels?: Record<string, string>;
     ownerReferences?: { uid: string; controller?: boolean }[];
   };
@@ -61,6 +62,7 @@ export interface CachedModelDeployment {
 
 export interface SnapshotSources {
   deployments: Cache<ObservedDeployment & Owned>;
+  replicaSets: Cache<Owned>;
   pods: Cache<ObservedPod & Owned>;
   gatewayApiAvailable: () => boolean;
   serviceAccounts: ServiceAccountCheck;
@@ -107,10 +109,8 @@ export async function loadSnapshot(
   const md = parsed.ok ? parsed.value : undefined;
   const desiredRevision = md ? computeRevision(md.spec) : "";
   const owned = ownedBy(src.deployments, owner);
-  const selector = deploymentSelector(name)["modelship.dev/deployment"];
-  const pods = src.pods
-    .list(namespace)
-    .filter((p) => p.metadata?.labels?.["modelship.dev/deployment"] === selector);
+  // Pods by ownership, not by label: a pod that merely carries our labels says nothing about us.
+  const pods = ownedPods(owned, src.replicaSets.list(namespace), src.pods.list(namespace));
   const observed = observeRevisions(owned, pods);
   const revisions = md
     ? revisionSpecsOf(md, desiredRevision, new Set(observed.map((o) => o.revision)))

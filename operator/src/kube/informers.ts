@@ -15,7 +15,7 @@ import {
 import type { Logger } from "pino";
 import type { Clock } from "../lib/clock.ts";
 import { listWatchFactory, SupervisedInformer } from "./informer.ts";
-import { dropManagedFields, type Trim, trimPod } from "./trim.ts";
+import { dropManagedFields, type Trim, trimPod, trimReplicaSet } from "./trim.ts";
 
 export interface InformerSet {
   modelDeployments: MultiInformer<KubernetesObject>;
@@ -23,6 +23,7 @@ export interface InformerSet {
   services: MultiInformer<KubernetesObject>;
   hpas: MultiInformer<KubernetesObject>;
   pdbs: MultiInformer<KubernetesObject>;
+  replicaSets: MultiInformer<KubernetesObject>;
   pods: MultiInformer<KubernetesObject>;
   httpRoutes: MultiInformer<KubernetesObject> | undefined;
   all(): MultiInformer<KubernetesObject>[];
@@ -169,6 +170,17 @@ export function createInformers(o: InformerOptions): InformerSet {
         : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector: sel }),
     sel,
   );
+  // The links pod → ReplicaSet → Deployment (metadata only): probe targets are pods we own.
+  const replicaSets = make(
+    "replicasets",
+    nsPath("/apis/apps/v1", "replicasets"),
+    (ns) =>
+      ns
+        ? apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: sel })
+        : apps.listReplicaSetForAllNamespaces({ labelSelector: sel }),
+    sel,
+    trimReplicaSet,
+  );
   const pods = make(
     "pods",
     nsPath("/api/v1", "pods"),
@@ -207,10 +219,11 @@ export function createInformers(o: InformerOptions): InformerSet {
     services,
     hpas,
     pdbs,
+    replicaSets,
     pods,
     ...(httpRoutes ? [httpRoutes] : []),
   ];
-  return { modelDeployments, deployments, services, hpas, pdbs, pods, httpRoutes, all };
+  return { modelDeployments, deployments, services, hpas, pdbs, replicaSets, pods, httpRoutes, all };
 }
 
 /** Whether the API serves a group/version/kind, from discovery. */

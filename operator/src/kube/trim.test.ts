@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { servedPod as pod } from "./testing.ts";
-import { dropManagedFields, trimPod } from "./trim.ts";
+import { dropManagedFields, trimPod, trimReplicaSet } from "./trim.ts";
 
 describe("trimPod", () => {
   it("keeps exactly what the observation reads (controller/observe.test.ts checks it observes the same)", () => {
@@ -42,6 +42,51 @@ describe("trimPod", () => {
     };
     trimPod(p);
     expect(p).toEqual({ metadata: { name: "p", deletionTimestamp: "2026-11-30T07:00:00Z" } });
+  });
+});
+
+describe("trimPod and hostNetwork", () => {
+  it("keeps spec.hostNetwork when true (the prober must know), and nothing else of the spec", () => {
+    const p: Record<string, unknown> = {
+      metadata: { name: "p" },
+      spec: { hostNetwork: true, containers: [{ name: "model" }], nodeName: "n1" },
+    };
+    trimPod(p);
+    expect(p).toEqual({ metadata: { name: "p" }, spec: { hostNetwork: true } });
+  });
+});
+
+describe("trimReplicaSet", () => {
+  it("keeps the metadata that ties a pod to its Deployment, and drops spec and status", () => {
+    const rs: Record<string, unknown> = {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: "shop-abc-5d8f",
+        namespace: "team",
+        uid: "rs-1",
+        resourceVersion: "7",
+        labels: { "modelship.dev/revision": "abc" },
+        annotations: { "deployment.kubernetes.io/revision": "1" },
+        ownerReferences: [{ kind: "Deployment", name: "shop-abc", uid: "d-1", controller: true }],
+        managedFields: [{ manager: "kube-controller-manager" }],
+      },
+      spec: { replicas: 3, template: { spec: { containers: [] } } },
+      status: { replicas: 3 },
+    };
+    trimReplicaSet(rs);
+    expect(rs).toEqual({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: "shop-abc-5d8f",
+        namespace: "team",
+        uid: "rs-1",
+        resourceVersion: "7",
+        labels: { "modelship.dev/revision": "abc" },
+        ownerReferences: [{ kind: "Deployment", name: "shop-abc", uid: "d-1", controller: true }],
+      },
+    });
   });
 });
 

@@ -309,7 +309,11 @@ export interface ProbeRoundResult {
   inferenceOk?: boolean;
 }
 
-/** Runs the checks in order and stops at the first failure. */
+/**
+ * Runs the checks in order and stops at the first failure. Each request has the hard deadline
+ * `timeoutMs`; a round may outlast its interval (the scheduler then skips the runs that come due
+ * meanwhile), and the slot it holds is its own ModelDeployment's share.
+ */
 export async function runProbeRound(
   client: ProbeHttpClient,
   target: ProbeTarget,

@@ -74,22 +74,53 @@ function parseBlock(cidr: string): Block {
   throw new Error(`invalid CIDR "${cidr}": not an IPv4 or IPv6 address`);
 }
 
-/** Parses CIDR strings ("10.244.0.0/16", "127.0.0.1", "fd00::/8"); throws with the bad entry named. */
+/** Whether an IP literal lies in one of `blocks`; false for anything else (host names). */
+function inBlocks(blocks: readonly Block[], ip: string): boolean {
+  const bare = unmapIp(ip);
+  if (isIPv4(bare)) {
+    const v = ipv4ToInt(bare);
+    return blocks.some((b) => b.family === 4 && (v & b.mask) >>> 0 === b.base);
+  }
+  if (isIPv6(bare)) {
+    const v = ipv6ToBigInt(bare);
+    return blocks.some((b) => b.family === 6 && (v & b.mask) === b.base);
+  }
+  return false;
+}
+
+/**
+ * Addresses no pod of a tenant may stand for, refused even when an admin's allow-list covers them:
+ * link-local ranges (where the cloud metadata services and the node's own agents answer) and the
+ * metadata services that live elsewhere. A pod IP here means someone is aiming the prober.
+ */
+export const NEVER_PROBED: readonly { cidr: string; what: string }[] = Object.freeze([
+  {
+    cidr: "169.254.0.0/16",
+    what: "an IPv4 link-local address (AWS, GCP, Azure, OCI metadata at 169.254.169.254)",
+  },
+  { cidr: "fe80::/10", what: "an IPv6 link-local address" },
+  { cidr: "100.100.100.200/32", what: "the Alibaba Cloud metadata service" },
+  { cidr: "fd00:ec2::254/128", what: "the AWS IPv6 metadata service" },
+  { cidr: "168.63.129.16/32", what: "the Azure WireServer" },
+]);
+
+const NEVER_PROBED_BLOCKS = NEVER_PROBED.map((n) => ({ ...n, block: parseBlock(n.cidr) }));
+
+/** Why `ip` must never be dialled (link-local, a metadata service); undefined for any other address. */
+export function neverProbedReason(ip: string): string | undefined {
+  return NEVER_PROBED_BLOCKS.find((n) => inBlocks([n.block], ip))?.what;
+}
+
+/**
+ * Parses CIDR strings ("10.244.0.0/16", "127.0.0.1", "fd00::/8"); throws with the bad entry named.
+ * The list never allows a NEVER_PROBED address, however wide it is.
+ */
 export function parseCidrAllowList(cidrs: readonly string[]): CidrAllowList {
   const blocks = cidrs.map(parseBlock);
   return {
     blocks: cidrs.map((c) => c.trim()),
     allows(ip: string): boolean {
-      const bare = unmapIp(ip);
-      if (isIPv4(bare)) {
-        const v = ipv4ToInt(bare);
-        return blocks.some((b) => b.family === 4 && (v & b.mask) >>> 0 === b.base);
-      }
-      if (isIPv6(bare)) {
-        const v = ipv6ToBigInt(bare);
-        return blocks.some((b) => b.family === 6 && (v & b.mask) === b.base);
-      }
-      return false;
+      return inBlocks(blocks, ip) && neverProbedReason(ip) === undefined;
     },
   };
 }

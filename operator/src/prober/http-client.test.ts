@@ -24,6 +24,22 @@ async function startRig(host: string): Promise<Rig> {
       if (!res.writableFinished) rig.aborted++;
     });
     if (path === "/hang") return;
+    if (path === "/headers-then-hang") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.flushHeaders();
+      return;
+    }
+    if (path === "/trickle") {
+      // One byte every 50 ms, for ever: under any per-chunk timeout, never a complete body.
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write("[");
+      const drip = setInterval(() => {
+        if (res.destroyed) clearInterval(drip);
+        else res.write(" ");
+      }, 50);
+      res.on("close", () => clearInterval(drip));
+      return;
+    }
     if (path === "/redirect") {
       res.writeHead(302, { location: "/target" }).end();
       return;
@@ -110,6 +126,41 @@ describe("ProbeHttpClient", () => {
     expect(again.kind).toBe("response");
   });
 
+  it.each([
+    ["hangs after the headers", "/headers-then-hang"],
+    ["trickles the body a byte every 50 ms (under the per-chunk timeout)", "/trickle"],
+    ["never answers", "/hang"],
+  ])("ends an exchange whose server %s at its deadline and destroys the connection", async (_what, path) => {
+    const target = { ip: "127.0.0.4", port: a.port };
+    await client.request(target, { method: "GET", path: "/ok", timeoutMs: 1000 });
+    const pools = client.poolCount;
+    const abortedBefore = a.aborted;
+    const r = await client.request(target, { method: "GET", path, timeoutMs: 400 });
+    expect(r.kind).toBe("timeout");
+    if (r.kind === "timeout") expect(r.error).toContain("within 400 ms (connect, headers and body)");
+    expect(r.latencyMs).toBeGreaterThanOrEqual(390);
+    expect(r.latencyMs).toBeLessThan(700);
+    expect(client.poolCount).toBe(pools - 1);
+    // the server sees its side torn down, not left open
+    await expect.poll(() => a.aborted - abortedBefore, { timeout: 2000 }).toBe(1);
+    // and the next probe dials afresh and works
+    const connections = a.connections;
+    const again = await client.request(target, { method: "GET", path: "/ok", timeoutMs: 1000 });
+    expect(again.kind).toBe("response");
+    expect(a.connections).toBe(connections + 1);
+  });
+
+  it("drops the pool of a target that refused the connection", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.5", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const pools = client.poolCount;
+    const r = await client.request({ ip: "127.0.0.5", port }, { method: "GET", path: "/", timeoutMs: 500 });
+    expect(r.kind).toBe("connect-error");
+    expect(client.poolCount).toBe(pools);
+  });
+
   it.each([["/big"], ["/big-declared"]])("cuts off a 10 MB body (%s) at the 1 MiB cap", async (path) => {
     const abortedBefore = a.aborted;
     const r = await client.request(
@@ -146,19 +197,24 @@ describe("ProbeHttpClient", () => {
       { method: "GET", path: "/ok", timeoutMs: 500 },
     );
     expect(r.kind).toBe("refused");
-    if (r.kind === "refused") expect(r.error).toContain("outside the prober allow-list");
+    if (r.kind === "refused") expect(r.error).toMatch(/outside the prober allow-list|never dialled/);
     expect(r.latencyMs).toBe(0);
     expect(outside.connections).toBe(before);
     expect(outside.hits.size).toBe(0);
   });
 
-  it("refuses paths that are not absolute", async () => {
-    const r = await client.request(
-      { ip: "127.0.0.4", port: a.port },
-      { method: "GET", path: "//evil/x", timeoutMs: 500 },
-    );
-    expect(r.kind).toBe("refused");
-  });
+  it.each([["//evil/x"], ["relative"], ["/a b"], ["/a\r\nHost: evil"], ["/v2/../admin"]])(
+    "refuses the path %j without a request",
+    async (path) => {
+      const hits = [...a.hits.values()].reduce((x, y) => x + y, 0);
+      const r = await client.request(
+        { ip: "127.0.0.4", port: a.port },
+        { method: "GET", path, timeoutMs: 500 },
+      );
+      expect(r.kind).toBe("refused");
+      expect([...a.hits.values()].reduce((x, y) => x + y, 0)).toBe(hits);
+    },
+  );
 
   it("reports a closed port as a connect error", async () => {
     const probe = createServer();

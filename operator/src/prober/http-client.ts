@@ -1,9 +1,11 @@
-// The prober's HTTP client (undici): one keep-alive connection per pod, time budgets, a body size cap,
-// no redirects, the allow-list checked before every dial; failures come back as data, never thrown.
+// The prober's HTTP client (undici): one keep-alive connection per pod, one hard deadline per
+// exchange, a body size cap, no redirects, the allow-list checked before every dial; failures come
+// back as data, never thrown, and a connection that failed or timed out is destroyed.
 import { performance } from "node:perf_hooks";
 import { buildConnector, Pool } from "undici";
+import { isHttpRequestPath } from "../api/http-path.ts";
 import type { CidrAllowList } from "./cidr.ts";
-import { unmapIp } from "./cidr.ts";
+import { neverProbedReason, unmapIp } from "./cidr.ts";
 
 /** Where a probe goes: a pod IP and a port. Never a URL a user wrote. */
 export interface ProbeTarget {
@@ -17,13 +19,16 @@ export interface HttpProbeRequest {
   path: string;
   /** A JSON document sent as the body (POST). */
   jsonBody?: string;
-  /** Budget of each phase of the exchange: connecting, waiting for headers, and between body chunks. */
+  /**
+   * Hard deadline of the whole exchange: connect, headers and the complete body, whatever the server
+   * does (hangs after the headers, trickles the body a byte at a time).
+   */
   timeoutMs: number;
 }
 
 /** Why an exchange produced no usable response. */
 export type HttpFailureKind =
-  | "refused" // target outside the allow-list or not an IP literal: never dialled
+  | "refused" // target outside the allow-list, never-probed, or not an IP literal: never dialled
   | "timeout"
   | "connect-error"
   | "redirect" // 3xx: never followed
@@ -46,6 +51,11 @@ const DEFAULT_MAX_BODY = 1024 * 1024;
 
 class RefusedTargetError extends Error {
   override name = "RefusedTargetError";
+}
+
+/** The reason an exchange is aborted when its deadline passes. */
+class DeadlineError extends Error {
+  override name = "DeadlineError";
 }
 
 function originOf(target: ProbeTarget): string {
@@ -84,8 +94,8 @@ const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEO
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
 
 /**
- * The prober's HTTP client: one undici Pool (one keep-alive connection) per target origin, a time
- * budget per exchange, bodies capped, redirects never followed, and the CIDR allow-list checked
+ * The prober's HTTP client: one undici Pool (one keep-alive connection) per target origin, a hard
+ * deadline per exchange, bodies capped, redirects never followed, and the CIDR allow-list checked
  * twice: before a request is queued and again inside the connector, right before the socket opens.
  */
 export class ProbeHttpClient {
@@ -109,6 +119,8 @@ export class ProbeHttpClient {
     if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
       return `port ${target.port} is not a valid TCP port`;
     }
+    const never = neverProbedReason(target.ip);
+    if (never !== undefined) return `target ${target.ip} is ${never}; never dialled, whatever the allow-list`;
     if (!this.#allowList.allows(target.ip)) {
       return `target ${target.ip} is outside the prober allow-list [${this.#allowList.blocks.join(", ")}]; not dialled`;
     }
@@ -145,8 +157,13 @@ export class ProbeHttpClient {
   async request(target: ProbeTarget, req: HttpProbeRequest): Promise<HttpProbeResult> {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-    if (!req.path.startsWith("/") || req.path.startsWith("//")) {
-      return { kind: "refused", error: `probe path "${req.path}" must be an absolute path`, latencyMs: 0 };
+    // The schema already refuses such paths; this guards presets and every other caller too.
+    if (!isHttpRequestPath(req.path)) {
+      return {
+        kind: "refused",
+        error: `probe path ${JSON.stringify(req.path)} is not an absolute path an HTTP request line can carry`,
+        latencyMs: 0,
+      };
     }
     // An existing pool was created after its origin passed the allow-list (and its connector checks
     // again before every dial), so only a new origin pays for the check here.
@@ -156,6 +173,13 @@ export class ProbeHttpClient {
       if (refusal !== undefined) return { kind: "refused", error: refusal, latencyMs: 0 };
       pool = this.#poolFor(target, req.timeoutMs);
     }
+    // One deadline for the whole exchange: undici's own timeouts are per phase (and per body chunk),
+    // so a server that answers slowly enough in every phase could otherwise hold the probe for ever.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DeadlineError(`no complete answer within ${req.timeoutMs} ms`)),
+      req.timeoutMs,
+    );
     try {
       const res = await pool.request({
         method: req.method,
@@ -164,6 +188,7 @@ export class ProbeHttpClient {
         body: req.jsonBody,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
+        signal: deadline.signal,
       });
       const status = res.statusCode;
       if (status >= 300 && status < 400) {
@@ -205,16 +230,6 @@ export class ProbeHttpClient {
             latencyMs: elapsed(),
           };
         }
-        if (performance.now() - started > 2 * req.timeoutMs) {
-          // A body that trickles in under the per-chunk timeout still has to end in time.
-          discard(res.body);
-          return {
-            kind: "timeout",
-            status,
-            error: `body still arriving after ${2 * req.timeoutMs} ms`,
-            latencyMs: elapsed(),
-          };
-        }
         chunks.push(buf);
       }
       const body =
@@ -222,7 +237,18 @@ export class ProbeHttpClient {
       return { kind: "response", status, body, latencyMs: elapsed() };
     } catch (err) {
       const latencyMs = elapsed();
+      // A connection that failed or timed out is not reused: the next probe dials afresh (and passes
+      // the allow-list again), and a hung socket holds nothing.
+      this.forget(target);
       if (err instanceof RefusedTargetError) return { kind: "refused", error: err.message, latencyMs };
+      if (deadline.signal.aborted) {
+        const reason: unknown = deadline.signal.reason;
+        return {
+          kind: "timeout",
+          error: `${reason instanceof Error ? reason.message : "deadline passed"} (connect, headers and body)`,
+          latencyMs,
+        };
+      }
       const code = errorCode(err);
       if (code !== undefined && TIMEOUT_CODES.has(code)) {
         const phase =
@@ -237,6 +263,8 @@ export class ProbeHttpClient {
         return { kind: "connect-error", error: errorText(err), latencyMs };
       }
       return { kind: "error", error: errorText(err), latencyMs };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

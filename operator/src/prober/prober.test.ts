@@ -190,4 +190,74 @@ describe("Prober", () => {
     );
     void prober.stop();
   });
+
+  describe("fair shares against real model servers", () => {
+    // Tenant A: 8 pods that hang or trickle their bodies; tenant B: 2 healthy pods. 2 slots: under one
+    // FIFO, B would wait behind ~6 of A's runs, each holding a slot for its whole deadline.
+    const A = Array.from({ length: 8 }, (_, i) => `127.0.0.${20 + i}`);
+    const B = ["127.0.0.28", "127.0.0.29"];
+    let fleet: ModelServer;
+    const fast: RevisionProbeSpec = {
+      preset: "openInference",
+      modelName: "recommender",
+      port: 0,
+      intervalMs: 250,
+      timeoutMs: 250,
+    };
+    beforeAll(async () => {
+      fleet = await startModelServer({ bind: [...A, ...B] });
+      fast.port = fleet.port;
+    });
+    afterAll(async () => {
+      await fleet.close();
+    });
+
+    const requests = (ips: readonly string[]) => ips.reduce((n, ip) => n + fleet.podStats(ip).requests, 0);
+    const rate = async (ips: readonly string[], ms: number) => {
+      const before = requests(ips);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return ((requests(ips) - before) * 1000) / ms;
+    };
+
+    /** B's probe requests/s with A healthy, then with A's pods hanging and trickling. */
+    async function bRates(keys: { a: string; b: string }) {
+      for (const ip of [...A, ...B]) fleet.resetPod(ip);
+      const prober = new Prober({ allowCidrs: ["127.0.0.0/8"], concurrency: 2, log });
+      try {
+        prober.setRevisionTargets(
+          keys.a,
+          fast,
+          A.map((ip, i) => ({ ip, podName: `a${i}` })),
+        );
+        prober.setRevisionTargets(
+          keys.b,
+          fast,
+          B.map((ip, i) => ({ ip, podName: `b${i}` })),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const baseline = await rate(B, 2000);
+        for (const [i, ip] of A.entries()) fleet.setPod(ip, i % 2 === 0 ? { hang: true } : { trickleMs: 50 });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const underLoad = await rate(B, 2000);
+        const measured = { baseline, underLoad, ratio: underLoad / baseline };
+        console.log(JSON.stringify({ keys, ...measured }));
+        return measured;
+      } finally {
+        await prober.stop();
+        for (const ip of A) fleet.resetPod(ip);
+      }
+    }
+
+    it("B, another ModelDeployment, keeps its baseline probe rate while A's pods hang and trickle", async () => {
+      const r = await bRates({ a: "team-a/hog/r1", b: "team-b/steady/r1" });
+      // 2 pods × 2 requests a round × 4 rounds/s
+      expect(r.baseline).toBeGreaterThan(10);
+      expect(r.ratio).toBeGreaterThanOrEqual(0.85);
+    }, 15_000);
+
+    it("(control) were A and B one ModelDeployment, the same load would cut B's rate: the measure can fail", async () => {
+      const r = await bRates({ a: "team-a/hog/r1", b: "team-a/hog/r2" });
+      expect(r.ratio).toBeLessThan(0.7);
+    }, 15_000);
+  });
 });

@@ -59,7 +59,7 @@ export interface ProbeStats extends WindowStats {
 export interface ProberOptions {
   /** CIDRs the prober may dial (pod networks). Everything else is refused without a dial. */
   allowCidrs: readonly string[];
-  /** Most probe rounds in flight at once. */
+  /** Most probe rounds in flight at once; each ModelDeployment gets an equal share (scheduler.ts). */
   concurrency: number;
   log: Pick<Logger, "debug" | "info" | "warn">;
   clock?: Clock;
@@ -95,6 +95,15 @@ interface RevisionState {
 interface Payload {
   key: string;
   podId: string;
+}
+
+/**
+ * The unit probe slots are shared fairly among: the ModelDeployment (`namespace/name`) of a revision
+ * key `namespace/name/revision`, so one team's hanging pods cannot slow another team's probes.
+ */
+export function tenantOf(key: string): string {
+  const cut = key.lastIndexOf("/");
+  return cut > 0 ? key.slice(0, cut) : key;
 }
 
 function validateSpec(key: string, spec: RevisionProbeSpec): void {
@@ -191,7 +200,7 @@ export class Prober {
       intervalMs: spec.intervalMs,
       payload: { key, podId },
     }));
-    this.#scheduler.setTargets(key, scheduled);
+    this.#scheduler.setTargets(key, scheduled, tenantOf(key));
   }
 
   /** Stops probing a revision and forgets its numbers. */

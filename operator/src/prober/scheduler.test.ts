@@ -228,4 +228,129 @@ describe("ProbeScheduler", () => {
     expect(calls).toBe(4);
     await s.stop();
   });
+
+  describe("fair shares per tenant", () => {
+    /** Runs of tenant `b` (4 quick targets) over 10 intervals, with or without tenant `a` beside it. */
+    async function quickTenantRuns(withHangingTenant: boolean) {
+      const clock = new ManualClock(0);
+      const quickRuns: number[] = [];
+      const hangingInFlight = { now: 0, max: 0 };
+      const hung: (() => void)[] = [];
+      const s = new ProbeScheduler<string>({
+        clock,
+        concurrency: 8,
+        jitter: 0,
+        random: () => 0,
+        run: (t) => {
+          if (t.payload.startsWith("a")) {
+            hangingInFlight.now++;
+            hangingInFlight.max = Math.max(hangingInFlight.max, hangingInFlight.now);
+            return new Promise<void>((resolve) => hung.push(resolve)); // hangs until the test ends
+          }
+          quickRuns.push(clock.now());
+          return Promise.resolve();
+        },
+      });
+      // a: 20 pods over two revisions, all hanging; b: 4 healthy pods.
+      if (withHangingTenant) {
+        s.setTargets("ns-a/md/r1", targets(10, 1000, "a1-"), "ns-a/md");
+        s.setTargets("ns-a/md/r2", targets(10, 1000, "a2-"), "ns-a/md");
+      }
+      s.setTargets("ns-b/md/r1", targets(4, 1000, "b"), "ns-b/md");
+      clock.advance(0);
+      await settle();
+      for (let i = 0; i < 10; i++) {
+        clock.advance(1000);
+        await settle();
+      }
+      const stats = s.stats();
+      for (const release of hung) release();
+      await s.stop();
+      return { quickRuns: quickRuns.length, hangingMax: hangingInFlight.max, stats };
+    }
+
+    it("a tenant whose pods all hang holds only its share, and the other's probe rate is its baseline", async () => {
+      const baseline = await quickTenantRuns(false);
+      const beside = await quickTenantRuns(true);
+      expect(baseline.quickRuns).toBe(44); // 4 targets × 11 due times
+      expect(beside.quickRuns).toBe(baseline.quickRuns);
+      expect(beside.hangingMax).toBe(4); // 8 slots ÷ 2 tenants
+      expect(beside.stats).toMatchObject({ tenants: 2, tenantShare: 4, inFlight: 4 });
+    });
+
+    it("a tenant alone may use every slot, and the share follows the number of tenants", async () => {
+      const clock = new ManualClock(0);
+      const hung: { tenant: string; release: () => void }[] = [];
+      const s = new ProbeScheduler<string>({
+        clock,
+        concurrency: 8,
+        jitter: 0,
+        random: () => 0,
+        run: (t) => new Promise<void>((release) => hung.push({ tenant: t.payload[0] as string, release })),
+      });
+      const held = (tenant: string) => hung.filter((h) => h.tenant === tenant).length;
+      s.setTargets("a/md/r1", targets(20, 1000, "a"), "a/md");
+      clock.advance(0);
+      await settle();
+      expect(s.stats()).toMatchObject({ tenants: 1, tenantShare: 8, inFlight: 8 });
+      s.setTargets("b/md/r1", targets(1, 1000, "b"), "b/md");
+      s.setTargets("c/md/r1", targets(1, 1000, "c"), "c/md");
+      expect(s.stats()).toMatchObject({ tenants: 3, tenantShare: 2 });
+      clock.advance(1000);
+      await settle();
+      // Runs already going are not cut short: b and c wait for a's runs to end (each has a deadline).
+      expect([held("a"), held("b"), held("c")]).toEqual([8, 0, 0]);
+      for (const h of hung.splice(0)) h.release();
+      await settle();
+      // From then on a holds its share only, and b and c have theirs.
+      expect([held("a"), held("b"), held("c")]).toEqual([2, 1, 1]);
+      s.removeGroup("b/md/r1");
+      s.removeGroup("c/md/r1");
+      expect(s.stats()).toMatchObject({ tenants: 1, tenantShare: 8 });
+      for (const h of hung.splice(0)) h.release();
+      await s.stop();
+    });
+
+    it("takes turns across tenants when slots are scarce, whatever each one's backlog", async () => {
+      const clock = new ManualClock(0);
+      const order: string[] = [];
+      const release: (() => void)[] = [];
+      const s = new ProbeScheduler<string>({
+        clock,
+        concurrency: 1,
+        jitter: 0,
+        random: () => 0,
+        run: (t) => {
+          order.push(t.payload[0] as string);
+          return new Promise<void>((resolve) => release.push(resolve));
+        },
+      });
+      s.setTargets("a/md/r", targets(6, 10_000, "a"), "a/md");
+      s.setTargets("b/md/r", targets(2, 10_000, "b"), "b/md");
+      clock.advance(0);
+      await settle();
+      while (release.length > 0) {
+        release.shift()?.();
+        await settle();
+      }
+      expect(order.join("")).toBe("ababaaaa");
+      await s.stop();
+    });
+
+    it("groups without a tenant are each their own tenant (the default)", async () => {
+      const clock = new ManualClock(0);
+      const s = new ProbeScheduler<string>({
+        clock,
+        concurrency: 9,
+        jitter: 0,
+        random: () => 0,
+        run: async () => undefined,
+      });
+      s.setTargets("g1", targets(1));
+      s.setTargets("g2", targets(1));
+      s.setTargets("g3", targets(1));
+      expect(s.stats()).toMatchObject({ tenants: 3, tenantShare: 3 });
+      await s.stop();
+    });
+  });
 });

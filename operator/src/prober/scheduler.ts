@@ -1,6 +1,8 @@
 // When each probe runs: a fixed-rate schedule per target with jitter, one timer for all targets, a
-// global concurrency cap, and the scheduling lag measured (hack/bench reads it).
+// global concurrency cap shared fairly among tenants, and the scheduling lag measured (hack/bench
+// reads it).
 import { type Clock, createSystemClock, type TimerHandle } from "../lib/clock.ts";
+import { FairQueue } from "./fair-queue.ts";
 import { quantile } from "./window.ts";
 
 /** A thing to run every `intervalMs`, identified by `id` inside its group. */
@@ -21,7 +23,10 @@ export interface RunInfo {
 export interface ProbeSchedulerOptions<T> {
   /** The work. Must settle (the prober's runs carry their own timeouts); errors are swallowed. */
   run(target: ScheduledTarget<T>, info: RunInfo): Promise<void>;
-  /** Most runs in flight at once, over all targets. */
+  /**
+   * Most runs in flight at once, over all targets. Each tenant may hold at most its fair share:
+   * concurrency ÷ tenants with targets (at least 1), so a tenant alone may use all of it.
+   */
   concurrency: number;
   /** Each interval is stretched or shrunk by up to this fraction at random. Default 0.1. */
   jitter?: number;
@@ -34,6 +39,10 @@ export interface ProbeSchedulerOptions<T> {
 
 export interface SchedulerStats {
   targets: number;
+  /** Tenants with targets. */
+  tenants: number;
+  /** Slots each tenant may hold at once now. */
+  tenantShare: number;
   inFlight: number;
   /** Due runs waiting for a concurrency slot. */
   queued: number;
@@ -48,6 +57,8 @@ export interface SchedulerStats {
 
 interface Entry<T> {
   group: string;
+  /** The fairness unit the group belongs to (e.g. the ModelDeployment of a revision). */
+  tenant: string;
   target: ScheduledTarget<T>;
   dueAt: number;
   /** Bumped on every reschedule; heap nodes with an older seq are stale. */
@@ -120,6 +131,12 @@ class MinHeap<T> {
  * single timer armed at the earliest due time. The schedule is fixed-rate (the next due time
  * follows from the previous due time, not from when the run ended), and a target never runs twice
  * at once: a run that comes due while the previous one is still going is skipped and counted.
+ *
+ * Fairness: targets belong to groups, groups to tenants. Due runs wait in one queue per tenant,
+ * served round-robin, and a tenant never holds more than its share of the slots (concurrency ÷
+ * tenants with targets). Slots held by a tenant whose pods hang or crawl are its own share: the
+ * others' shares stay free, so their probe rate does not depend on what that tenant's pods do
+ * (as long as there are at most `concurrency` tenants; beyond that each gets one slot in turn).
  * Calls never block: `setTargets` only edits maps and the heap.
  */
 export class ProbeScheduler<T> {
@@ -130,8 +147,13 @@ export class ProbeScheduler<T> {
   readonly #random: () => number;
   readonly #groups = new Map<string, Map<string, Entry<T>>>();
   readonly #heap = new MinHeap<T>();
-  readonly #ready: { entry: Entry<T>; dueAt: number }[] = [];
-  #readyHead = 0;
+  readonly #ready = new FairQueue<{ entry: Entry<T>; dueAt: number }>();
+  /** The tenant of each group. */
+  readonly #groupTenant = new Map<string, string>();
+  /** Groups with targets, per tenant: a tenant counts toward the shares while it has any. */
+  readonly #tenantGroups = new Map<string, number>();
+  /** Runs in flight per tenant (absent: none). */
+  readonly #running = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
   #timer: TimerHandle | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -161,13 +183,34 @@ export class ProbeScheduler<T> {
     this.#heap.push({ at, seq: entry.seq, entry });
   }
 
+  /** Slots one tenant may hold at once: an equal split among tenants with targets, at least 1. */
+  #share(): number {
+    return Math.max(1, Math.floor(this.#concurrency / Math.max(1, this.#tenantGroups.size)));
+  }
+
+  #setGroupTenant(group: string, tenant: string | undefined): void {
+    const old = this.#groupTenant.get(group);
+    if (old === tenant) return;
+    if (old !== undefined) {
+      this.#groupTenant.delete(group);
+      const n = (this.#tenantGroups.get(old) ?? 1) - 1;
+      if (n > 0) this.#tenantGroups.set(old, n);
+      else this.#tenantGroups.delete(old);
+    }
+    if (tenant !== undefined) {
+      this.#groupTenant.set(group, tenant);
+      this.#tenantGroups.set(tenant, (this.#tenantGroups.get(tenant) ?? 0) + 1);
+    }
+  }
+
   /**
-   * Replaces the targets of a group (e.g. one revision). Targets that stay keep their schedule (an
-   * interval change reschedules them); new ones start at a random phase within their first
-   * interval, so a fresh set does not fire at once; removed ones are forgotten (a run in flight
-   * finishes, but its target is not run again).
+   * Replaces the targets of a group (e.g. one revision) of `tenant` (e.g. its ModelDeployment; by
+   * default the group is its own tenant). Targets that stay keep their schedule (an interval change
+   * reschedules them); new ones start at a random phase within their first interval, so a fresh set
+   * does not fire at once; removed ones are forgotten (a run in flight finishes, but its target is
+   * not run again).
    */
-  setTargets(group: string, targets: readonly ScheduledTarget<T>[]): void {
+  setTargets(group: string, targets: readonly ScheduledTarget<T>[], tenant: string = group): void {
     if (this.#stopped) return;
     const now = this.#clock.monotonic();
     const old = this.#groups.get(group) ?? new Map<string, Entry<T>>();
@@ -179,11 +222,13 @@ export class ProbeScheduler<T> {
         old.delete(target.id);
         const intervalChanged = existing.target.intervalMs !== target.intervalMs;
         existing.target = target;
+        existing.tenant = tenant;
         if (intervalChanged) this.#schedule(existing, now + this.#random() * target.intervalMs);
         next.set(target.id, existing);
       } else {
         const entry: Entry<T> = {
           group,
+          tenant,
           target,
           dueAt: 0,
           seq: 0,
@@ -198,6 +243,7 @@ export class ProbeScheduler<T> {
     for (const gone of old.values()) gone.removed = true;
     if (next.size === 0) this.#groups.delete(group);
     else this.#groups.set(group, next);
+    this.#setGroupTenant(group, next.size === 0 ? undefined : tenant);
     this.#arm();
   }
 
@@ -237,7 +283,7 @@ export class ProbeScheduler<T> {
       if (entry.running || entry.queued) this.#skippedBusy++;
       else {
         entry.queued = true;
-        this.#ready.push({ entry, dueAt: entry.dueAt });
+        this.#ready.push(entry.tenant, { entry, dueAt: entry.dueAt });
       }
       // Fixed rate; if we fell more than an interval behind, skip the missed slots.
       let nextAt = entry.dueAt + this.#jittered(entry.target.intervalMs);
@@ -249,18 +295,15 @@ export class ProbeScheduler<T> {
   }
 
   #drain(): void {
-    while (this.#inFlight.size < this.#concurrency && this.#readyHead < this.#ready.length) {
-      const { entry, dueAt } = this.#ready[this.#readyHead++] as { entry: Entry<T>; dueAt: number };
+    const share = this.#share();
+    const mayRun = (tenant: string) => (this.#running.get(tenant) ?? 0) < share;
+    while (this.#inFlight.size < this.#concurrency) {
+      const next = this.#ready.take(mayRun);
+      if (next === undefined) break;
+      const { entry, dueAt } = next.item;
       entry.queued = false;
       if (entry.removed) continue;
       this.#start(entry, dueAt);
-    }
-    if (this.#readyHead === this.#ready.length) {
-      this.#ready.length = 0;
-      this.#readyHead = 0;
-    } else if (this.#readyHead > 1024) {
-      this.#ready.splice(0, this.#readyHead);
-      this.#readyHead = 0;
     }
   }
 
@@ -272,6 +315,9 @@ export class ProbeScheduler<T> {
     if (lagMs > this.#lagMax) this.#lagMax = lagMs;
     this.#started++;
     entry.running = true;
+    // The tenant it was queued under pays for the slot until the run ends.
+    const tenant = entry.tenant;
+    this.#running.set(tenant, (this.#running.get(tenant) ?? 0) + 1);
     let p: Promise<void>;
     try {
       p = this.#run(entry.target, { group: entry.group, dueAt, startedAt, lagMs });
@@ -282,6 +328,9 @@ export class ProbeScheduler<T> {
       .catch(() => undefined)
       .then(() => {
         entry.running = false;
+        const n = (this.#running.get(tenant) ?? 1) - 1;
+        if (n > 0) this.#running.set(tenant, n);
+        else this.#running.delete(tenant);
         this.#inFlight.delete(tracked);
         if (!this.#stopped) this.#drain();
       });
@@ -295,8 +344,10 @@ export class ProbeScheduler<T> {
     for (const g of this.#groups.values()) targets += g.size;
     return {
       targets,
+      tenants: this.#tenantGroups.size,
+      tenantShare: this.#share(),
       inFlight: this.#inFlight.size,
-      queued: this.#ready.length - this.#readyHead,
+      queued: this.#ready.size,
       started: this.#started,
       skippedBusy: this.#skippedBusy,
       lagP50Ms: quantile(sorted, 0.5),
@@ -317,9 +368,10 @@ export class ProbeScheduler<T> {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#heap.clear();
-    this.#ready.length = 0;
-    this.#readyHead = 0;
+    this.#ready.clear();
     this.#groups.clear();
+    this.#groupTenant.clear();
+    this.#tenantGroups.clear();
     await Promise.allSettled([...this.#inFlight]);
   }
 }
