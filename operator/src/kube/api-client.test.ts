@@ -105,7 +105,7 @@ describe("ApiClient deadlines", () => {
       contexts: [{ name: "x", cluster: "c", user: "u" }],
       currentContext: "x",
     });
-    const client = new ApiClient(kc, undefined, undefined, 300);
+    const client = new ApiClient(kc, { requestTimeoutMs: 300 });
     const started = Date.now();
     try {
       await expect(
