@@ -58,6 +58,7 @@ export interface Md {
     namespace: string;
     generation: number;
     uid: string;
+    resourceVersion: string;
     annotations?: Record<string, string>;
   };
   spec: Record<string, unknown> & { replicas?: number };
