@@ -63,6 +63,11 @@ export function apiConfiguration(
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error("kubeconfig has no current cluster");
   const leadership = o.leadership ?? ALWAYS_LEADING;
+  // Without election there is no leadership to lose: spare each request a dependent signal.
+  const deadline = (): AbortSignal =>
+    o.leadership
+      ? AbortSignal.any([AbortSignal.timeout(o.requestTimeoutMs), o.leadership.signal])
+      : AbortSignal.timeout(o.requestTimeoutMs);
   return createConfiguration({
     baseServer: new ServerConfiguration(server, {}),
     authMethods: { default: kc },
@@ -71,7 +76,7 @@ export function apiConfiguration(
       {
         pre: async (request) => {
           if (WRITE_METHODS.has(request.getHttpMethod())) leadership.check();
-          request.setSignal(AbortSignal.any([AbortSignal.timeout(o.requestTimeoutMs), leadership.signal]));
+          request.setSignal(deadline());
           return request;
         },
         post: async (response) => response,
