@@ -1,8 +1,8 @@
 // Two real operator processes with leader election against one cluster: only the Lease holder
 // reconciles and writes; kill -9 of the leader in the middle of a canary pause hands the lease to
 // the standby within the lease duration (+5 s slack), and the standby finishes the rollout from
-// the recorded step. Both processes share the identity "modelship-operator" in the audit log, so
-// they are told apart by the Lease holder (`<host>-<pid>`) and by each process's own log lines.
+// the recorded step. Both processes share the user "modelship-operator" in the audit log; each
+// names itself (`<host>-<pid>`, as on the Lease) in its User-Agent and in its own log lines.
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, kubeConfig, localCluster, uniqueNamespace } from "./support/cluster.ts";

@@ -60,6 +60,7 @@ export interface Md {
     namespace: string;
     generation: number;
     uid: string;
+    resourceVersion: string;
     annotations?: Record<string, string>;
   };
   spec: Record<string, unknown> & { replicas?: number };
@@ -194,14 +195,20 @@ export function condition(md: Md, type: string) {
 interface AuditEvent {
   verb: string;
   user: { username: string };
+  /** The operator's is `modelship/<version> (<identity>)`: it tells two operator processes apart. */
+  userAgent?: string;
+  responseStatus?: { code?: number };
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   requestReceivedTimestamp: string;
   requestURI: string;
   stage: string;
 }
 
-/** Writes (create/update/patch/delete) the operator made since `sinceMs`, from the apiserver's audit log. */
-export function operatorWritesSince(sinceMs: number): AuditEvent[] {
+/**
+ * Writes (create/update/patch/delete) the operator made since `sinceMs`, from the apiserver's audit
+ * log, whatever their answer (a refused write was still sent); with `identity`, only that process's.
+ */
+export function operatorWritesSince(sinceMs: number, identity?: string): AuditEvent[] {
   const cluster = localCluster();
   if (!cluster) throw new Error("operatorWritesSince needs the local control plane's audit log");
   return readFileSync(cluster.auditLog, "utf8")
@@ -209,5 +216,6 @@ export function operatorWritesSince(sinceMs: number): AuditEvent[] {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as AuditEvent)
     .filter((e) => e.stage === "ResponseComplete" && e.user.username === OPERATOR_USER)
-    .filter((e) => Date.parse(e.requestReceivedTimestamp) >= sinceMs);
+    .filter((e) => Date.parse(e.requestReceivedTimestamp) >= sinceMs)
+    .filter((e) => identity === undefined || (e.userAgent ?? "").endsWith(`(${identity})`));
 }

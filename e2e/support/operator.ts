@@ -17,6 +17,8 @@ export interface RunningOperator {
   stop(): Promise<void>;
   /** kill -9, as a crash. */
   kill9(): Promise<void>;
+  /** Resolves with the exit code when the process ends by itself or is stopped. */
+  exited: Promise<number | null>;
 }
 
 let counter = 0;
@@ -58,7 +60,7 @@ export async function startOperator(
   );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   // Running once its caches are synced.
   const deadline = Date.now() + 60_000;
@@ -71,6 +73,7 @@ export async function startOperator(
     pid: child.pid ?? 0,
     logFile,
     logs,
+    exited,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       await exited;

@@ -57,6 +57,18 @@ async function main(argv: string[]): Promise<number> {
   const version = await serverVersion(kc);
   log.info({ server: kc.getCurrentCluster()?.server, version, identity }, "connected to the Kubernetes API");
 
+  // Every request says which process sent it, so the API server's audit log tells leader and standby apart.
+  const userAgent = `modelship/${pkg.version} (${identity})`;
+  const elector = config.leaderElect
+    ? new LeaderElector({
+        store: KubeLeaseStore.fromKubeConfig(kc, userAgent),
+        namespace: config.leaderElectionNamespace,
+        name: "modelship-operator",
+        identity,
+        log,
+      })
+    : undefined;
+
   const metrics = createMetrics();
   // The prober reports through the manager, which is built after it: bind late.
   let onProbeStats: Manager["onProbeStats"];
@@ -82,21 +94,14 @@ async function main(argv: string[]): Promise<number> {
     qps: config.qps,
     burst: config.burst,
     identity,
+    userAgent,
+    // Writes go out only while this process holds the lease (checked per request, by the clock).
+    ...(elector ? { leadership: elector } : {}),
     metrics,
     resyncMs: config.resyncSeconds * 1000,
     ...(prober ? { prober } : {}),
   });
   onProbeStats = manager.onProbeStats;
-
-  const elector = config.leaderElect
-    ? new LeaderElector({
-        store: KubeLeaseStore.fromKubeConfig(kc),
-        namespace: config.leaderElectionNamespace,
-        name: "modelship-operator",
-        identity,
-        log,
-      })
-    : undefined;
   const { host, port } = splitHostPort(config.metricsAddr);
   const server = await startHealthServer({
     host,

@@ -7,6 +7,7 @@ import { ApiClient } from "../kube/api-client.ts";
 import type { KubeConfig, KubernetesObject } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { apiServes, createInformers, type InformerSet } from "../kube/informers.ts";
+import type { Leadership } from "../kube/leadership.ts";
 import { RequestLimiter } from "../kube/request-limiter.ts";
 import { type Clock, createSystemClock } from "../lib/clock.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
@@ -27,6 +28,10 @@ export interface ManagerOptions {
   qps: number;
   burst: number;
   identity: string;
+  /** Names this process on every request (the API server's audit log tells processes apart by it). */
+  userAgent?: string;
+  /** Whether this process leads now: checked before every write. Default: always (no election). */
+  leadership?: Leadership;
   metrics?: OperatorMetrics;
   /** The prober, when on: wired to the reconciler (verdicts) and status.health. */
   prober?: Prober;
@@ -67,8 +72,13 @@ function ownerKey(
 export async function startManager(o: ManagerOptions): Promise<Manager> {
   const clock = o.clock ?? createSystemClock();
   const limiter = new RequestLimiter({ clock, qps: o.qps, burst: o.burst });
-  const client = new ApiClient(o.kc, limiter, (verb, resource, code) => {
-    o.metrics?.apiRequests.inc({ verb, resource, code: code === 0 ? "error" : String(code) });
+  const client = new ApiClient(o.kc, {
+    limiter,
+    observe: (verb, resource, code) => {
+      o.metrics?.apiRequests.inc({ verb, resource, code: code === 0 ? "error" : String(code) });
+    },
+    ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+    ...(o.leadership ? { leadership: o.leadership } : {}),
   });
   const gatewayApi = await apiServes(o.kc, "gateway.networking.k8s.io/v1", "HTTPRoute");
   o.log.info({ gatewayApi }, "Gateway API discovery");
@@ -133,7 +143,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     replicaSets: informers.replicaSets,
     pods: informers.pods,
     client,
-    events: new EventRecorder(o.kc, client, o.log, o.identity),
+    events: new EventRecorder(client, o.log, o.identity),
     log: o.log,
     now: () => clock.now(),
     gatewayApiAvailable: () => gatewayApi,

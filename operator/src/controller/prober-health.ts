@@ -25,6 +25,7 @@ import {
 } from "../api/index.ts";
 import { HealthReason } from "../api/reasons.ts";
 import { type ApiClient, classifyApiError } from "../kube/api-client.ts";
+import { NotLeaderError } from "../kube/leadership.ts";
 import { toRfc3339 } from "../lib/time.ts";
 import type { OperatorMetrics } from "../metrics/registry.ts";
 import type { ExpectField, InferenceCheckSpec, NamedHttpCheckSpec } from "../prober/checks.ts";
@@ -361,14 +362,19 @@ export class ProberHealth implements HealthSource {
           name: t.md.metadata.name,
         },
         { health: { ...(stable ? { stable } : {}), ...(canary ? { canary } : {}) }, conditions },
-        PROBER_FIELD_MANAGER,
+        // No resourceVersion: these are observations the rollout never reads back, and a
+        // precondition would make them lose every race with the reconciler's own status write.
+        // Only the leader sends them (the API client checks leadership before every write).
+        { fieldManager: PROBER_FIELD_MANAGER },
       );
       t.lastWritten = { stable, canary };
       t.lastWriteAt = now;
     } catch (err) {
       // Deleted between the probe and the write (or its namespace is going): nothing to report on.
       const gone = ["notFound", "namespaceGone"].includes(classifyApiError(err));
-      if (gone) this.o.log.debug({ key }, "status.health not written: the ModelDeployment is gone");
+      if (err instanceof NotLeaderError)
+        this.o.log.debug({ key }, "status.health not written: not the leader");
+      else if (gone) this.o.log.debug({ key }, "status.health not written: the ModelDeployment is gone");
       else this.o.log.warn({ err, key }, "could not write status.health");
     } finally {
       t.writing = false;

@@ -96,7 +96,16 @@ function world(
       writes.push(`delete ${ref.kind}/${ref.name}`);
       caches[ref.kind as keyof typeof caches].items.delete(`${ref.namespace}/${ref.name}`);
     },
-    async applyStatus(ref: { namespace: string; name: string }, status: unknown) {
+    async applyStatus(
+      ref: { namespace: string; name: string },
+      status: unknown,
+      o: { resourceVersion?: string },
+    ) {
+      // The API server's precondition: the object must still be at the version the status was decided from.
+      if (o.resourceVersion !== String(rv)) {
+        writes.push("status refused");
+        throw makeApiError(409, { message: "the object has been modified" });
+      }
       writes.push("status");
       const md = mds.get(ref.name, ref.namespace) as Obj;
       rv++;
@@ -138,8 +147,18 @@ function world(
     const generation = Number(md.metadata?.generation ?? 1) + 1;
     mds.put({ ...md, spec: { ...md.spec, ...over }, metadata: { ...md.metadata, generation } });
   };
+  /** Someone else writes the ModelDeployment; the cache shows it only after catchUp(). */
+  const writtenElsewhere = () => {
+    rv++;
+  };
+  const catchUp = () => {
+    const md = mds.get("rec", "shop") as Obj;
+    mds.put({ ...md, metadata: { ...md.metadata, resourceVersion: String(rv) } });
+  };
   return {
     reconciler,
+    writtenElsewhere,
+    catchUp,
     writes,
     events,
     transitions,
@@ -169,6 +188,27 @@ describe("Reconciler", () => {
     w.writes.length = 0;
     await w.reconciler.reconcile("shop/rec");
     expect(w.writes).toEqual([]);
+  });
+
+  it("a status write refused with 409 Conflict records nothing, sends no event, and decides again only from a newer read", async () => {
+    const w = world();
+    // The prober (or a person) writes the object between the cache's read and our status write.
+    w.writtenElsewhere();
+    expect(await w.reconciler.reconcile("shop/rec")).toEqual({ requeue: true });
+    expect(w.writes.at(-1)).toBe("status refused");
+    expect(w.status()).toBeUndefined();
+    expect(w.transitions).toEqual([]);
+    expect(w.events).toEqual([]);
+    // The cache still shows the refused version: no decision from it, no write at all.
+    w.writes.length = 0;
+    expect(await w.reconciler.reconcile("shop/rec")).toEqual({ requeue: true });
+    expect(w.writes).toEqual([]);
+    // Once the cache shows the newer version, the decision is made again and recorded once.
+    w.catchUp();
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.writes).toEqual(["status"]);
+    expect(w.status()).toMatchObject({ phase: "Progressing", observedGeneration: 1 });
+    expect(w.transitions.map((e) => e.reason)).toEqual(["FirstDeployment"]);
   });
 
   it("blocks on an invalid spec: says why on status and as a Warning, touches no child, does not retry", async () => {

@@ -20,7 +20,7 @@ import type { RevisionSpec } from "../render/revision.ts";
 import { decideRollout } from "../rollout/decide.ts";
 import type { RolloutDecision, RolloutEvent } from "../rollout/types.ts";
 import { applyChildren, type ChildCaches, type ChildFailure } from "./apply-children.ts";
-import { composeStatus, composeStoppedStatus, type Stop } from "./compose-status.ts";
+import { composeStatus, composeStoppedStatus, type OwnedStatus, type Stop } from "./compose-status.ts";
 import { type Blocked, preflight } from "./guards.ts";
 import type { ObservedDeployment, ObservedPod, ObservedRevision } from "./observe.ts";
 import { rolloutInput, type VerdictSource } from "./rollout-input.ts";
@@ -32,7 +32,7 @@ import {
   type ReconcileContext,
   ServiceAccountCheck,
 } from "./snapshot.ts";
-import { StatusWriter } from "./status-writer.ts";
+import { StatusWriter, type WriteOutcome } from "./status-writer.ts";
 import { splitObjectKey } from "./work-queue.ts";
 import { type ReconcileResult, TerminalError } from "./workers.ts";
 
@@ -107,6 +107,12 @@ export class Reconciler {
     if (!cached || cached.metadata?.deletionTimestamp) return this.letGo(key);
 
     const log = this.d.log.child({ namespace, name });
+    const read = this.status.overlay(key, cached);
+    if (!read) {
+      // A status write was refused on the version the cache still shows: wait until it moves on.
+      log.debug("cache is behind a refused status write; looking again shortly");
+      return { requeue: true };
+    }
     const ctx = await loadSnapshot(
       {
         deployments: this.d.deployments,
@@ -116,7 +122,7 @@ export class Reconciler {
         serviceAccounts: this.serviceAccounts,
       },
       key,
-      this.status.overlay(key, cached),
+      read,
       { namespace, name, log, now: this.d.now() },
     );
 
@@ -154,7 +160,9 @@ export class Reconciler {
       now: ctx.now,
     });
     try {
-      await this.status.write(ctx.owner, ctx.status, next, ctx.log);
+      // Refused (the object changed since it was read): nothing of this decision is recorded, no
+      // event is sent; the next pass decides again from the newer version.
+      if ((await this.writeStatus(ctx, next)) === "conflict") return { requeue: true };
     } catch (err) {
       return this.goingAway(ctx, err, "notFound");
     }
@@ -216,16 +224,25 @@ export class Reconciler {
     throw f.error;
   }
 
-  /** Writes a stopped status and its Warning; a result when the object is going away. */
+  /** Writes a stopped status and its Warning; a result when the object is going away or changed since read. */
   private async stop(ctx: ReconcileContext, stop: Stop): Promise<ReconcileResult | undefined> {
     const next = composeStoppedStatus(ctx.status, ctx.generation, stop, ctx.now);
     try {
-      await this.status.write(ctx.owner, ctx.status, next, ctx.log);
+      if ((await this.writeStatus(ctx, next)) === "conflict") return { requeue: true };
     } catch (err) {
       return this.goingAway(ctx, err, "notFound");
     }
     this.d.events.record(ctx.target, { type: "Warning", reason: stop.reason, message: stop.message });
     return undefined;
+  }
+
+  private writeStatus(ctx: ReconcileContext, next: OwnedStatus): Promise<WriteOutcome> {
+    return this.status.write(
+      ctx.owner,
+      { status: ctx.status, resourceVersion: ctx.resourceVersion },
+      next,
+      ctx.log,
+    );
   }
 
   /**

@@ -76,6 +76,8 @@ export interface ReconcileContext {
   generation: number;
   /** The status read, with our last write laid over it until the cache shows it. */
   status: OwnedStatus | undefined;
+  /** The version of the object that status was read at: the status write goes onto it, or fails. */
+  resourceVersion: string | undefined;
   log: Logger;
   now: number;
   /** The parsed ModelDeployment, or why it does not parse. */
@@ -121,6 +123,7 @@ export async function loadSnapshot(
     target: { apiVersion: API_VERSION, kind: KIND, namespace, name, uid },
     generation: cached.metadata?.generation ?? 0,
     status: cached.status,
+    resourceVersion: cached.metadata?.resourceVersion,
     log: desiredRevision ? base.log.child({ revision: desiredRevision }) : base.log,
     now: base.now,
     spec: md ? { ok: true, md } : { ok: false, message: parsed.ok ? "" : formatIssues(parsed.issues) },

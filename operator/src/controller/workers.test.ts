@@ -79,6 +79,22 @@ describe("runWorkers", () => {
     expect(warn).toMatchObject({ key: "ns/a", err: { message: "apply failed: conflict" } });
   });
 
+  it("requeue (a stale read, not a failure) looks again with growing backoff and logs no warning", async () => {
+    const attempts: number[] = [];
+    let staleLeft = 3;
+    const { queue, pool, lines } = start(async () => {
+      attempts.push(Date.now());
+      return staleLeft-- > 0 ? { requeue: true } : {};
+    });
+    const t0 = Date.now();
+    queue.add("ns/a");
+    await vi.advanceTimersByTimeAsync(100);
+    expect(attempts.map((t) => t - t0)).toEqual([0, 5, 15, 35]);
+    expect(queue.numRequeues("ns/a")).toBe(0);
+    expect(pool.stats().reconciles).toMatchObject({ requeue: 3, success: 1, error: 0 });
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+  });
+
   it("does not retry a TerminalError and logs it", async () => {
     let calls = 0;
     const { queue, pool, lines } = start(async () => {

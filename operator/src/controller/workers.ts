@@ -1,12 +1,17 @@
 // Runs reconciles off the work queue with controller-runtime's result contract: an error means
-// "retry with backoff", TerminalError means "do not retry", requeueAfterMs means "look again later".
+// "retry with backoff", TerminalError means "do not retry", requeueAfterMs means "look again later",
+// requeue means "look again soon, with backoff" (a conflict: nothing failed, the read was stale).
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { WorkQueue } from "./work-queue.ts";
 
-/** What a reconcile asks for next. `requeueAfterMs > 0`: reconcile again after that long. */
+/**
+ * What a reconcile asks for next. `requeueAfterMs > 0`: reconcile again after that long. `requeue`:
+ * again after the key's backoff (controller-runtime's Result{Requeue: true}), without an error.
+ */
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  requeue?: boolean;
 }
 
 export type ReconcileFn = (key: string, signal: AbortSignal) => Promise<ReconcileResult>;
@@ -81,11 +86,16 @@ export function runWorkers({
       // Promise.resolve().then() also catches a reconcile that throws before returning a promise.
       const result = await Promise.resolve().then(() => reconcile(key, stopping.signal));
       const after = result?.requeueAfterMs;
-      queue.forget(key);
-      if (after !== undefined && after > 0) {
+      if (result?.requeue) {
+        // Not forgotten: the backoff grows while the cache stays behind.
+        queue.addRateLimited(key);
+        outcome = ReconcileOutcome.Requeue;
+      } else if (after !== undefined && after > 0) {
+        queue.forget(key);
         queue.addAfter(key, after);
         outcome = ReconcileOutcome.Requeue;
       } else {
+        queue.forget(key);
         outcome = ReconcileOutcome.Success;
       }
       reconcileLog.debug({ outcome, requeueAfterMs: after, ms: now() - started }, "reconciled");

@@ -1,7 +1,9 @@
+import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer, type Socket } from "node:net";
-import { ApiException, KubeConfig } from "@kubernetes/client-node";
-import { describe, expect, it } from "vitest";
+import { ApiException, KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import { describe, expect, it, vi } from "vitest";
 import { ApiClient, apiErrorMessage, classifyApiError } from "./api-client.ts";
+import { type Leadership, NotLeaderError } from "./leadership.ts";
 
 // The bodies are what kube-apiserver v1.36 sends (Status objects), as client-node hands them over.
 const status = (code: number, reason: string, message: string, causes: { reason: string }[] = []) =>
@@ -105,7 +107,7 @@ describe("ApiClient deadlines", () => {
       contexts: [{ name: "x", cluster: "c", user: "u" }],
       currentContext: "x",
     });
-    const client = new ApiClient(kc, undefined, undefined, 300);
+    const client = new ApiClient(kc, { requestTimeoutMs: 300 });
     const started = Date.now();
     try {
       await expect(
@@ -115,6 +117,118 @@ describe("ApiClient deadlines", () => {
     } finally {
       for (const s of sockets) s.destroy();
       server.close();
+    }
+  });
+});
+
+/** Leadership a test can take away; its signal aborts like the elector's. */
+class TestLeadership implements Leadership {
+  leading = true;
+  readonly #ended = new AbortController();
+  get signal(): AbortSignal {
+    return this.#ended.signal;
+  }
+  check(): void {
+    if (!this.leading) throw new NotLeaderError("not the leader");
+  }
+  lose(): void {
+    this.leading = false;
+    this.#ended.abort(new NotLeaderError("leadership ended"));
+  }
+}
+
+describe("ApiClient and leadership", () => {
+  /** An "API server" on loopback: answers reads, records every request, never answers a PATCH. */
+  async function apiServer() {
+    const seen: { method: string; url: string; userAgent: string }[] = [];
+    const server = createHttpServer((req, res) => {
+      seen.push({ method: req.method ?? "", url: req.url ?? "", userAgent: req.headers["user-agent"] ?? "" });
+      if (req.method === "PATCH") return; // hangs: a write in flight
+      res.setHeader("content-type", "application/json");
+      // Discovery first (client-node resolves a kind's path from it), then the object.
+      const body =
+        req.url === "/api/v1"
+          ? {
+              kind: "APIResourceList",
+              groupVersion: "v1",
+              resources: [
+                {
+                  name: "serviceaccounts",
+                  namespaced: true,
+                  kind: "ServiceAccount",
+                  verbs: ["get", "delete"],
+                },
+              ],
+            }
+          : { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "sa", namespace: "ns" } };
+      res.end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    return {
+      kc,
+      seen,
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+  const sa = { apiVersion: "v1", kind: "ServiceAccount", namespace: "ns", name: "sa" };
+  const mdRef = {
+    group: "modelship.dev",
+    version: "v1alpha1",
+    plural: "modeldeployments",
+    kind: "ModelDeployment",
+    namespace: "ns",
+    name: "md",
+  };
+
+  it("sends no write unless this process leads at that instant; reads go on; every request names the process", async () => {
+    const api = await apiServer();
+    const leadership = new TestLeadership();
+    leadership.leading = false;
+    const client = new ApiClient(api.kc, { leadership, userAgent: "modelship/0.1.0 (pod-a-42)" });
+    try {
+      await expect(client.applyStatus(mdRef, { phase: "Healthy" })).rejects.toBeInstanceOf(NotLeaderError);
+      await expect(client.delete(sa)).rejects.toBeInstanceOf(NotLeaderError);
+      await expect(
+        client.createEvent("ns", { eventTime: new V1MicroTime(), metadata: { name: "e" } }),
+      ).rejects.toBeInstanceOf(NotLeaderError);
+      await client.read(sa);
+      expect(api.seen.filter((r) => r.url !== "/api/v1")).toEqual([
+        {
+          method: "GET",
+          url: "/api/v1/namespaces/ns/serviceaccounts/sa",
+          userAgent: "modelship/0.1.0 (pod-a-42)",
+        },
+      ]);
+      expect(api.seen.every((r) => r.method === "GET")).toBe(true);
+    } finally {
+      api.close();
+    }
+  });
+
+  it("aborts a write in flight the moment leadership ends", async () => {
+    const api = await apiServer();
+    const leadership = new TestLeadership();
+    const client = new ApiClient(api.kc, { leadership });
+    try {
+      const write = client.applyStatus(mdRef, { phase: "Healthy" }, { resourceVersion: "7" });
+      await vi.waitFor(() => expect(api.seen.map((r) => r.method)).toEqual(["PATCH"]));
+      const lostAt = Date.now();
+      leadership.lose();
+      await expect(write).rejects.toBeInstanceOf(NotLeaderError);
+      expect(Date.now() - lostAt).toBeLessThan(1_000);
+    } finally {
+      api.close();
     }
   });
 });

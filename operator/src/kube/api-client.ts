@@ -1,10 +1,14 @@
 // Every request the operator makes to the API goes through here: one place for the client-side
-// rate limit (QPS/burst), request metrics, server-side apply with our field manager, and the
-// mapping of API errors to what the reconciler does next.
+// rate limit (QPS/burst), request metrics, server-side apply with our field manager, the deadline
+// and leadership check on each request, and the mapping of API errors to what the reconciler does
+// next.
 import {
   ApiException,
+  type Configuration,
   CustomObjectsApi,
   createConfiguration,
+  EventsV1Api,
+  type EventsV1Event,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -13,6 +17,7 @@ import {
   setHeaderMiddleware,
   setHeaderOptions,
 } from "@kubernetes/client-node";
+import { ALWAYS_LEADING, type Leadership } from "./leadership.ts";
 
 export const FIELD_MANAGER = "modelship";
 
@@ -24,6 +29,61 @@ export interface RequestGate {
 }
 
 export type RequestObserver = (verb: string, resource: string, code: number, ms: number) => void;
+
+export interface ApiClientOptions {
+  /** The client-side rate limit every metered request waits on. Default: none. */
+  limiter?: RequestGate;
+  observe?: RequestObserver;
+  requestTimeoutMs?: number;
+  /** Checked before every write is sent; its signal aborts every request. Default: always leading. */
+  leadership?: Leadership;
+  /** Names this process to the API server (audit logs): `modelship/<version> (<identity>)`. */
+  userAgent?: string;
+}
+
+/** A status write conditional on the object being at this resourceVersion (409 Conflict if not). */
+export interface StatusWriteOptions {
+  fieldManager?: string;
+  resourceVersion?: string;
+}
+
+/** Methods that change something on the server: only the leader may send them. */
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * As kc.makeApiClient builds it, plus a deadline on every request (a hung connection to the API
+ * server must not hold a worker, and its ModelDeployment, forever), our User-Agent, and the
+ * leadership check: a write is refused unless this process leads at the instant it is sent, and
+ * losing leadership aborts whatever is in flight.
+ */
+export function apiConfiguration(
+  kc: KubeConfig,
+  o: { requestTimeoutMs: number; userAgent: string; leadership?: Leadership },
+): Configuration {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error("kubeconfig has no current cluster");
+  const leadership = o.leadership ?? ALWAYS_LEADING;
+  // Without election there is no leadership to lose: spare each request a dependent signal.
+  const deadline = (): AbortSignal =>
+    o.leadership
+      ? AbortSignal.any([AbortSignal.timeout(o.requestTimeoutMs), o.leadership.signal])
+      : AbortSignal.timeout(o.requestTimeoutMs);
+  return createConfiguration({
+    baseServer: new ServerConfiguration(server, {}),
+    authMethods: { default: kc },
+    middleware: [setHeaderMiddleware("User-Agent", o.userAgent)],
+    promiseMiddleware: [
+      {
+        pre: async (request) => {
+          if (WRITE_METHODS.has(request.getHttpMethod())) leadership.check();
+          request.setSignal(deadline());
+          return request;
+        },
+        post: async (response) => response,
+      },
+    ],
+  });
+}
 
 export interface ObjectRef {
   apiVersion: string;
@@ -105,36 +165,20 @@ export class ApiClient {
   private readonly observe: RequestObserver;
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
+  private readonly events: EventsV1Api;
 
-  constructor(
-    kc: KubeConfig,
-    gate: RequestGate = { acquire: async () => {} },
-    observe: RequestObserver = () => {},
-    requestTimeoutMs = REQUEST_TIMEOUT_MS,
-  ) {
+  constructor(kc: KubeConfig, o: ApiClientOptions = {}) {
     this.kc = kc;
-    this.gate = gate;
-    this.observe = observe;
-    const server = kc.getCurrentCluster()?.server;
-    if (!server) throw new Error("kubeconfig has no current cluster");
-    // As kc.makeApiClient builds it, plus a deadline on every request: a hung connection to the API
-    // server must not hold a worker (and its ModelDeployment) forever.
-    const config = createConfiguration({
-      baseServer: new ServerConfiguration(server, {}),
-      authMethods: { default: kc },
-      middleware: [setHeaderMiddleware("User-Agent", "modelship")],
-      promiseMiddleware: [
-        {
-          pre: async (request) => {
-            request.setSignal(AbortSignal.timeout(requestTimeoutMs));
-            return request;
-          },
-          post: async (response) => response,
-        },
-      ],
+    this.gate = o.limiter ?? { acquire: async () => {} };
+    this.observe = o.observe ?? (() => {});
+    const config = apiConfiguration(kc, {
+      requestTimeoutMs: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      userAgent: o.userAgent ?? FIELD_MANAGER,
+      ...(o.leadership ? { leadership: o.leadership } : {}),
     });
     this.objects = new KubernetesObjectApi(config);
     this.custom = new CustomObjectsApi(config);
+    this.events = new EventsV1Api(config);
   }
 
   /** Runs one API request under the rate limit, recording verb, resource and status code. */
@@ -183,15 +227,22 @@ export class ApiClient {
 
   /**
    * Removes status fields by JSON merge patch (each key set to null), whoever owns them: server-side
-   * apply only ever removes the applier's own fields.
+   * apply only ever removes the applier's own fields. With a resourceVersion, only from that version.
    */
   removeStatusFields(
     ref: { group: string; version: string; plural: string; namespace: string; name: string },
     status: Record<string, unknown>,
+    o: { resourceVersion?: string } = {},
   ): Promise<unknown> {
-    return this.#patchStatus("patch", ref, { status }, PatchStrategy.MergePatch, {
+    const metadata = o.resourceVersion ? { metadata: { resourceVersion: o.resourceVersion } } : {};
+    return this.#patchStatus("patch", ref, { ...metadata, status }, PatchStrategy.MergePatch, {
       fieldManager: FIELD_MANAGER,
     });
+  }
+
+  /** Creates an Event (kube/events.ts decides which and how often). */
+  createEvent(namespace: string, body: EventsV1Event): Promise<unknown> {
+    return this.call("create", "events", () => this.events.createNamespacedEvent({ namespace, body }));
   }
 
   /**
@@ -204,20 +255,28 @@ export class ApiClient {
     return this.#get(ref, false);
   }
 
-  /** Applies `status` on the status subresource of a custom resource, under `fieldManager`. */
+  /**
+   * Applies `status` on the status subresource of a custom resource, under `o.fieldManager`. With
+   * `o.resourceVersion` the API server applies it only to that version of the object (409 Conflict
+   * otherwise): a status decided from what was read cannot overwrite what changed since.
+   */
   applyStatus(
     ref: { group: string; version: string; plural: string; kind: string; namespace: string; name: string },
     status: unknown,
-    fieldManager = FIELD_MANAGER,
+    o: StatusWriteOptions = {},
   ): Promise<unknown> {
     const body = {
       apiVersion: `${ref.group}/${ref.version}`,
       kind: ref.kind,
-      metadata: { name: ref.name, namespace: ref.namespace },
+      metadata: {
+        name: ref.name,
+        namespace: ref.namespace,
+        ...(o.resourceVersion ? { resourceVersion: o.resourceVersion } : {}),
+      },
       status,
     };
     return this.#patchStatus("apply", ref, body, PatchStrategy.ServerSideApply, {
-      fieldManager,
+      fieldManager: o.fieldManager ?? FIELD_MANAGER,
       force: true,
     });
   }

@@ -1,7 +1,7 @@
 // Kubernetes Events for what a person wants to know (kubectl describe mdep, kubectl events).
 // The same event for the same object is not repeated within a window: a level-triggered
 // reconcile that re-decides the same thing every resync must not flood the namespace.
-import { EventsV1Api, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import { V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type ApiClient, classifyApiError } from "./api-client.ts";
 
@@ -24,15 +24,13 @@ const REPEAT_WINDOW_MS = 10 * 60 * 1000;
 const MAX_REMEMBERED = 10_000;
 
 export class EventRecorder {
-  private readonly api: EventsV1Api;
   private readonly recent = new Map<string, number>();
-  private readonly client: ApiClient;
+  private readonly client: Pick<ApiClient, "createEvent">;
   private readonly log: Logger;
   private readonly instance: string;
   private seq = 0;
 
-  constructor(kc: KubeConfig, client: ApiClient, log: Logger, instance: string) {
-    this.api = kc.makeApiClient(EventsV1Api);
+  constructor(client: Pick<ApiClient, "createEvent">, log: Logger, instance: string) {
     this.client = client;
     this.log = log;
     this.instance = instance;
@@ -67,12 +65,10 @@ export class EventRecorder {
         uid: target.uid,
       },
     };
-    this.client
-      .call("create", "events", () => this.api.createNamespacedEvent({ namespace: target.namespace, body }))
-      .catch((err: unknown) => {
-        // A namespace being deleted (or gone) refuses new objects; that is not worth a warning.
-        if (classifyApiError(err) === "namespaceGone") return;
-        this.log.warn({ err, reason: e.reason }, "could not record event");
-      });
+    this.client.createEvent(target.namespace, body).catch((err: unknown) => {
+      // A namespace being deleted (or gone) refuses new objects; that is not worth a warning.
+      if (classifyApiError(err) === "namespaceGone") return;
+      this.log.warn({ err, reason: e.reason }, "could not record event");
+    });
   }
 }

@@ -10,6 +10,7 @@ import {
   type LeaseStore,
   type StepDownReason,
 } from "./leader-election.ts";
+import { NotLeaderError } from "./leadership.ts";
 
 const log = pino({ level: "silent" });
 const NS = "modelship-system";
@@ -286,5 +287,81 @@ describe("LeaderElector", () => {
       /renewDeadlineMs/,
     );
     expect(() => new LeaderElector({ ...base, identity: "" })).toThrow(/identity/);
+  });
+});
+
+// The elector is also what every write is checked against (api-client.ts): these pin that a process
+// knows it may no longer write the instant it wakes from a freeze, before any of its timers run.
+describe("LeaderElector as the process's Leadership", () => {
+  const lastRenewAt = (store: FakeLeaseStore) =>
+    (store.leases.get(`${NS}/${NAME}`)?.renewTime?.getTime() ?? 0) - T0;
+
+  it("lets writes through while it leads and renews, and only then", async () => {
+    const clock = newClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    expect(() => a.elector.check()).toThrow(NotLeaderError); // not yet won
+    await clock.advanceAsync(1);
+    const b = candidate("pod-b", store, clock);
+    for (let i = 0; i < 6; i++) {
+      await clock.advanceAsync(10_000);
+      expect(() => a.elector.check()).not.toThrow();
+      expect(() => b.elector.check()).toThrow(NotLeaderError);
+    }
+    expect(a.elector.signal.aborted).toBe(false);
+  });
+
+  it("a leader frozen past its renew deadline refuses writes on waking, before its renew loop runs, and aborts what is in flight", async () => {
+    const clock = newClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    await clock.advanceAsync(1);
+    const b = candidate("pod-b", store, clock);
+    await clock.advanceAsync(10_000);
+    const inFlight = a.elector.signal;
+
+    // SIGSTOP: time passes, no timer of a's runs. Just inside the renew deadline writes still go.
+    clock.jump(lastRenewAt(store) + 9_999 - since(clock));
+    expect(() => a.elector.check()).not.toThrow();
+    clock.jump(20_000);
+    // SIGCONT: the first thing a does is a write; its renew timer is overdue but has not run.
+    expect(() => a.elector.check()).toThrow(/last renewed \d+ ms ago/);
+    expect(inFlight.aborted).toBe(true);
+    expect(inFlight.reason).toBeInstanceOf(NotLeaderError);
+    expect(a.elector.status().leading).toBe(false);
+    expect(a.stopped).toBeUndefined();
+
+    // Then its timers run: it steps down (and main.ts exits), while b takes the expired lease.
+    await clock.advanceAsync(5_000);
+    expect(a.stopped?.reason).toBe("renew-deadline-exceeded");
+    expect(b.leading).toBe(true);
+    expect(() => b.elector.check()).not.toThrow();
+    expect(() => a.elector.check()).toThrow(NotLeaderError);
+  });
+
+  it("a leader frozen past its renew deadline steps down even when nobody took the lease meanwhile", async () => {
+    const clock = newClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    await clock.advanceAsync(5_000);
+    // Frozen 12 s with nobody else around: the Lease still names a, and its renew would succeed.
+    clock.jump(12_000);
+    expect(() => a.elector.check()).toThrow(NotLeaderError);
+    await clock.advanceAsync(5_000);
+    expect(a.stopped?.reason).toBe("renew-deadline-exceeded");
+    expect(a.leading).toBe(false);
+    expect(() => a.elector.check()).toThrow(NotLeaderError);
+  });
+
+  it("on release, stops writes and aborts what is in flight", async () => {
+    const clock = newClock();
+    const store = new FakeLeaseStore();
+    const a = candidate("pod-a", store, clock);
+    await clock.advanceAsync(5_000);
+    const releasing = a.elector.release();
+    await clock.advanceAsync(0);
+    await releasing;
+    expect(a.elector.signal.aborted).toBe(true);
+    expect(() => a.elector.check()).toThrow(NotLeaderError);
   });
 });

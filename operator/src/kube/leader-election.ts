@@ -3,10 +3,14 @@
 // Not fencing: it trusts only the local monotonic clock. A follower takes the lease when the record
 // it last saw has not changed for leaseDurationSeconds of *its own* time; the leader steps down when
 // it could not renew for renewDeadline of its own time. With renewDeadline < leaseDuration the old
-// leader stops before anyone else may start.
+// leader stops before anyone else may start. The elector is also the process's Leadership: a
+// write is let through only while the last renew began less than renewDeadline ago by the monotonic
+// clock, so a process frozen (SIGSTOP, a VM pause) past its lease refuses writes the instant it
+// wakes, before its renew loop has even run (client-go leaves that to each caller's context).
 
 import type { Logger } from "pino";
 import { type Clock, createSystemClock, sleep } from "../lib/clock.ts";
+import { type Leadership, NotLeaderError } from "./leadership.ts";
 
 /** What a Lease holds, in our own terms (no client-node types cross this boundary). */
 export type LeaseSpec = {
@@ -77,7 +81,7 @@ export type LeaderStatus = {
 // client-go's JitterFactor: the renew deadline must leave room for at least one jittered retry.
 const JITTER_FACTOR = 1.2;
 
-export class LeaderElector {
+export class LeaderElector implements Leadership {
   readonly #store: LeaseStore;
   readonly #namespace: string;
   readonly #name: string;
@@ -94,6 +98,10 @@ export class LeaderElector {
   #stop = new AbortController();
   #running: Promise<void> | undefined;
   #leading = false;
+  /** Aborted when leading ends (or check() finds the lease stale); requests carry its signal. */
+  readonly #leadership = new AbortController();
+  /** Monotonic time when the last successful acquire or renew began: the lease is ours from then. */
+  #renewedAtMs = 0;
   #leader: string | undefined;
   /** The record last read or written, and when (monotonic) it last changed. */
   #observed: LeaseRecord | undefined;
@@ -127,13 +135,33 @@ export class LeaderElector {
     }
   }
 
+  get signal(): AbortSignal {
+    return this.#leadership.signal;
+  }
+
+  check(): void {
+    if (!this.#leading || this.#leadership.signal.aborted) {
+      throw new NotLeaderError(`not the leader (lease ${this.#namespace}/${this.#name})`);
+    }
+    const sinceRenewMs = this.#clock.monotonic() - this.#renewedAtMs;
+    if (sinceRenewMs >= this.#renewDeadlineMs) {
+      // Frozen or starved past the renew deadline: another process may be leading by now. Stop
+      // every request of this leadership, not only this one; the renew loop steps down next.
+      const err = new NotLeaderError(
+        `lease ${this.#namespace}/${this.#name} last renewed ${Math.round(sinceRenewMs)} ms ago (renew deadline ${this.#renewDeadlineMs} ms)`,
+      );
+      this.#leadership.abort(err);
+      throw err;
+    }
+  }
+
   status(): LeaderStatus {
     const now = this.#clock.monotonic();
     const contactFresh =
       this.#lastContactMs !== undefined && now - this.#lastContactMs <= this.#leaseDurationMs;
     const stopped = this.#stop.signal.aborted;
     return {
-      leading: this.#leading,
+      leading: this.#leading && !this.#leadership.signal.aborted,
       leader: this.#leader,
       healthy: !stopped && (this.#leading || contactFresh),
     };
@@ -161,11 +189,11 @@ export class LeaderElector {
   async #loop(callbacks: LeaderCallbacks): Promise<void> {
     this.#callbacks = callbacks;
     const stop = this.#stop.signal;
-    // When the winning attempt began: the lease was last renewed no earlier than this.
-    let wonAtMs = 0;
     while (!stop.aborted) {
-      wonAtMs = this.#clock.monotonic();
+      // When the winning attempt began: the lease was last renewed no earlier than this.
+      const startedMs = this.#clock.monotonic();
       if ((await this.#bounded(this.#attempt(undefined), this.#renewDeadlineMs)) === true) {
+        this.#renewedAtMs = startedMs;
         this.#leading = true;
         break;
       }
@@ -180,7 +208,7 @@ export class LeaderElector {
     }
 
     this.#log.info("became leader");
-    const leadership = new AbortController();
+    const leadership = this.#leadership;
     // Not awaited: leading work runs until leadership.signal aborts. If it fails, a leader that does
     // no work would block the standbys, so give the lease up.
     let leadingFailed = false;
@@ -192,10 +220,10 @@ export class LeaderElector {
         this.#stop.abort();
       });
 
-    const renewed = await this.#renew(wonAtMs);
+    const renewed = await this.#renew();
     const reason: StepDownReason = leadingFailed ? "leading-failed" : renewed;
     this.#leading = false;
-    leadership.abort();
+    leadership.abort(new NotLeaderError(`leadership ended: ${reason}`));
     if (reason === "released" || reason === "leading-failed") await this.#releaseLease();
     this.#stop.abort();
     if (reason === "released") this.#log.info("released leadership");
@@ -204,22 +232,27 @@ export class LeaderElector {
   }
 
   /** Renew every retry period; returns why leading ended. */
-  async #renew(wonAtMs: number): Promise<"released" | "lease-taken" | "renew-deadline-exceeded"> {
+  async #renew(): Promise<"released" | "lease-taken" | "renew-deadline-exceeded"> {
     const stop = this.#stop.signal;
-    let lastRenewMs = wonAtMs;
+    // check() may find the lease stale first: then step down without waiting.
+    const wake = AbortSignal.any([stop, this.#leadership.signal]);
     for (;;) {
-      await this.#sleep(this.#retryPeriodMs, stop);
+      await this.#sleep(this.#retryPeriodMs, wake);
+      if (this.#leadership.signal.aborted) return "renew-deadline-exceeded";
       if (stop.aborted) return "released";
       // The attempt starts now; count from here so the deadline is conservative.
       const startedMs = this.#clock.monotonic();
-      const remaining = this.#renewDeadlineMs - (startedMs - lastRenewMs);
+      const remaining = this.#renewDeadlineMs - (startedMs - this.#renewedAtMs);
       const outcome = await this.#attemptWithin(remaining);
+      // A renew that lands after check() gave up does not bring leadership back: its requests are aborted.
+      if (this.#leadership.signal.aborted) return "renew-deadline-exceeded";
       if (outcome === "renewed") {
-        lastRenewMs = startedMs;
+        this.#renewedAtMs = startedMs;
         continue;
       }
       if (outcome === "taken") return "lease-taken";
-      if (this.#clock.monotonic() - lastRenewMs >= this.#renewDeadlineMs) return "renew-deadline-exceeded";
+      if (this.#clock.monotonic() - this.#renewedAtMs >= this.#renewDeadlineMs)
+        return "renew-deadline-exceeded";
     }
   }
 

@@ -7,6 +7,7 @@ import {
   type V1Lease,
   V1MicroTime,
 } from "@kubernetes/client-node";
+import { apiConfiguration, FIELD_MANAGER, REQUEST_TIMEOUT_MS } from "./api-client.ts";
 import { LeaseConflictError, type LeaseRecord, type LeaseSpec, type LeaseStore } from "./leader-election.ts";
 
 /** The slice of CoordinationV1Api we call, so tests can hand in a fake. */
@@ -22,8 +23,11 @@ export class KubeLeaseStore implements LeaseStore {
     this.#api = api;
   }
 
-  static fromKubeConfig(kc: KubeConfig): KubeLeaseStore {
-    return new KubeLeaseStore(kc.makeApiClient(CoordinationV1Api));
+  /** Lease calls carry the operator's User-Agent and deadline, but no leadership check: they win it. */
+  static fromKubeConfig(kc: KubeConfig, userAgent = FIELD_MANAGER): KubeLeaseStore {
+    return new KubeLeaseStore(
+      new CoordinationV1Api(apiConfiguration(kc, { requestTimeoutMs: REQUEST_TIMEOUT_MS, userAgent })),
+    );
   }
 
   async get(namespace: string, name: string): Promise<LeaseRecord | undefined> {
