@@ -48,6 +48,8 @@ async function measure(name: string): Promise<{ load: LoadResult; byRevision: Re
 
 /** A load spread over a few seconds while `change` happens; every request must be answered. */
 async function loadDuring(name: string, change: () => Promise<unknown>) {
+  // Pods of both sides, read before and after: the losing side's pods may be gone by the end.
+  const before = await podRevisions(ns, name);
   const running = sendLoad({
     url: gw.url,
     requests: 2000,
@@ -58,7 +60,8 @@ async function loadDuring(name: string, change: () => Promise<unknown>) {
   await new Promise((r) => setTimeout(r, 1000));
   await change();
   const load = await running;
-  return { load, byRevision: answersByRevision(load.answers, await podRevisions(ns, name)) };
+  const revisions = { ...before, ...(await podRevisions(ns, name)) };
+  return { load, byRevision: answersByRevision(load.answers, revisions), revisions };
 }
 
 function expectAllAnswered(load: LoadResult, requests: number) {
@@ -185,7 +188,7 @@ describe.skipIf(!localCluster())("canary by Gateway API weights, counted through
     process.stderr.write(`gateway during promote: ${JSON.stringify(during.byRevision)}\n`);
     expectAllAnswered(during.load, 2000);
     // The last requests of the switch already landed on the new revision.
-    expect(answersByRevision(during.load.answers.slice(-100), await podRevisions(ns, name))).toEqual({
+    expect(answersByRevision(during.load.answers.slice(-100), during.revisions)).toEqual({
       [canary]: 100,
     });
 
@@ -215,7 +218,7 @@ describe.skipIf(!localCluster())("canary by Gateway API weights, counted through
     });
     process.stderr.write(`gateway during abort: ${JSON.stringify(during.byRevision)}\n`);
     expectAllAnswered(during.load, 2000);
-    expect(answersByRevision(during.load.answers.slice(-100), await podRevisions(ns, name))).toEqual({
+    expect(answersByRevision(during.load.answers.slice(-100), during.revisions)).toEqual({
       [stable]: 100,
     });
 
