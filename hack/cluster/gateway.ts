@@ -5,7 +5,16 @@
 // the host those route into the harness network namespace, exactly as the prober's dials do
 // (network.ts), so it is checked the same way (fail closed) before Traefik starts.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -110,14 +119,41 @@ function traefikArgs(s: GatewayState): string[] {
   ];
 }
 
-/** The TCP listeners of `pid` (from `ss`), as "addr:port". */
-function listenersOf(pid: number): string[] {
-  const r = spawnSync("ss", ["-Hltnp"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`ss -Hltnp failed: ${r.stderr}`);
-  return r.stdout
-    .split("\n")
-    .filter((l) => l.includes(`pid=${pid},`))
-    .map((l) => l.trim().split(/\s+/)[3] ?? "");
+/**
+ * The TCP listeners of `pid` as "addr:port": its socket inodes (/proc/<pid>/fd) matched against
+ * the LISTEN rows of /proc/net/tcp{,6}. Loopback shows as 127.0.0.1 or ::1; anything else as is.
+ */
+export function listenersOf(pid: number): string[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let link = "";
+    try {
+      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {}
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  const out: string[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!existsSync(table)) continue;
+    for (const row of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const f = row.trim().split(/\s+/);
+      const [local, state, inode] = [f[1] ?? "", f[3], f[9] ?? ""];
+      if (state !== "0A" || !inodes.has(inode)) continue; // 0A: LISTEN
+      const [hex = "", portHex = "0"] = local.split(":");
+      out.push(`${procAddress(hex)}:${Number.parseInt(portHex, 16)}`);
+    }
+  }
+  return out;
+}
+
+/** /proc/net/tcp addresses are hex words in host (little-endian) order. */
+function procAddress(hex: string): string {
+  if (hex.length === 8) {
+    return [6, 4, 2, 0].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(".");
+  }
+  if (hex === "00000000000000000000000001000000") return "::1";
+  return `[${hex}]`;
 }
 
 function tcpOpen(port: number): Promise<boolean> {
@@ -216,10 +252,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewaySt
     await sleep(250);
   }
   // Whatever Traefik listens on must be loopback only: no dashboard, ping or metrics elsewhere.
-  const open = listenersOf(s.pid).filter((a) => !a.startsWith("127.0.0.1:"));
+  const listeners = listenersOf(s.pid);
+  const open = listeners.filter((a) => !a.startsWith("127.0.0.1:") && !a.startsWith("::1:"));
   if (open.length > 0) {
     await stopGateway(cluster);
     throw new Error(`traefik listens beyond loopback (${open.join(", ")}); stopped it`);
+  }
+  if (!listeners.includes(`127.0.0.1:${port}`)) {
+    await stopGateway(cluster);
+    throw new Error(`traefik's listeners (${listeners.join(", ")}) do not include 127.0.0.1:${port}`);
   }
   return s;
 }
