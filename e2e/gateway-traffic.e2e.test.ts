@@ -5,6 +5,7 @@
 // every request, and no request fails during either switch. Replica-ratio mode: behind the one
 // Service, the share follows the ready-pod ratio.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FixtureServer, startFixture } from "../hack/cluster/fixtures.ts";
 import { eventually, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
 import {
   type GatewayState,
@@ -30,6 +31,14 @@ import { type RunningOperator, startOperator } from "./support/operator.ts";
 const ns = uniqueNamespace("gw-traffic");
 let operator: RunningOperator;
 let gw: GatewayState;
+let fixture: FixtureServer | undefined;
+
+/**
+ * The model port of this file's ModelDeployments, served by a fixture of this checkout: fixtures
+ * are shared by every run on the machine, and one started by an older checkout on 8080 would answer
+ * without naming its pod.
+ */
+const PORT = 8081;
 
 /** Requests per measured share: at ±5 points a wrong weight cannot hide in the noise. */
 const N = 1000;
@@ -38,6 +47,7 @@ const TOLERANCE = 5;
 /** Traefik applies a route change after its provider throttle (500 ms, hack/cluster/gateway.ts). */
 const SETTLE_MS = 2000;
 
+const runtime = { preset: "openInference", image: "registry.invalid/recsys:1", port: PORT };
 const steps = [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
 
 async function measure(name: string): Promise<{ load: LoadResult; byRevision: Record<string, number> }> {
@@ -70,8 +80,8 @@ function expectAllAnswered(load: LoadResult, requests: number) {
     failures: 0,
     samples: [],
   });
-  // Every answer named a pod of this ModelDeployment.
-  expect(load.byPod["?"]).toBeUndefined();
+  // Every answer named the pod that gave it.
+  expect(load.byPod["?"], "answers without x-modelship-pod: a fixture of an older checkout?").toBeUndefined();
 }
 
 async function atStep(name: string, index: number, weight: number): Promise<Md> {
@@ -118,6 +128,7 @@ beforeAll(async () => {
   await installCrd();
   await createNamespace(ns);
   // Before the operator: it discovers the Gateway API (installed with the gateway) at start.
+  fixture = await startFixture(PORT, 9902);
   gw = await startGatewayForFile();
   operator = await startOperator({ name: "gateway-traffic" });
 });
@@ -125,6 +136,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.stop();
   await stopGatewayForFile();
+  await fixture?.stop();
   await core.deleteNamespace({ name: ns }).catch(() => {});
 });
 
@@ -133,6 +145,7 @@ describe.skipIf(!localCluster())("canary by Gateway API weights, counted through
   const spec = (version: string) => {
     const base = mdSpec({
       model: { name: "recommender", version },
+      runtime,
       replicas: 5,
       rollout: { steps, scaleDownDelaySeconds: 3, progressDeadlineSeconds: 60, analysis: { minSamples: 4 } },
     });
@@ -264,7 +277,7 @@ describe.skipIf(!localCluster())(
       const v1 = await waitForPhase(ns, name, "Healthy");
       const stable = v1.status?.stableRevision ?? "";
       // What a user of replica-ratio mode writes: one route to the ModelDeployment's one Service.
-      await routeToService(gw, { namespace: ns, name, service: name, port: 8080 });
+      await routeToService(gw, { namespace: ns, name, service: name, port: PORT });
       await waitRouteAccepted(gw, ns, name);
       await settle();
       const before = await measure(name);
