@@ -250,6 +250,7 @@ describe.skipIf(!localCluster())(
     const spec = (version: string) =>
       mdSpec({
         model: { name: "recommender", version },
+        runtime,
         replicas: 5,
         rollout: {
           steps,
