@@ -20,7 +20,7 @@ export async function stopGatewayForFile(): Promise<void> {
 /** An HTTPRoute attached to the harness Gateway that sends everything to one Service, as a user would write. */
 export async function routeToService(
   gw: GatewayState,
-  opts: { namespace: string; name: string; service: string; port: number },
+  opts: { namespace: string; name: string; service: string; port: number; hostname: string },
 ): Promise<void> {
   const route = {
     apiVersion: "gateway.networking.k8s.io/v1",
@@ -28,6 +28,7 @@ export async function routeToService(
     metadata: { name: opts.name, namespace: opts.namespace },
     spec: {
       parentRefs: [{ name: gw.gateway.name, namespace: gw.gateway.namespace }],
+      hostnames: [opts.hostname],
       rules: [{ backendRefs: [{ name: opts.service, port: opts.port }] }],
     },
   };

@@ -2,6 +2,7 @@
 // listener on 127.0.0.1), a fixed concurrency, an optional fixed rate and a deadline. Each answer
 // names the fixture pod that gave it (x-modelship-pod), so the share per revision is counted from
 // real answers, not read from objects.
+import { Agent, request } from "node:http";
 import { POD_HEADER } from "../../operator/testing/model-server.ts";
 import { core } from "./mdep.ts";
 
@@ -19,6 +20,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Served model name of the OIP infer path (default "recommender"). */
   model?: string;
+  /** Host header, which picks the HTTPRoute by its hostnames (default the URL's host). */
+  host?: string;
 }
 
 export interface LoadResult {
@@ -42,7 +45,8 @@ export async function sendLoad(opts: LoadOptions): Promise<LoadResult> {
   const concurrency = opts.concurrency ?? 8;
   const deadline = Date.now() + (opts.deadlineMs ?? 60_000);
   const timeoutMs = opts.timeoutMs ?? 5000;
-  const target = new URL(`/v2/models/${opts.model ?? "recommender"}/infer`, base).toString();
+  const path = `/v2/models/${opts.model ?? "recommender"}/infer`;
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const body = JSON.stringify({
     inputs: [{ name: "features", shape: [1, 6], datatype: "FP32", data: FEATURES }],
   });
@@ -68,30 +72,60 @@ export async function sendLoad(opts: LoadOptions): Promise<LoadResult> {
       }
       result.sent++;
       try {
-        const res = await fetch(target, {
-          method: "POST",
-          body,
-          headers: { "content-type": "application/json" },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        await res.arrayBuffer();
+        const res = await post(agent, base, path, body, opts.host ?? base.host, timeoutMs);
         if (res.status < 200 || res.status > 299) {
-          fail(`HTTP ${res.status} from ${res.headers.get(POD_HEADER) ?? "the gateway"}`);
+          fail(`HTTP ${res.status} from ${res.pod ?? "the gateway"}`);
           continue;
         }
-        slots[i] = res.headers.get(POD_HEADER) ?? "?";
+        slots[i] = res.pod ?? "?";
       } catch (err) {
         fail(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
   for (const pod of slots) {
     if (pod === undefined) continue;
     result.answers.push(pod);
     result.byPod[pod] = (result.byPod[pod] ?? 0) + 1;
   }
   return result;
+}
+
+/** One POST through a keep-alive agent; node:http, because fetch will not send another Host. */
+function post(
+  agent: Agent,
+  base: URL,
+  path: string,
+  body: string,
+  host: string,
+  timeoutMs: number,
+): Promise<{ status: number; pod: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        path,
+        method: "POST",
+        headers: { host, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => {
+          const pod = res.headers[POD_HEADER];
+          resolve({ status: res.statusCode ?? 0, pod: typeof pod === "string" ? pod : undefined });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /** Pod IP → revision for every pod of a ModelDeployment (terminating ones too: they may still answer). */
