@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { type ClusterState, readState } from "../../hack/cluster/control-plane.ts";
+import { installGatewayApiCrds as installGatewayCrdsOf } from "../../hack/cluster/gateway.ts";
 
 const exec = promisify(execFile);
 
@@ -53,20 +54,14 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
   return stdout;
 }
 
-/** Polls `fn` until it returns a value that is not undefined/false, or fails with `what`. */
 /** Installs the Gateway API CRDs from the local harness's build cache (operators discover them at start). */
 export async function installGatewayApiCrds(): Promise<void> {
-  const bin = localCluster()?.binDir;
-  if (!bin) throw new Error("the Gateway API CRDs come from the local harness's build cache");
-  await kubectl(["apply", "--server-side", "-f", `${bin}/gateway-api-crds/`]);
-  await kubectl([
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd/httproutes.gateway.networking.k8s.io",
-  ]);
+  const cluster = localCluster();
+  if (!cluster) throw new Error("the Gateway API CRDs come from the local harness's build cache");
+  installGatewayCrdsOf(cluster);
 }
 
+/** Polls `fn` until it returns a value that is not undefined/false, or fails with `what`. */
 export async function eventually<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,

@@ -1,5 +1,5 @@
 // Finds (or builds, the first time) the Go-built binaries: the control plane via build-binaries.sh,
-// Argo CD via build-argocd.sh. Each script prints its cached bin directory.
+// Argo CD via build-argocd.sh, Traefik via build-traefik.sh. Each script prints its cached bin directory.
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,4 +32,10 @@ export function ensureBinaries(): Promise<string> {
 export function ensureArgoCdBinaries(): Promise<string> {
   if (process.env.MODELSHIP_ARGOCD_BIN_DIR) return Promise.resolve(process.env.MODELSHIP_ARGOCD_BIN_DIR);
   return runBuild(join(here, "build-argocd.sh"));
+}
+
+/** traefik, the Gateway API implementation that e2e sends requests through. */
+export function ensureTraefikBinary(): Promise<string> {
+  if (process.env.MODELSHIP_TRAEFIK_BIN_DIR) return Promise.resolve(process.env.MODELSHIP_TRAEFIK_BIN_DIR);
+  return runBuild(join(here, "build-traefik.sh"));
 }
