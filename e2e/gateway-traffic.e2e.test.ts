@@ -3,7 +3,8 @@
 // plane) and counts the answers per revision, each answer naming the fixture pod that gave it.
 // Gateway API mode: the share follows the HTTPRoute weights step by step, promote and abort move
 // every request, and no request fails during either switch. Replica-ratio mode: behind the one
-// Service, the share follows the ready-pod ratio.
+// Service, the share follows the ready-pod ratio. Header-routed A/B: requests with the header reach
+// the canary whatever the weight.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FixtureServer, startFixture } from "../hack/cluster/fixtures.ts";
 import { eventually, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
@@ -55,10 +56,14 @@ const hostOf = (name: string) => `${name}.gateway.test`;
 const runtime = { preset: "openInference", image: "registry.invalid/recsys:1", port: PORT };
 const steps = [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }];
 
-async function measure(name: string): Promise<{ load: LoadResult; byRevision: Record<string, number> }> {
+async function measure(
+  name: string,
+  headers: Record<string, string> = {},
+): Promise<{ load: LoadResult; byRevision: Record<string, number> }> {
   const load = await sendLoad({
     url: gw.url,
     host: hostOf(name),
+    headers,
     requests: N,
     concurrency: 8,
     deadlineMs: 60_000,
@@ -272,6 +277,66 @@ describe.skipIf(!localCluster())("canary by Gateway API weights, counted through
     const after = await measure(name);
     expectAllAnswered(after.load, N);
     expect(after.byRevision).toEqual({ [stable]: N });
+  });
+});
+
+describe.skipIf(!localCluster())("header-routed A/B, counted through Traefik", () => {
+  const name = "ab";
+  const TESTER = { "x-canary": "1" };
+  const spec = (version: string) => {
+    const base = mdSpec({
+      model: { name: "recommender", version },
+      runtime,
+      replicas: 3,
+      rollout: {
+        steps: [
+          { headerRoute: { matches: [{ headers: [{ name: "x-canary", value: "1" }] }] } },
+          { pause: {} },
+        ],
+        scaleDownDelaySeconds: 3,
+        progressDeadlineSeconds: 60,
+        analysis: { minSamples: 4 },
+      },
+    });
+    const traffic = {
+      gatewayAPI: {
+        parentRefs: [{ name: gw.gateway.name, namespace: gw.gateway.namespace }],
+        hostnames: [hostOf(name)],
+      },
+    };
+    return { ...base, rollout: { ...(base.rollout as object), traffic } };
+  };
+
+  it("requests with the header reach the canary at 0% weight, the rest stay on stable; abort removes the route", async () => {
+    await applyMd(ns, name, spec("v1"));
+    const v1 = await waitForPhase(ns, name, "Healthy");
+    const stable = v1.status?.stableRevision ?? "";
+    await waitRouteAccepted(gw, ns, name);
+
+    await applyMd(ns, name, spec("v2"));
+    const held = await atStep(name, 1, 0);
+    const canary = held.status?.canaryRevision ?? "";
+    expect(held.status?.headerRoute).toEqual({
+      matches: [{ headers: [{ name: "x-canary", value: "1", type: "Exact" }] }],
+    });
+    await settle();
+    const testers = await measure(name, TESTER);
+    expectAllAnswered(testers.load, N);
+    expect(testers.byRevision).toEqual({ [canary]: N });
+    const others = await measure(name);
+    expectAllAnswered(others.load, N);
+    expect(others.byRevision).toEqual({ [stable]: N });
+
+    await kubectl(["modelship", "abort", name, "-n", ns]);
+    const aborted = await eventually("Degraded after abort", async () => {
+      const md = await getMd(ns, name);
+      return md.status?.phase === "Degraded" && md.status.rejectedRevision === canary ? md : undefined;
+    });
+    expect(aborted.status?.headerRoute).toBeUndefined();
+    await settle();
+    const afterAbort = await measure(name, TESTER);
+    expectAllAnswered(afterAbort.load, N);
+    expect(afterAbort.byRevision).toEqual({ [stable]: N });
   });
 });
 

@@ -22,6 +22,8 @@ export interface LoadOptions {
   model?: string;
   /** Host header, which picks the HTTPRoute by its hostnames (default the URL's host). */
   host?: string;
+  /** More request headers, e.g. the one a header route matches. */
+  headers?: Record<string, string>;
 }
 
 export interface LoadResult {
@@ -72,7 +74,8 @@ export async function sendLoad(opts: LoadOptions): Promise<LoadResult> {
       }
       result.sent++;
       try {
-        const res = await post(agent, base, path, body, opts.host ?? base.host, timeoutMs);
+        const headers = { ...opts.headers, host: opts.host ?? base.host };
+        const res = await post(agent, base, path, body, headers, timeoutMs);
         if (res.status < 200 || res.status > 299) {
           fail(`HTTP ${res.status} from ${res.pod ?? "the gateway"}`);
           continue;
@@ -99,7 +102,7 @@ function post(
   base: URL,
   path: string,
   body: string,
-  host: string,
+  headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<{ status: number; pod: string | undefined }> {
   return new Promise((resolve, reject) => {
@@ -110,7 +113,11 @@ function post(
         port: base.port,
         path,
         method: "POST",
-        headers: { host, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers: {
+          ...headers,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
         timeout: timeoutMs,
       },
       (res) => {

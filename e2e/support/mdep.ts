@@ -39,6 +39,7 @@ export interface MdStatus {
   stableRevision?: string;
   canaryRevision?: string;
   canaryWeight?: number;
+  headerRoute?: { matches: { headers: { name: string; value: string; type?: string }[] }[] };
   currentStepIndex?: number;
   replicas?: number;
   readyReplicas?: number;
