@@ -7,6 +7,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
+# shellcheck source=wrapper-module.sh
+source "$here/wrapper-module.sh"
 
 export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS=-trimpath
 # Argo CD v3.2.5 requires github.com/argoproj/notifications-engine at a pseudo-version that the
@@ -35,20 +37,7 @@ go list -m -json "$module@$ARGOCD_VERSION" >/dev/null 2>&1 || {
 # The release's go.mod pins Kubernetes and a few others with replace lines, which `go install`
 # refuses; a wrapper module that copies them (all point at published versions) builds the same
 # dependency graph as the release.
-gomod="$(go list -m -json "$module@$ARGOCD_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-{
-  echo "module modelship.dev/hack/argocd-bin"
-  echo
-  grep -E '^go ' "$gomod"
-  echo
-  echo "require $module $ARGOCD_VERSION"
-  echo
-  awk '/^replace \($/ {inblock=1; next} inblock && /^\)$/ {inblock=0; next}
-       inblock && $2=="=>" && $3 !~ /^[.\/]/ {print "replace " $1 " => " $3 " " $4}
-       /^replace [^(]/ && $3=="=>" && $4 !~ /^[.\/]/ {print}' "$gomod"
-  echo
-  echo "tool $module/cmd"
-} >"$mod/go.mod"
+write_wrapper_module "$module" "$ARGOCD_VERSION" "$module/cmd" argocd-bin >"$mod/go.mod"
 start=$SECONDS
 log "resolving $module $ARGOCD_VERSION modules (first time: several hundred MB)"
 (cd "$mod" && go mod tidy >&2)

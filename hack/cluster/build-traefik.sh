@@ -6,6 +6,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
+# shellcheck source=wrapper-module.sh
+source "$here/wrapper-module.sh"
 
 export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS=-trimpath
 command -v go >/dev/null || { echo "build-traefik: go is not installed (needed to build Traefik)" >&2; exit 1; }
@@ -29,20 +31,7 @@ go list -m -json "$module@$TRAEFIK_VERSION" >/dev/null 2>&1 || {
 # The release's go.mod swaps three modules for forks with replace lines, which `go install`
 # refuses; a wrapper module that copies them (all point at published versions) builds the same
 # dependency graph as the release. v3.7 adds a relative replace, which no wrapper can copy.
-gomod="$(go list -m -json "$module@$TRAEFIK_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-{
-  echo "module modelship.dev/hack/traefik-bin"
-  echo
-  grep -E '^go ' "$gomod"
-  echo
-  echo "require $module $TRAEFIK_VERSION"
-  echo
-  awk '/^replace \($/ {inblock=1; next} inblock && /^\)$/ {inblock=0; next}
-       inblock && $2=="=>" && $3 !~ /^[.\/]/ {print "replace " $1 " => " $3 " " $4}
-       /^replace [^(]/ && $3=="=>" && $4 !~ /^[.\/]/ {print}' "$gomod"
-  echo
-  echo "tool $module/cmd/traefik"
-} >"$mod/go.mod"
+write_wrapper_module "$module" "$TRAEFIK_VERSION" "$module/cmd/traefik" traefik-bin >"$mod/go.mod"
 start=$SECONDS
 log "resolving $module $TRAEFIK_VERSION modules (first time: several hundred MB)"
 (cd "$mod" && go mod tidy >&2)
