@@ -89,6 +89,22 @@ describe("renderStatus", () => {
     expect(text).toContain("no pods");
   });
 
+  it("shows the header route in force beside the steps", () => {
+    const raw = canaryMidStep();
+    Object.assign(raw.status, {
+      headerRoute: {
+        matches: [
+          { headers: [{ name: "x-canary", value: "1", type: "Exact" }] },
+          { headers: [{ name: "x-tenant", value: "^team-a", type: "RegularExpression" }] },
+        ],
+      },
+    });
+    expect(render(raw)).toContain(
+      `Headers:    requests with x-canary: 1, or x-tenant ~ ^team-a → canary ${CANARY_REV}`,
+    );
+    expect(render(canaryMidStep())).not.toContain("Headers:");
+  });
+
   it("tells the user to promote at an indefinite pause", () => {
     const raw = canaryMidStep();
     raw.status.currentStepIndex = 3;

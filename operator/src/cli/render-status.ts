@@ -132,10 +132,7 @@ function stepLines(input: StatusInput): string[] {
   ];
   if (s.headerRoute !== undefined)
     lines.push(
-      field(
-        "Header route",
-        `requests with ${describeHeaderRoute(s.headerRoute)} → canary ${s.canaryRevision}`,
-      ),
+      field("Headers", `requests with ${describeHeaderRoute(s.headerRoute)} → canary ${s.canaryRevision}`),
     );
   steps.forEach((step, i) => {
     const label = `${i + 1}. ${describeStep(planStep(step))}`;
