@@ -73,6 +73,20 @@ describe("a namespace that enforces restricted", () => {
     expect(md.status?.stableRevision).toBeTruthy();
   }, 120_000);
 
+  it("admits a model server with a memory-backed /dev/shm (runtime.shmSize)", async () => {
+    await applyMd(
+      ns,
+      "shm",
+      mdSpec({ runtime: { preset: "openInference", image: "registry.invalid/recsys:1", shmSize: "2Gi" } }),
+    );
+    await waitForPhase(ns, "shm", "Healthy");
+    expect(await readyPodsOf(ns, "shm")).toBe(2);
+    const [dep] = await deploymentsOf(ns, "shm");
+    const pod = dep?.spec?.template.spec;
+    expect(pod?.volumes).toEqual([{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } }]);
+    expect(pod?.containers[0]?.volumeMounts).toEqual([{ name: "dshm", mountPath: "/dev/shm" }]);
+  }, 120_000);
+
   it("refuses the root opt-out at admission, and the ModelDeployment says so", async () => {
     await applyMd(ns, "root", mdSpec({ template: ROOT_OPT_OUT }));
     const md = await eventually(

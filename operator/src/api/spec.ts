@@ -107,6 +107,11 @@ const RuntimeSchema = cel(
         .optional()
         .describe("Environment variables of the model server container."),
       resources: ResourcesSchema.optional(),
+      shmSize: quantity()
+        .optional()
+        .describe(
+          'Size of a memory-backed /dev/shm for the model server, e.g. "8Gi" (vLLM and PyTorch with tensor parallelism need more than the container default of 64Mi). Counts against the pod\'s memory limit. Absent: the runtime default.',
+        ),
       startupTimeoutSeconds: z
         .int()
         .min(1)

@@ -46,3 +46,28 @@ describe("renderDeployment: the startup budget and the progress deadline", () =>
     expect(d.spec.progressDeadlineSeconds).toBe(2400);
   });
 });
+
+describe("renderDeployment: runtime.shmSize", () => {
+  type PodSpec = {
+    volumes?: unknown[];
+    containers: { volumeMounts?: unknown[] }[];
+  };
+  const pod = (runtime: Record<string, unknown>) =>
+    (
+      render({ runtime: { image: "r.example/llm:1", ...runtime } }) as unknown as {
+        spec: { template: { spec: PodSpec } };
+      }
+    ).spec.template.spec;
+
+  it("a memory emptyDir of that size at /dev/shm", () => {
+    const p = pod({ shmSize: "8Gi" });
+    expect(p.volumes).toEqual([{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "8Gi" } }]);
+    expect(p.containers[0]?.volumeMounts).toEqual([{ name: "dshm", mountPath: "/dev/shm" }]);
+  });
+
+  it("absent: no volume, no mount (nothing changes for existing revisions)", () => {
+    const p = pod({});
+    expect(p.volumes).toBeUndefined();
+    expect(p.containers[0]?.volumeMounts).toBeUndefined();
+  });
+});

@@ -2,6 +2,7 @@
 //   spec.runtime.image/command/args/env/resources → the model-server container
 //   spec.runtime.preset (+ port, healthPath)     → container port and the three probes
 //   spec.runtime.startupTimeoutSeconds            → startupProbe.failureThreshold × periodSeconds
+//   spec.runtime.shmSize                          → a memory emptyDir mounted at /dev/shm
 //   spec.model.name/version/uri                   → MODEL_NAME, MODEL_VERSION, MODEL_URI env
 //   spec.template.*                               → pod metadata, scheduling, pull secrets, SA
 //   spec.template.securityContext                 → pod + container securityContext (pod-security.ts)
@@ -24,6 +25,7 @@ import type { ApplyObject, Owner } from "./types.ts";
 export const CONTAINER_NAME = "model-server";
 export const PORT_NAME = "http";
 const STARTUP_PERIOD_SECONDS = 10;
+const SHM_VOLUME = "dshm";
 
 export interface DeploymentInput {
   owner: Owner;
@@ -65,6 +67,7 @@ export function renderDeployment({
     effectiveProfile(template.securityContext, predatesPodSecurityDefaults),
   );
 
+  const shm = spec.runtime.shmSize;
   const container = {
     name: CONTAINER_NAME,
     image: spec.runtime.image,
@@ -74,6 +77,7 @@ export function renderDeployment({
     ports: [{ name: PORT_NAME, containerPort: endpoints.port, protocol: "TCP" }],
     ...(spec.runtime.resources ? { resources: spec.runtime.resources } : {}),
     ...(security.container ? { securityContext: security.container } : {}),
+    ...(shm ? { volumeMounts: [{ name: SHM_VOLUME, mountPath: "/dev/shm" }] } : {}),
     // Big models load for minutes: the startup probe carries that budget so liveness never
     // kills a pod that is still loading.
     startupProbe: {
@@ -124,6 +128,9 @@ export function renderDeployment({
         },
         spec: {
           containers: [container],
+          ...(shm
+            ? { volumes: [{ name: SHM_VOLUME, emptyDir: { medium: "Memory", sizeLimit: String(shm) } }] }
+            : {}),
           ...(security.pod ? { securityContext: security.pod } : {}),
           ...(template.serviceAccountName
             ? { serviceAccountName: template.serviceAccountName }
