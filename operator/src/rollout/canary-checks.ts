@@ -57,23 +57,19 @@ export function analysisFailed(
 export function progressDeadlinePassed(ctx: Ctx, draft: Draft, revision: string): AbortCause | null {
   const waiting = draft.waiting;
   if (waiting === undefined || !waiting.deadline || draft.state.pausedAt !== undefined) return null;
-  return stuck(ctx, draft, revision);
+  const cause = stuck(ctx, draft, revision);
+  return cause === null ? null : { ...cause, message: `canary ${short(revision)}: ${cause.message}` };
 }
 
-/** Why the revision counts as stuck now (the caller decides whether a deadline applies at all); `who` starts the message. */
-export function stuck(
-  ctx: Ctx,
-  draft: Draft,
-  revision: string,
-  who = `canary ${short(revision)}`,
-): AbortCause | null {
+/** Why the revision counts as stuck now; the caller decides whether a deadline applies at all. */
+export function stuck(ctx: Ctx, draft: Draft, revision: string): AbortCause | null {
   const loading = ctx.loading(revision);
   if (loading !== undefined) {
     if (loading.leftMs > 0) return null;
     const budget = formatDuration(ctx.input.rollout.startupBudgetMs);
     return {
       reason: AbortReason.StartupBudgetExceeded,
-      message: `${who === "" ? "" : `${who}: `}pod ${loading.pod} not Ready after its startup budget of ${budget} (runtime.startupTimeoutSeconds)`,
+      message: `pod ${loading.pod} not Ready after its startup budget of ${budget} (runtime.startupTimeoutSeconds)`,
     };
   }
   const waited = ctx.now - progressSince(ctx, draft, revision);
@@ -85,7 +81,7 @@ export function stuck(
       failure?.reason === WorkloadReason.Unschedulable
         ? AbortReason.Unschedulable
         : AbortReason.ProgressDeadlineExceeded,
-    message: `${who === "" ? "" : `${who} `}made no progress for ${formatDuration(waited)}: waiting for ${draft.waiting?.what ?? "readiness"}${cause}`,
+    message: `no progress for ${formatDuration(waited)}: waiting for ${draft.waiting?.what ?? "readiness"}${cause}`,
   };
 }
 

@@ -53,7 +53,7 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
   if (canary !== undefined && s.stableRevision === undefined) {
     const failure = ctx.observation(canary)?.failure;
     // Nothing to roll back to: being stuck only makes it Degraded (it keeps trying).
-    const late = draft.waiting?.deadline === true ? stuck(ctx, draft, canary, "") : null;
+    const late = draft.waiting?.deadline === true ? stuck(ctx, draft, canary) : null;
     const progress = `deploying first revision ${short(canary)}: ${ctx.ready(canary)}/${total} ready`;
     if (failure !== undefined && (late !== null || failure.reason !== WorkloadReason.Unschedulable)) {
       return {
