@@ -63,6 +63,8 @@ afterAll(async () => {
   await core.deleteNamespace({ name: ns }).catch(() => {});
 });
 
+// Skipped off the local harness: the proof reads the API server's audit log, which only the harness
+// writes, and freezes operator processes this file started.
 describe.skipIf(!localCluster())("a leader frozen past its lease", () => {
   it("wakes to find the standby leading and exits without a single write", async () => {
     const a = await startOperator({ name: "frozen-a", args });

@@ -19,7 +19,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { argoCdConfigMap, chartArgoCdKeys } from "./argocd-cm.ts";
-import { type ClusterState, freePort, recordAddonPids, stopAddon } from "./control-plane.ts";
+import { type ClusterState, clusterKubectl, freePort, recordAddonPids, stopAddon } from "./control-plane.ts";
 
 export type ArgoCdComponent =
   | "redis-server"
@@ -290,12 +290,7 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCdState
     git(repo, ["commit", "--quiet", "-m", "an empty repository"]);
   }
 
-  const kubectl = (args: string[], input?: string) =>
-    sh(
-      join(cluster.binDir, "kubectl"),
-      ["--kubeconfig", cluster.kubeconfig, ...args],
-      input ? { input } : {},
-    );
+  const kubectl = (args: string[], input?: string) => clusterKubectl(cluster, args, input);
   kubectl(
     ["apply", "-f", "-"],
     JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: s.namespace } }),

@@ -2,7 +2,7 @@
 // kube-scheduler and kwok (fake nodes whose pods become Running/Ready without a kubelet).
 // Every process runs detached with its PID recorded in the cluster's state.json, so `down` can
 // stop exactly what `up` started, and a test can restart the apiserver mid-run.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -91,6 +91,18 @@ function claimSlot(name: string): number {
     } catch {}
   }
   throw new Error(`all ${MAX_SLOTS} local cluster slots are in use; tear one down with hack/cluster/down`);
+}
+
+/** kubectl of this cluster's build against this cluster, synchronously; throws with its output on failure. */
+export function clusterKubectl(cluster: ClusterState, args: string[], input?: string): string {
+  const r = spawnSync(join(cluster.binDir, "kubectl"), ["--kubeconfig", cluster.kubeconfig, ...args], {
+    encoding: "utf8",
+    maxBuffer: 32 * 1024 * 1024,
+    ...(input !== undefined ? { input } : {}),
+  });
+  if (r.status !== 0)
+    throw new Error(`kubectl ${args.join(" ")} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
 }
 
 export function readState(dir: string): ClusterState | undefined {

@@ -16,6 +16,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
 });
 
+// Skipped off Linux: listenersOf reads /proc, which is where Traefik's sockets are checked.
 describe.skipIf(process.platform !== "linux")("listenersOf", () => {
   it("names each listening socket of a process with its address, loopback or not", async () => {
     const lo = await listen("127.0.0.1");

@@ -4,7 +4,7 @@
 // and a Gateway whose listener has that port. Traefik routes to Service endpoints, i.e. pod IPs: on
 // the host those route into the harness network namespace, exactly as the prober's dials do
 // (network.ts), so it is checked the same way (fail closed) before Traefik starts.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -18,7 +18,14 @@ import {
 import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { alive, type ClusterState, freePort, recordAddonPids, stopAddon } from "./control-plane.ts";
+import {
+  alive,
+  type ClusterState,
+  freePort,
+  clusterKubectl as kubectl,
+  recordAddonPids,
+  stopAddon,
+} from "./control-plane.ts";
 import { assertContained } from "./network.ts";
 
 export const GATEWAY_CONTROLLER = "traefik.io/gateway-controller";
@@ -47,17 +54,6 @@ export function gatewayDir(cluster: ClusterState): string {
 export function readGatewayState(cluster: ClusterState): GatewayState | undefined {
   const file = join(gatewayDir(cluster), "state.json");
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as GatewayState) : undefined;
-}
-
-function kubectl(cluster: ClusterState, args: string[], input?: string): string {
-  const r = spawnSync(join(cluster.binDir, "kubectl"), ["--kubeconfig", cluster.kubeconfig, ...args], {
-    encoding: "utf8",
-    maxBuffer: 32 * 1024 * 1024,
-    ...(input !== undefined ? { input } : {}),
-  });
-  if (r.status !== 0)
-    throw new Error(`kubectl ${args.join(" ")} failed (${r.status}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
 }
 
 /** The Gateway API CRDs (standard channel) from the build cache; idempotent. */
