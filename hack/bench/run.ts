@@ -3,7 +3,9 @@
  * local control plane (hack/cluster), is bounded in time, and writes hack/bench/results/<name>.json;
  * then the latest results (with prober.json from hack/bench/prober.ts) become docs/benchmarks.md.
  *
- *   node hack/bench/run.ts [--only create,idle,memory,rollback,failover] [--quick] [--cpu-prof]
+ *   node hack/bench/run.ts [--only create,idle,memory,rollback,failover,peer] [--quick] [--cpu-prof]
+ *
+ * peer runs Argo Rollouts beside the operator (hack/bench/peer.ts; built on first use, ~8 min).
  *
  * --cpu-prof runs the operator under `node --cpu-prof` (profiles in .bench-artifacts/profiles;
  * summarize with `node hack/bench/profile-summary.ts <file.cpuprofile>`).
@@ -17,6 +19,7 @@ import { runCreate } from "./create.ts";
 import { runFailover } from "./failover.ts";
 import { runIdle } from "./idle.ts";
 import { runMemory } from "./memory.ts";
+import { runPeer } from "./peer-create.ts";
 import { runRollback } from "./rollback.ts";
 
 type Opts = { quick: boolean; cpuProf: boolean };
@@ -26,6 +29,7 @@ const MEASURES: Record<string, (o: Opts) => Promise<Record<string, unknown>>> = 
   memory: runMemory,
   rollback: runRollback,
   failover: runFailover,
+  peer: runPeer,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON results of several shapes
@@ -83,6 +87,19 @@ export function table(): string {
       `| client-node call cost (${co.calls} GETs, ${co.concurrency} in flight; not a goal) | per-request agent (as shipped): ${avg(a, "cpuMsPerCall")} CPU-ms/call, ${avg(a, "callsPerSecond")} calls/s, RSS +${avg(a, "rssEndMiB") - avg(a, "rssStartMiB")} MiB | shared dispatcher: ${avg(b, "cpuMsPerCall")} CPU-ms/call, ${avg(b, "callsPerSecond")} calls/s, RSS +${round(avg(b, "rssEndMiB") - avg(b, "rssStartMiB"), 1)} MiB | diagnosis | ${co.machine.loadAverage[0]} | ${co.date.slice(0, 16)} |`,
     );
   }
+  const peer = read("peer");
+  for (const r of peer?.results ?? []) {
+    const side = (x: R) => `${s(x.p50Ms)} / ${s(x.p99Ms)} / ${s(x.totalMs)} (${x.ready}/${x.of})`;
+    rows.push(
+      `| beside Argo Rollouts ${peer.settings.argoRollouts}: apply → Available, N=${r.n}${r.runs ? ` (median of ${r.runs} runs)` : ""} (p50 / p99 / total) | ${side(r.modelship)} | Argo Rollouts ${side(r.argoRollouts)} | ${r.ratio.p50}× / ${r.ratio.p99}× / ${r.ratio.total}× (goal ≤ 1×: ${ok(r.ratio.total <= 1)}) | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
+    );
+  }
+  if (peer?.memory) {
+    const m = peer.memory;
+    rows.push(
+      `| beside Argo Rollouts: RSS with ${m.objects.modelship} / ${m.objects.argoRollouts} objects settled (empty) | ${m.settledRssMiB.modelship} MiB (${m.emptyRssMiB.modelship}) | Argo Rollouts ${m.settledRssMiB.argoRollouts} MiB (${m.emptyRssMiB.argoRollouts}) | ${m.ratio}× (goal ≤ 1×: ${ok(m.ratio <= 1)}) | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
+    );
+  }
   const pr = read("prober");
   if (pr) {
     rows.push(
@@ -106,7 +123,7 @@ function writeDocs(command: string): void {
     "",
     "Commands that produced these results (each writes its own JSON; the table shows the latest of each):",
     "",
-    ...["create", "idle", "memory", "rollback", "failover"]
+    ...["create", "idle", "memory", "rollback", "failover", "peer"]
       .filter((n) => read(n))
       .map(
         (n) =>

@@ -1,0 +1,163 @@
+// modelship beside Argo Rollouts on one control plane (issue #16): apply → Available for N
+// equivalent objects (a ModelDeployment vs a Rollout + its Service, same pod template, replicas,
+// steps), both controllers at the same client QPS/burst, then the RSS of both processes with every
+// object settled, a minute after the burst. Ratios are modelship / Argo Rollouts (lower is better).
+import { setTimeout as sleep } from "node:timers/promises";
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import type { ClusterState } from "../cluster/control-plane.ts";
+import {
+  createModelDeployments,
+  DEFAULT_SETTINGS,
+  kubeConfigOf,
+  log,
+  machine,
+  mdAvailable,
+  mdSpec,
+  percentile,
+  round,
+  rssBytes,
+  startOperator,
+  watchUntilReady,
+  withCluster,
+} from "./common.ts";
+import { createRollouts, PEER_STEPS, rolloutAvailable, startArgoRollouts } from "./peer.ts";
+
+const CAP_MS: Record<number, number> = { 1: 60_000, 100: 240_000, 1000: 600_000 };
+const REPEATS_N1 = 5;
+const MiB = 2 ** 20;
+
+interface Side {
+  ready: number;
+  of: number;
+  p50Ms: number;
+  p99Ms: number;
+  totalMs: number;
+}
+
+async function timed(
+  c: ClusterState,
+  ns: string,
+  n: number,
+  kind: "modelship" | "argo-rollouts",
+  spec: Record<string, unknown>,
+): Promise<Side> {
+  const kc = kubeConfigOf(c);
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  let t0 = 0;
+  let applied: Promise<void> = Promise.resolve();
+  const path =
+    kind === "modelship"
+      ? `/apis/modelship.dev/v1alpha1/namespaces/${ns}/modeldeployments`
+      : `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts`;
+  const readyAt = await watchUntilReady(
+    kc,
+    path,
+    n,
+    kind === "modelship" ? mdAvailable : rolloutAvailable,
+    Date.now() + (CAP_MS[n] ?? 600_000),
+    () => {
+      t0 = performance.now();
+      applied =
+        kind === "modelship"
+          ? createModelDeployments(custom, ns, n, spec)
+          : createRollouts(custom, core, ns, n, spec);
+    },
+  );
+  await applied.catch((err: unknown) => log(`peer ${kind} apply: ${String(err).slice(0, 200)}`));
+  const xs = [...readyAt.values()].map((t) => t - t0);
+  return {
+    ready: xs.length,
+    of: n,
+    p50Ms: round(percentile(xs, 50), 0),
+    p99Ms: round(percentile(xs, 99), 0),
+    totalMs: round(Math.max(...xs), 0),
+  };
+}
+
+/** Repeated runs of one size: the median run by total, p99 over the runs' totals. */
+function combine(sides: Side[]): Side & { runsMs?: number[] } {
+  if (sides.length === 1) return sides[0] as Side;
+  const totals = sides.map((x) => x.totalMs);
+  return {
+    ready: Math.min(...sides.map((x) => x.ready)),
+    of: sides[0]?.of ?? 0,
+    p50Ms: round(percentile(totals, 50), 0),
+    p99Ms: round(percentile(totals, 99), 0),
+    totalMs: round(percentile(totals, 50), 0),
+    runsMs: totals,
+  };
+}
+
+const ratio = (a: number, b: number) => round(a / b);
+
+export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promise<Record<string, unknown>> {
+  const settings = DEFAULT_SETTINGS;
+  const sizes = opts.quick ? [1, 100] : [1, 100, 1000];
+  // Equivalent objects: the same steps on both sides (a first revision skips them on both).
+  const spec = mdSpec({ rollout: { ...(mdSpec().rollout as object), steps: PEER_STEPS } });
+  return withCluster("peer", async (c) => {
+    const before = await machine(c);
+    const op = await startOperator(c, { settings, args: ["--prober=false"], name: "peer" });
+    const peer = await startArgoRollouts(c, { settings });
+    const empty = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
+    const rows: Record<string, unknown>[] = [];
+    let settled = { modelship: 0, argoRollouts: 0 };
+    try {
+      for (const n of sizes) {
+        const repeats = n === 1 ? REPEATS_N1 : 1;
+        const ms: Side[] = [];
+        const ar: Side[] = [];
+        // Alternating, Argo Rollouts first, so neither side always runs on the warmer cluster.
+        for (let r = 0; r < repeats; r++) {
+          const tag = repeats > 1 ? `${n}-r${r}` : `${n}`;
+          log(`peer: N=${n}${repeats > 1 ? ` run ${r + 1}/${repeats}` : ""}`);
+          ar.push(await timed(c, `ar-${tag}`, n, "argo-rollouts", spec));
+          ms.push(await timed(c, `ms-${tag}`, n, "modelship", spec));
+        }
+        const m = combine(ms);
+        const a = combine(ar);
+        log(`peer: N=${n} modelship total ${m.totalMs} ms, Argo Rollouts total ${a.totalMs} ms`);
+        rows.push({
+          n,
+          ...(repeats > 1 ? { runs: repeats } : {}),
+          modelship: m,
+          argoRollouts: a,
+          ratio: {
+            p50: ratio(m.p50Ms, a.p50Ms),
+            p99: ratio(m.p99Ms, a.p99Ms),
+            total: ratio(m.totalMs, a.totalMs),
+          },
+        });
+        settled = {
+          modelship: settled.modelship + n * repeats,
+          argoRollouts: settled.argoRollouts + n * repeats,
+        };
+      }
+      // Both hold every object they made (and its children) in their caches; a minute of idling lets
+      // V8 and Go's GC give back what the burst grew.
+      await sleep(60_000);
+      const rss = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
+      return {
+        benchmark: "peer",
+        date: new Date().toISOString(),
+        machine: before,
+        loadAverageAfter: (await machine()).loadAverage,
+        settings: { ...settings, prober: false, replicas: 1, steps: PEER_STEPS, argoRollouts: peer.version },
+        definition:
+          "per object: ms from the batch start to done (modelship: phase Healthy at the current generation; Argo Rollouts: phase Healthy at the current generation, replicas available); N=1 run 5 times alternating, median run reported; RSS from /proc a minute after the last burst, with every object of every size still present",
+        results: rows,
+        memory: {
+          objects: settled,
+          emptyRssMiB: { modelship: round(empty.modelship, 1), argoRollouts: round(empty.argoRollouts, 1) },
+          settledRssMiB: { modelship: round(rss.modelship, 1), argoRollouts: round(rss.argoRollouts, 1) },
+          ratio: ratio(rss.modelship, rss.argoRollouts),
+        },
+      };
+    } finally {
+      await peer.stop();
+      await op.stop();
+    }
+  });
+}
