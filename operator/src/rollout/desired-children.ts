@@ -14,6 +14,8 @@ function sizingWeight(ctx: Ctx, draft: Draft): number {
   const step = ctx.steps[s.stepIndex];
   if (step === undefined) return 100;
   if ("setWeight" in step) return Math.max(0, Math.min(100, step.setWeight));
+  // Mirrored copies are load like served requests: the canary is sized for the mirrored share too.
+  if ("shadow" in step) return Math.max(s.canaryWeight, Math.max(0, Math.min(100, step.shadow.percent)));
   return s.canaryWeight;
 }
 
@@ -32,7 +34,7 @@ export function desiredRevisions(ctx: Ctx, draft: Draft, previousWeight: number)
     out.push({ revision: canary, replicas: total, role: "canary" });
   } else if (canary !== undefined && stable !== undefined) {
     const weight = sizingWeight(ctx, draft);
-    if (mode === "gatewayAPI") {
+    if (mode !== "replicaRatio") {
       const replicas = Math.max(
         canaryReplicasFor(weight, total, mode),
         canaryReplicasFor(previousWeight, total, mode),
@@ -89,7 +91,7 @@ export function desiredTraffic(ctx: Ctx, draft: Draft): TrafficDecision {
     return { mode: "replicaRatio", serviceSelector: { revision: pinned } };
   }
   const traffic: TrafficDecision = {
-    mode: "gatewayAPI",
+    mode: ctx.input.rollout.traffic,
     weights:
       s.stableRevision === undefined && s.canaryRevision !== undefined
         ? { stable: 0, canary: 100 }
@@ -98,5 +100,6 @@ export function desiredTraffic(ctx: Ctx, draft: Draft): TrafficDecision {
   if (s.stableRevision !== undefined) traffic.stableRevision = s.stableRevision;
   if (other !== undefined) traffic.canaryRevision = other;
   if (s.canaryRevision !== undefined && s.headerRoute !== undefined) traffic.headerRoute = s.headerRoute;
+  if (s.canaryRevision !== undefined && s.shadow !== undefined) traffic.shadowPercent = s.shadow.percent;
   return traffic;
 }
