@@ -227,6 +227,16 @@ describe("Reconciler", () => {
     expect(w.events).toEqual([{ type: "Warning", reason: "ServiceAccountNotAllowed" }]);
   });
 
+  it("blocks on traefik traffic when Traefik's CRDs are not installed: a condition and a Warning, no child touched", async () => {
+    const w = world({ rollout: { traffic: { traefik: {} } } });
+    const r = await w.reconciler.reconcile("shop/rec");
+    expect(r.requeueAfterMs).toBe(60_000);
+    expect(w.writes).toEqual(["status"]);
+    expect(w.events).toEqual([{ type: "Warning", reason: "TraefikUnavailable" }]);
+    expect(w.status()).toMatchObject({ phase: "Degraded" });
+    expect(JSON.stringify(w.status())).toContain("traefik.io/v1alpha1 TraefikService");
+  });
+
   it("blocks on gatewayAPI traffic when the Gateway API is not installed", async () => {
     const w = world({ rollout: { traffic: { gatewayAPI: { parentRefs: [{ name: "gw" }] } } } });
     const r = await w.reconciler.reconcile("shop/rec");
