@@ -208,10 +208,7 @@ describe.skipIf(!localCluster())(
       });
       expect(
         (await traefikService(`${name}-weighted`)).weighted?.services.map((s) => [s.name, s.weight]),
-      ).toEqual([
-        [`${name}-stable`, 100],
-        [`${name}-canary`, 0],
-      ]);
+      ).toEqual([[`${name}-stable`, 100]]);
       await settle();
       const shadowed = await measure(name);
       process.stderr.write(

@@ -5,7 +5,9 @@
 //     and `percent` of them are copied to the -canary Service, whose answers Traefik discards.
 // `<name>-weighted` always exists, so switching `<name>` between the two never points it at a
 // TraefikService that is not there yet (a missing reference fails requests until it appears).
-// Traefik ignores a weight of 0, so a side at 0% gets no requests.
+// A side at 0% is left out of `weighted`: Traefik's CRD provider refuses a whole TraefikService when
+// one of its Services has no Ready endpoints (unless --providers.kubernetescrd.allowEmptyServices),
+// and a canary at 0% may have none (still loading, or withdrawn).
 import type { ModelDeploymentSpec, TraefikTraffic } from "../api/index.ts";
 import { resolveRuntimeEndpoints } from "../api/index.ts";
 import { commonLabels } from "./labels.ts";
@@ -31,12 +33,9 @@ export function renderTraefikServices(
   const weightedName = weightedTraefikServiceName(name);
   // Written out in full (kind) so the read-back compares equal: no drift.
   const weighted = {
-    services: (["stable", "canary"] as const).map((role) => ({
-      kind: "Service",
-      name: serviceName(owner.name, role),
-      port,
-      weight: weights[role],
-    })),
+    services: (["stable", "canary"] as const)
+      .filter((role) => weights[role] > 0)
+      .map((role) => ({ kind: "Service", name: serviceName(owner.name, role), port, weight: weights[role] })),
   };
   const object = (objectName: string, body: Record<string, unknown>): ApplyObject => ({
     apiVersion: TRAEFIK_API_VERSION,
