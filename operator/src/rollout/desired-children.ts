@@ -10,13 +10,15 @@ import type { DesiredRevision, TrafficDecision } from "./types.ts";
  */
 function sizingWeight(ctx: Ctx, draft: Draft): number {
   const s = draft.state;
-  if (ctx.input.requests.paused) return s.canaryWeight;
+  // Mirrored copies are load like served requests: the canary is sized for the mirrored share too,
+  // before the mirror starts (a shadow step) and while it is in force (a manual pause included).
+  const held = Math.max(s.canaryWeight, s.shadow?.percent ?? 0);
+  if (ctx.input.requests.paused) return held;
   const step = ctx.steps[s.stepIndex];
   if (step === undefined) return 100;
   if ("setWeight" in step) return Math.max(0, Math.min(100, step.setWeight));
-  // Mirrored copies are load like served requests: the canary is sized for the mirrored share too.
-  if ("shadow" in step) return Math.max(s.canaryWeight, Math.max(0, Math.min(100, step.shadow.percent)));
-  return s.canaryWeight;
+  if ("shadow" in step) return Math.max(held, Math.max(0, Math.min(100, step.shadow.percent)));
+  return held;
 }
 
 /** `previousWeight`: the weight at the start of the decision; a canary shrinks a reconcile after its weight fell. */

@@ -50,6 +50,19 @@ describe.each<TrafficMode>(["gatewayAPI", "traefik"])("shadow step (%s)", (traff
     expect(later.requeueAfterMs).toBe(MIN);
   });
 
+  it("a manual pause keeps the mirror and the pods it needs", () => {
+    const d = decideRollout(
+      input({
+        state: canaryOfB({ shadow: { percent: 50 } }),
+        observed: [obs(A, 4), obs(B, 2)],
+        rollout,
+        requests: { paused: true },
+      }),
+    );
+    expect(d.traffic).toMatchObject({ shadowPercent: 50 });
+    expect(replicasOf(d, B)).toBe(2);
+  });
+
   it("ends with its step: the next step serves weight and mirrors nothing", () => {
     const d = decideRollout(
       input({
