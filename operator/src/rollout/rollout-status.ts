@@ -98,7 +98,7 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
       return {
         phase: "Progressing",
         reason: PhaseReason.CanaryPauseStep,
-        message: `${head}, paused ${formatDuration(pause.elapsedMs)} of ${formatDuration(pause.durationMs)}${trouble}`,
+        message: `${head}, ${pause.shadow ? "shadowing" : "paused"} ${formatDuration(pause.elapsedMs)} of ${formatDuration(pause.durationMs)}${trouble}`,
       };
     }
     return {

@@ -48,6 +48,7 @@ describe.each<TrafficMode>(["gatewayAPI", "traefik"])("shadow step (%s)", (traff
     expect(later.state.stepIndex).toBe(0);
     expect(later.traffic).toMatchObject({ shadowPercent: 50 });
     expect(later.requeueAfterMs).toBe(MIN);
+    expect(later.message).toContain("mirroring 50%, step 1/3, shadowing 9m of 10m");
   });
 
   it("a manual pause keeps the mirror and the pods it needs", () => {

@@ -146,7 +146,7 @@ function runShadow(
         ? `promotion (mirroring ${percent}%)`
         : `shadow ${formatDuration(elapsedMs)} of ${formatDuration(durationMs)} (mirroring ${percent}%)`,
     deadline: false,
-    pause: durationMs === undefined ? { elapsedMs } : { durationMs, elapsedMs },
+    pause: durationMs === undefined ? { elapsedMs, shadow: true } : { durationMs, elapsedMs, shadow: true },
   };
   return undefined;
 }
