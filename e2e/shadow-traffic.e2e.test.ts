@@ -266,7 +266,7 @@ describe.skipIf(!localCluster())(
       const after = await measure(name);
       expectAllAnswered(after.load, N);
       expect(after.answers).toEqual({ [canary]: N });
-    });
+    }, 360_000);
 
     it("abort during a shadow step ends the mirror, with no failed request across the switch", async () => {
       const stable = (await getMd(ns, name)).status?.stableRevision ?? "";
@@ -301,7 +301,7 @@ describe.skipIf(!localCluster())(
       expectAllAnswered(after.load, N);
       expect(after.answers).toEqual({ [stable]: N });
       expect(after.received).toEqual({ [stable]: N });
-    });
+    }, 240_000);
   },
 );
 
