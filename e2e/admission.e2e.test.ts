@@ -67,6 +67,21 @@ describe("rejected at admission, with the field named", () => {
       /headerRoute steps need spec\.rollout\.traffic\.gatewayAPI/,
     ],
     [
+      "a shadow step without Gateway API or Traefik (one Service cannot mirror)",
+      { rollout: { steps: [{ shadow: { percent: 10 } }] } },
+      /shadow steps need spec\.rollout\.traffic\.gatewayAPI or spec\.rollout\.traffic\.traefik/,
+    ],
+    [
+      "a shadow of 0%",
+      { rollout: { steps: [{ shadow: { percent: 0 } }], traffic: { traefik: {} } } },
+      /spec\.rollout\.steps\[0\]\.shadow\.percent/,
+    ],
+    [
+      "two traffic providers at once",
+      { rollout: { traffic: { traefik: {}, gatewayAPI: { parentRefs: [{ name: "gw" }] } } } },
+      /set at most one of gatewayAPI and traefik/,
+    ],
+    [
       "a header name with a space",
       {
         rollout: {

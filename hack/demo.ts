@@ -4,6 +4,8 @@
 //   2. version 2 rolls out as a canary, step by step, and is promoted by analysis;
 //   3. version 3 has a regression (30% errors) and is rolled back by the operator itself.
 // A live view shows phase, step, weights, revisions and per-revision health as it happens.
+// With --gateway the traffic goes through Traefik (Gateway API weights), and a bounded background
+// load shows where real requests are answered, per revision, next to the weights.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -12,7 +14,7 @@ import { parseArgs } from "node:util";
 import { renderStatus } from "../operator/src/cli/render-status.ts";
 import { chooseStyle } from "../operator/src/cli/style.ts";
 import { toModelDeploymentView, toRevisionPods } from "../operator/src/cli/view.ts";
-import { ensureBinaries } from "./cluster/binaries.ts";
+import { ensureBinaries, ensureTraefikBinary } from "./cluster/binaries.ts";
 import {
   type ClusterState,
   clustersRoot,
@@ -21,11 +23,14 @@ import {
   stopCluster,
 } from "./cluster/control-plane.ts";
 import { type FixtureServer, startFixture } from "./cluster/fixtures.ts";
+import { type GatewayState, startGateway, stopGateway } from "./cluster/gateway.ts";
 import { POD_SUPERNET } from "./cluster/network.ts";
+import { describeShare, startLiveShare } from "./demo-gateway.ts";
 
 const { values } = parseArgs({
   options: {
     keep: { type: "boolean", default: false },
+    gateway: { type: "boolean", default: false },
     "timeout-minutes": { type: "string", default: "10" },
   },
 });
@@ -47,7 +52,23 @@ function narrate(text: string): void {
 
 const VERSIONS = { v1: "2026-11-01", v2: "2026-11-15", v3: "2026-11-29" } as const;
 
+const HOST = "recommender.shop.demo";
+const INFER_PATH = "/v2/models/recommender/infer";
+const INFER_BODY = { inputs: [{ name: "price_usd", shape: [1], datatype: "FP32", data: [25] }] };
+
 function recommender(version: string): string {
+  const gw = state.gateway;
+  // --gateway: an HTTPRoute on the harness Gateway whose backend weights follow the rollout.
+  const traffic = gw
+    ? {
+        traffic: {
+          gatewayAPI: {
+            parentRefs: [{ name: gw.gateway.name, namespace: gw.gateway.namespace }],
+            hostnames: [HOST],
+          },
+        },
+      }
+    : {};
   return JSON.stringify({
     apiVersion: "modelship.dev/v1alpha1",
     kind: "ModelDeployment",
@@ -67,14 +88,15 @@ function recommender(version: string): string {
         analysis: { successRate: 0.97, p99LatencyMs: 250, minSamples: 10, failureLimit: 3 },
         scaleDownDelaySeconds: 5,
         progressDeadlineSeconds: 120,
+        ...traffic,
       },
       health: {
         intervalSeconds: 1,
         timeoutSeconds: 1,
         // A real prediction for a sample shopper: proof the model answers, not just that it is up.
         inference: {
-          path: "/v2/models/recommender/infer",
-          body: { inputs: [{ name: "price_usd", shape: [1], datatype: "FP32", data: [25] }] },
+          path: INFER_PATH,
+          body: INFER_BODY,
           maxLatencyMs: 200,
         },
       },
@@ -114,6 +136,8 @@ function draw(ctx: Ctx): { status?: Record<string, unknown> } {
     now: Date.now(),
     style,
   });
+  const live = gatewayLine(md);
+  if (live) lines.push("", live);
   if (tty) {
     process.stdout.write("\x1b[H\x1b[2J");
     process.stdout.write(
@@ -124,7 +148,18 @@ function draw(ctx: Ctx): { status?: Record<string, unknown> } {
   return md;
 }
 
+/** --gateway: the last batch's answers per revision beside the weights the operator set. */
+function gatewayLine(md: { status?: Record<string, unknown> }): string | undefined {
+  const share = state.live?.latest();
+  if (!share) return undefined;
+  const s = md.status ?? {};
+  const w = (s.canaryWeight as number | undefined) ?? 0;
+  const weights = s.canaryRevision ? `weights stable ${100 - w}% / canary ${w}%` : "weights stable 100%";
+  return `Gateway:    last ${share.total} requests through Traefik: ${describeShare(share)} (${weights})`;
+}
+
 let lastLine = "";
+let lastGatewayLine = "";
 function plainProgress(md: { status?: Record<string, unknown> }): void {
   if (tty) return;
   const s = md.status ?? {};
@@ -143,6 +178,11 @@ function plainProgress(md: { status?: Record<string, unknown> }): void {
   if (key !== lastLine) {
     lastLine = key;
     process.stdout.write(`${line}\n`);
+  }
+  const live = gatewayLine(md);
+  if (live && live !== lastGatewayLine) {
+    lastGatewayLine = live;
+    process.stdout.write(`  ${live}\n`);
   }
 }
 
@@ -215,6 +255,15 @@ async function main(): Promise<number> {
     "model servers for the fake pods are up (a real logistic-regression CTR model behind the Open Inference Protocol)",
   );
 
+  if (values.gateway) {
+    narrate(
+      "starting Traefik on 127.0.0.1 as the Gateway (the first run builds it from its Go module: ~30 min)",
+    );
+    // Before the operator: it discovers the Gateway API at start.
+    state.gateway = await startGateway({ cluster, binDir: await ensureTraefikBinary() });
+    narrate(`Traefik serves the Gateway on ${state.gateway.url} (requests with Host: ${HOST})`);
+  }
+
   const logFile = join(cluster.dir, "logs", "operator.log");
   // Straight to a file and in its own process group: with --keep it outlives this script.
   const logFd = openSync(logFile, "a");
@@ -243,6 +292,28 @@ async function main(): Promise<number> {
     120_000,
   );
   narrate(`version ${VERSIONS.v1} is Healthy as revision ${v1}`);
+  if (state.gateway) {
+    const podRevisions = () => {
+      const pods = JSON.parse(
+        ctx.kubectl(["get", "pods", "-n", NS, "-l", `modelship.dev/deployment=${NAME}`, "-o", "json"]),
+      ) as { items: { metadata?: { labels?: Record<string, string> }; status?: { podIP?: string } }[] };
+      const out: Record<string, string> = {};
+      for (const p of pods.items) {
+        const ip = p.status?.podIP;
+        const rev = p.metadata?.labels?.["modelship.dev/revision"];
+        if (ip && rev) out[ip] = rev;
+      }
+      return out;
+    };
+    state.live = startLiveShare({
+      url: state.gateway.url,
+      host: HOST,
+      path: INFER_PATH,
+      body: JSON.stringify(INFER_BODY),
+      podRevisions,
+    });
+    narrate("a bounded load of real predictions now goes through the gateway: 40 requests a second");
+  }
 
   narrate(
     `2/3 rolling out version ${VERSIONS.v2} as a canary: 25% → analysis → 50% → pause 10s → analysis → promote`,
@@ -297,6 +368,7 @@ async function main(): Promise<number> {
   narrate(
     `the operator rolled ${v3} back by itself ${took} s after the fault: all traffic is on ${v2} again`,
   );
+  await state.live?.stop();
   const final = draw(ctx);
   plainProgress(final);
 
@@ -339,6 +411,8 @@ const state: {
   cluster?: ClusterState;
   fixture?: FixtureServer;
   operator?: ChildProcess;
+  gateway?: GatewayState;
+  live?: ReturnType<typeof startLiveShare>;
   /** Pod IPs given a fault; the shared fixture server may outlive us and kwok reuses IPs. */
   faulted: Set<string>;
 } = { faulted: new Set() };
@@ -360,7 +434,9 @@ async function cleanup(code: number): Promise<never> {
   for (const ip of state.faulted) {
     await fetch(`${state.fixture?.controlUrl}/pods/${ip}`, { method: "DELETE" }).catch(() => {});
   }
+  await state.live?.stop();
   await state.fixture?.stop();
+  if (state.gateway && state.cluster) await stopGateway(state.cluster);
   if (state.cluster) await stopCluster(state.cluster);
   process.stdout.write("demo cluster torn down (hack/demo --keep leaves it running)\n");
   process.exit(code);

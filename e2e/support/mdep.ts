@@ -40,6 +40,7 @@ export interface MdStatus {
   canaryRevision?: string;
   canaryWeight?: number;
   headerRoute?: { matches: { headers: { name: string; value: string; type?: string }[] }[] };
+  shadow?: { percent: number };
   currentStepIndex?: number;
   replicas?: number;
   readyReplicas?: number;

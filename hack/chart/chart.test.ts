@@ -62,6 +62,7 @@ const ALLOWED: Record<string, string[]> = {
   "autoscaling/horizontalpodautoscalers": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "policy/poddisruptionbudgets": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "gateway.networking.k8s.io/httproutes": ["get", "list", "watch", "create", "patch", "update", "delete"],
+  "traefik.io/traefikservices": ["get", "list", "watch", "create", "patch", "update", "delete"],
   "apps/replicasets": ["get", "list", "watch"],
   "/pods": ["get", "list", "watch"],
   "/serviceaccounts": ["get"],

@@ -18,8 +18,18 @@ mod="$cache/build/traefik-$TRAEFIK_VERSION"
 
 log() { printf '[build-traefik %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# Warm cache: nothing to build, nothing to download.
+# Traefik's own CRDs (traefik.io: TraefikService, IngressRoute, ...) from the module source, beside
+# the binary: the harness installs them for Traefik's CRD provider (hack/cluster/gateway.ts).
+copy_crds() {
+  local dir
+  dir="$(go mod download -json "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  cp "$dir/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$bin/traefik-crds.yaml.tmp"
+  mv "$bin/traefik-crds.yaml.tmp" "$bin/traefik-crds.yaml"
+}
+
+# Warm cache: nothing to build (the CRD copy is added to a cache built before it existed).
 if [[ -x "$bin/traefik" ]]; then
+  [[ -f "$bin/traefik-crds.yaml" ]] || copy_crds
   echo "$bin"
   exit 0
 fi
@@ -41,6 +51,7 @@ ld="-s -w -X $module/pkg/version.Version=$TRAEFIK_VERSION -X $module/pkg/version
 ld+=" -X $module/pkg/version.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 (cd "$mod" && go build -ldflags "$ld" -o "$bin/traefik.tmp" "$module/cmd/traefik" >&2)
 log "build took $((SECONDS - start)) s"
+copy_crds
 # The binary lands last: its presence is what marks the cache warm.
 mv "$bin/traefik.tmp" "$bin/traefik"
 log "Traefik ready in $bin"

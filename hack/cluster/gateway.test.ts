@@ -1,7 +1,11 @@
 // The loopback-only check on Traefik's listeners reads /proc; prove it on this process's own sockets.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { listenersOf } from "./gateway.ts";
+import { listenersOf, traefikCrdFile } from "./gateway.ts";
 
 const servers: Server[] = [];
 function listen(host: string): Promise<number> {
@@ -25,4 +29,24 @@ describe.skipIf(process.platform !== "linux")("listenersOf", () => {
     expect(mine).toContain(`127.0.0.1:${lo}`);
     expect(mine).toContain(`0.0.0.0:${any}`);
   });
+});
+
+describe("traefikCrdFile", () => {
+  it("takes the copy build-traefik.sh put beside the binary", () => {
+    const bin = mkdtempSync(join(tmpdir(), "traefik-bin-"));
+    writeFileSync(join(bin, "traefik-crds.yaml"), "kind: CustomResourceDefinition\n");
+    expect(traefikCrdFile(bin)).toBe(join(bin, "traefik-crds.yaml"));
+  });
+
+  // Needs go (the module comes from Go's module cache, or the Go module proxy once).
+  it.skipIf(spawnSync("go", ["version"]).status !== 0)(
+    "else finds Traefik's CRD file in its module, TraefikService included",
+    () => {
+      const file = traefikCrdFile(mkdtempSync(join(tmpdir(), "traefik-bin-")));
+      const text = readFileSync(file, "utf8");
+      expect(text).toContain("name: traefikservices.traefik.io");
+      expect(text).toContain("mirroring:");
+    },
+    300_000,
+  );
 });

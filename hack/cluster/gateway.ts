@@ -4,7 +4,10 @@
 // and a Gateway whose listener has that port. Traefik routes to Service endpoints, i.e. pod IPs: on
 // the host those route into the harness network namespace, exactly as the prober's dials do
 // (network.ts), so it is checked the same way (fail closed) before Traefik starts.
-import { spawn } from "node:child_process";
+// Traefik's CRD provider runs beside its Gateway provider, with Traefik's own CRDs (traefik.io) from
+// its module source: a ModelDeployment with rollout.traffic.traefik renders TraefikServices, which an
+// HTTPRoute on the same Gateway reaches as a backendRef of kind TraefikService (group traefik.io).
+import { execFileSync, spawn } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -16,8 +19,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { connect } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import {
   alive,
   type ClusterState,
@@ -75,6 +79,43 @@ export function installGatewayApiCrds(cluster: ClusterState): void {
   ]);
 }
 
+/** The file of every traefik.io CRD in Traefik's module source, as its docs publish them. */
+const TRAEFIK_CRD_PATH = "docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml";
+
+/**
+ * Traefik's CRDs: the copy build-traefik.sh puts beside the binary, else the same file from the
+ * module cache (`go mod download` resolves it there; the build already fetched the module).
+ */
+export function traefikCrdFile(binDir: string): string {
+  const copied = join(binDir, "traefik-crds.yaml");
+  if (existsSync(copied)) return copied;
+  const versions = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "versions.env"), "utf8");
+  const version = /^TRAEFIK_VERSION=(\S+)$/m.exec(versions)?.[1];
+  if (!version) throw new Error("hack/cluster/versions.env names no TRAEFIK_VERSION");
+  const out = execFileSync("go", ["mod", "download", "-json", `github.com/traefik/traefik/v3@${version}`], {
+    encoding: "utf8",
+    env: { ...process.env, GOTOOLCHAIN: "local", GOWORK: "off", GOFLAGS: "-mod=mod" },
+    timeout: 300_000,
+  });
+  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
+  const file = dir ? join(dir, TRAEFIK_CRD_PATH) : "";
+  if (!existsSync(file)) throw new Error(`Traefik's CRDs not found in its module (${file || out})`);
+  return file;
+}
+
+/** Traefik's CRDs (traefikservices, ingressroutes, …), which its CRD provider lists at start; idempotent. */
+export function installTraefikCrds(cluster: ClusterState, binDir: string): void {
+  kubectl(cluster, ["apply", "--server-side", "--force-conflicts", "-f", traefikCrdFile(binDir)]);
+  kubectl(cluster, [
+    "wait",
+    "--for=condition=Established",
+    "--timeout=60s",
+    "crd/traefikservices.traefik.io",
+    "crd/ingressroutes.traefik.io",
+    "crd/middlewares.traefik.io",
+  ]);
+}
+
 function gatewayObjects(s: GatewayState): unknown[] {
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: s.gateway.namespace } },
@@ -106,6 +147,8 @@ function traefikArgs(s: GatewayState): string[] {
     // Endpoints (pod IPs, contained in the harness namespace), never a Service's ClusterIP.
     "--providers.kubernetesgateway.nativeLBByDefault=false",
     "--providers.kubernetesgateway.statusAddress.ip=127.0.0.1",
+    // TraefikServices (weighted, mirroring), reachable from HTTPRoutes as kind TraefikService.
+    "--providers.kubernetescrd=true",
     // Weight changes reach the data plane this long after the route changes (default 2 s).
     "--providers.providersThrottleDuration=500ms",
     // Nothing calls home; the dashboard, API, ping and metrics stay off (their defaults).
@@ -208,6 +251,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewaySt
   };
 
   installGatewayApiCrds(cluster);
+  installTraefikCrds(cluster, opts.binDir);
   kubectl(
     cluster,
     ["apply", "--server-side", "--force-conflicts", "--field-manager=modelship-harness", "-f", "-"],

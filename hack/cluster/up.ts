@@ -38,6 +38,7 @@ if (values.gateway) {
   process.stderr.write(
     `Traefik up in ${((Date.now() - started) / 1000).toFixed(1)} s: Gateway ${g.gateway.namespace}/${g.gateway.name} listening on ${g.url}\n` +
       `  a ModelDeployment routes through it with rollout.traffic.gatewayAPI.parentRefs: [{name: ${g.gateway.name}, namespace: ${g.gateway.namespace}}]\n` +
+      "  or with rollout.traffic.traefik and an HTTPRoute on that Gateway to TraefikService <name> (group traefik.io)\n" +
       `  Traefik's log: ${g.logFile}\n`,
   );
 }

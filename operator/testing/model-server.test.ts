@@ -2,7 +2,7 @@
 // all run against: what it serves, how it tells pods apart, and the faults its control API injects.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadCtrModel, predictCtr } from "./ctr-model.ts";
-import { type ModelServer, POD_HEADER, startModelServer } from "./model-server.ts";
+import { LOAD_TAG_HEADER, type ModelServer, POD_HEADER, startModelServer } from "./model-server.ts";
 
 const POD_A = "127.0.0.2";
 const POD_B = "127.0.0.3";
@@ -91,6 +91,15 @@ describe("fixture model server", () => {
       byRoute: { "GET /v2/health/ready": 1, "GET /v2/health/live": 1, "GET /v2/models/recommender": 1 },
     });
     expect(server.podStats(POD_A)).toMatchObject({ requests: 1, errors: 0 });
+  });
+
+  it("counts a tagged request under its route and under the route plus its tag", async () => {
+    await get(POD_A, "/v2/health/ready", { headers: { [LOAD_TAG_HEADER]: "run-1" } });
+    await get(POD_A, "/v2/health/ready");
+    expect(server.podStats(POD_A).byRoute).toEqual({
+      "GET /v2/health/ready": 2,
+      "GET /v2/health/ready #run-1": 1,
+    });
   });
 
   it("names the pod that answered in a header, errors and faults included", async () => {

@@ -104,6 +104,10 @@ events) and operator/src/controller/reconciler.ts (ServiceAccount check).
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+# Weighted and mirrored traffic with spec.rollout.traffic.traefik (Traefik's CRD provider).
+- apiGroups: ["traefik.io"]
+  resources: ["traefikservices"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 # The ReplicaSets of the revisions' Deployments (metadata only is kept): a pod is a probe target only
 # when its ReplicaSet is controlled by one of the ModelDeployment's Deployments.
 - apiGroups: ["apps"]

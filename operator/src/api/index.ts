@@ -7,5 +7,6 @@ export * from "./header-route.ts";
 export * from "./http-path.ts";
 export * from "./model-deployment.ts";
 export * from "./presets.ts";
+export * from "./shadow.ts";
 export * from "./spec.ts";
 export * from "./status.ts";

@@ -56,6 +56,8 @@ export const SpecReason = {
   InvalidSpec: "InvalidSpec",
   ServiceAccountNotAllowed: "ServiceAccountNotAllowed",
   GatewayAPIUnavailable: "GatewayAPIUnavailable",
+  /** spec.rollout.traffic.traefik, but the TraefikService kind is not served. */
+  TraefikUnavailable: "TraefikUnavailable",
   /** A revision snapshot in status was not trusted (Warning Event only; the snapshot is ignored). */
   UntrustedStatus: "UntrustedStatus",
   /** The False side of InvalidSpec. */

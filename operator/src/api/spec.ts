@@ -17,6 +17,7 @@ import {
   quantity,
   stringMap,
 } from "./schema-helpers.ts";
+import { SHADOW_NEEDS_MIRROR, ShadowSchema, TraefikTrafficSchema } from "./shadow.ts";
 
 const ModelSchema = z
   .object({
@@ -282,7 +283,7 @@ const StepAnalysisSchema = z
     "Wait here until the analysis passes ({} uses spec.rollout.analysis). Fields given here override it for this step only.",
   );
 
-const ONE_STEP_KIND = "each step must have exactly one of setWeight, pause, analysis, headerRoute";
+const ONE_STEP_KIND = "each step must have exactly one of setWeight, pause, analysis, headerRoute, shadow";
 const HEADER_ROUTE_NEEDS_GATEWAY =
   "headerRoute steps need spec.rollout.traffic.gatewayAPI (one Service cannot route by header)";
 
@@ -308,17 +309,18 @@ const StepSchema = cel(
         .describe("Wait for a duration, or ({}) until a person promotes."),
       analysis: StepAnalysisSchema.optional(),
       headerRoute: HeaderRouteSchema.optional(),
+      shadow: ShadowSchema.optional(),
     })
     .superRefine((step, ctx) => {
-      const count = [step.setWeight, step.pause, step.analysis, step.headerRoute].filter(
+      const count = [step.setWeight, step.pause, step.analysis, step.headerRoute, step.shadow].filter(
         (x) => x !== undefined,
       ).length;
       if (count !== 1) ctx.addIssue({ code: "custom", message: ONE_STEP_KIND });
     })
-    .describe("One rollout step: exactly one of setWeight, pause, analysis, headerRoute."),
+    .describe("One rollout step: exactly one of setWeight, pause, analysis, headerRoute, shadow."),
   [
     {
-      rule: "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) + (has(self.headerRoute) ? 1 : 0) == 1",
+      rule: "(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) + (has(self.headerRoute) ? 1 : 0) + (has(self.shadow) ? 1 : 0) == 1",
       message: ONE_STEP_KIND,
     },
   ],
@@ -333,24 +335,31 @@ const ParentRefSchema = z
   })
   .describe("A Gateway API parentRef (group gateway.networking.k8s.io, kind Gateway).");
 
-const TrafficSchema = z
-  .object({
-    gatewayAPI: z
-      .object({
-        parentRefs: z.array(ParentRefSchema).min(1).max(16).describe("Gateways the HTTPRoute attaches to."),
-        hostnames: z
-          .array(z.string().min(1).max(253))
-          .max(16)
-          .optional()
-          .describe("Hostnames the HTTPRoute matches."),
-        routeName: dnsSubdomain(
-          "Name of the HTTPRoute the operator manages. Default: the ModelDeployment's name.",
-        ).optional(),
-      })
-      .optional()
-      .describe("Split traffic with a Gateway API HTTPRoute whose backend weights follow the rollout."),
-  })
-  .describe("How traffic is split between revisions. Absent: by replica ratio behind one Service.");
+const ONE_TRAFFIC_PROVIDER = "set at most one of gatewayAPI and traefik";
+
+const TrafficSchema = cel(
+  z
+    .object({
+      gatewayAPI: z
+        .object({
+          parentRefs: z.array(ParentRefSchema).min(1).max(16).describe("Gateways the HTTPRoute attaches to."),
+          hostnames: z
+            .array(z.string().min(1).max(253))
+            .max(16)
+            .optional()
+            .describe("Hostnames the HTTPRoute matches."),
+          routeName: dnsSubdomain(
+            "Name of the HTTPRoute the operator manages. Default: the ModelDeployment's name.",
+          ).optional(),
+        })
+        .optional()
+        .describe("Split traffic with a Gateway API HTTPRoute whose backend weights follow the rollout."),
+      traefik: TraefikTrafficSchema.optional(),
+    })
+    .refine((t) => t.gatewayAPI === undefined || t.traefik === undefined, ONE_TRAFFIC_PROVIDER)
+    .describe("How traffic is split between revisions. Absent: by replica ratio behind one Service."),
+  [{ rule: "!has(self.gatewayAPI) || !has(self.traefik)", message: ONE_TRAFFIC_PROVIDER }],
+);
 
 const RolloutSchema = cel(
   z
@@ -390,12 +399,19 @@ const RolloutSchema = cel(
     .superRefine((rollout, ctx) => {
       if (rollout.steps.some((s) => s.headerRoute !== undefined) && rollout.traffic?.gatewayAPI === undefined)
         ctx.addIssue({ code: "custom", path: ["steps"], message: HEADER_ROUTE_NEEDS_GATEWAY });
+      const mirrors = rollout.traffic?.gatewayAPI !== undefined || rollout.traffic?.traefik !== undefined;
+      if (rollout.steps.some((s) => s.shadow !== undefined) && !mirrors)
+        ctx.addIssue({ code: "custom", path: ["steps"], message: SHADOW_NEEDS_MIRROR });
     })
     .describe("How a new revision replaces the stable one. Default: {} (resolved in memory when absent)."),
   [
     {
       rule: "!has(self.steps) || !self.steps.exists(s, has(s.headerRoute)) || (has(self.traffic) && has(self.traffic.gatewayAPI))",
       message: HEADER_ROUTE_NEEDS_GATEWAY,
+    },
+    {
+      rule: "!has(self.steps) || !self.steps.exists(s, has(s.shadow)) || (has(self.traffic) && (has(self.traffic.gatewayAPI) || has(self.traffic.traefik)))",
+      message: SHADOW_NEEDS_MIRROR,
     },
   ],
 );

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { HeaderRouteSchema } from "./header-route.ts";
 import { opaqueObject } from "./schema-helpers.ts";
+import { ShadowStatusSchema } from "./shadow.ts";
 
 const time = (description: string) => z.iso.datetime({ offset: true }).describe(description);
 
@@ -186,6 +187,7 @@ export const ModelDeploymentStatusSchema = z
     headerRoute: HeaderRouteSchema.optional().describe(
       "The header route in force: requests matching it go to the canary whatever canaryWeight says. Set by a headerRoute step, removed at promotion and abort.",
     ),
+    shadow: ShadowStatusSchema.optional(),
     replicas: z.int().min(0).optional().describe("Total pods of all live revisions (scale subresource)."),
     readyReplicas: z.int().min(0).optional().describe("Ready pods of all live revisions."),
     selector: z

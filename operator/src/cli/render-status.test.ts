@@ -89,6 +89,20 @@ describe("renderStatus", () => {
     expect(text).toContain("no pods");
   });
 
+  it("shows the mirror in force beside the steps, and a shadow step's time left", () => {
+    const raw = canaryMidStep();
+    expect(render(raw)).not.toContain("Shadow:");
+    const steps = [{ setWeight: 0 }, { shadow: { percent: 20, duration: "2m" } }, { setWeight: 50 }];
+    Object.assign(raw, { spec: { ...raw.spec, rollout: { steps, traffic: { traefik: {} } } } });
+    expect(render(raw)).toContain("▶ 2. shadow 20% for 2m  waiting for Ready canary pods to mirror to");
+    Object.assign(raw.status, { shadow: { percent: 20 } });
+    const text = render(raw);
+    expect(text).toContain(
+      `Shadow:     20% of live requests mirrored to canary ${CANARY_REV} (answers discarded)`,
+    );
+    expect(text).toContain("▶ 2. shadow 20% for 2m  mirroring, 1m13s left");
+  });
+
   it("shows the header route in force beside the steps", () => {
     const raw = canaryMidStep();
     Object.assign(raw.status, {

@@ -134,6 +134,13 @@ function stepLines(input: StatusInput): string[] {
     lines.push(
       field("Headers", `requests with ${describeHeaderRoute(s.headerRoute)} → canary ${s.canaryRevision}`),
     );
+  if (s.shadow !== undefined)
+    lines.push(
+      field(
+        "Shadow",
+        `${s.shadow.percent}% of live requests mirrored to canary ${s.canaryRevision} (answers discarded)`,
+      ),
+    );
   steps.forEach((step, i) => {
     const label = `${i + 1}. ${describeStep(planStep(step))}`;
     if (i < current) lines.push(`  ${style.green("✓")} ${style.dim(label)}`);
@@ -164,6 +171,16 @@ function currentStepDetail({ md, now, style }: StatusInput, step: RolloutStep): 
   }
   if (step.headerRoute !== undefined)
     return s.headerRoute === undefined ? "waiting for a Ready canary pod" : "header route in force";
+  if (step.shadow !== undefined) {
+    if (s.shadow === undefined) return "waiting for Ready canary pods to mirror to";
+    if (!step.shadow.duration)
+      return style.yellow(`mirroring; to end it: kubectl modelship promote ${md.name}`);
+    const started = s.stepStartTime ? Date.parse(s.stepStartTime) : Number.NaN;
+    if (Number.isNaN(started)) return `mirroring for ${step.shadow.duration}`;
+    const clock = s.pauseStartTime ? Math.max(started, Date.parse(s.pauseStartTime)) : now;
+    const left = durationToMs(step.shadow.duration) - (clock - started);
+    return left <= 0 ? "shadow over, advancing" : `mirroring, ${formatDuration(left)} left`;
+  }
   const canary = s.health?.canary;
   const analysis = md.spec ? effectiveAnalysis(md.spec.rollout, step) : undefined;
   const wants = analysis
@@ -222,9 +239,12 @@ function revisionRows({ md, deployments }: StatusInput): RevisionRow[] {
 function revisionLines(input: StatusInput): string[] {
   const { md, style, now } = input;
   const rows = revisionRows(input);
-  const mode = md.spec?.rollout.traffic?.gatewayAPI
+  const traffic = md.spec?.rollout.traffic;
+  const mode = traffic?.gatewayAPI
     ? "HTTPRoute weights"
-    : "ready-pod ratio behind one Service";
+    : traffic?.traefik
+      ? "TraefikService weights"
+      : "ready-pod ratio behind one Service";
   if (rows.length === 0) return [field("Revisions", "none yet")];
   const table = formatTable(
     ["REVISION", "ROLE", "MODEL VERSION", "READY", "TRAFFIC", "IMAGE / NOTE"],

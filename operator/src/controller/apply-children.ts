@@ -12,13 +12,14 @@ import type { ApplyObject, Owner } from "../render/types.ts";
 import { driftOf, withAppliedHash } from "./drift.ts";
 import { type Cache, controlledBy, type Owned, ownedBy } from "./snapshot.ts";
 
-/** The informer caches of the kinds a ModelDeployment owns; httpRoutes is absent without Gateway API. */
+/** The informer caches of the kinds a ModelDeployment owns; httpRoutes / traefikServices are absent without their CRDs. */
 export interface ChildCaches {
   deployments: Cache<Owned>;
   services: Cache<Owned>;
   hpas: Cache<Owned>;
   pdbs: Cache<Owned>;
   httpRoutes: Cache<Owned> | undefined;
+  traefikServices?: Cache<Owned> | undefined;
 }
 
 export interface ApplyChildrenInput {
@@ -46,6 +47,7 @@ const KINDS = [
   { kind: "HorizontalPodAutoscaler", apiVersion: "autoscaling/v2", cache: "hpas" },
   { kind: "PodDisruptionBudget", apiVersion: "policy/v1", cache: "pdbs" },
   { kind: "HTTPRoute", apiVersion: "gateway.networking.k8s.io/v1", cache: "httpRoutes" },
+  { kind: "TraefikService", apiVersion: "traefik.io/v1alpha1", cache: "traefikServices" },
 ] as const satisfies readonly { kind: string; apiVersion: string; cache: keyof ChildCaches }[];
 
 /** Applies and prunes; the first failure stops the pass and is returned. */
@@ -100,7 +102,7 @@ async function liveObject(i: ApplyChildrenInput, obj: ApplyObject): Promise<Owne
   }
 }
 
-/** Deletes what we own and no longer want: old revisions, Services/HTTPRoute/HPA of a mode no longer used. */
+/** Deletes what we own and no longer want: old revisions, Services/HTTPRoute/TraefikServices/HPA of a mode no longer used. */
 async function prune(i: ApplyChildrenInput, wanted: ReadonlySet<string>): Promise<ChildFailure | undefined> {
   for (const k of KINDS) {
     for (const o of ownedBy(i.caches[k.cache], i.owner)) {

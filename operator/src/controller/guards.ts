@@ -38,7 +38,17 @@ const gatewayApiServed: Guard = (ctx) =>
         requeueAfterMs: 60_000,
       };
 
-export const GUARDS: readonly Guard[] = [specIsValid, serviceAccountAllowed, gatewayApiServed];
+const traefikServed: Guard = (ctx) =>
+  !ctx.spec.ok || !ctx.spec.md.spec.rollout.traffic?.traefik || ctx.traefikAvailable
+    ? undefined
+    : {
+        reason: SpecReason.TraefikUnavailable,
+        message:
+          "spec.rollout.traffic.traefik is set, but Traefik's CRDs (traefik.io/v1alpha1 TraefikService) are not installed in this cluster; install them (then restart the operator) or remove the field",
+        requeueAfterMs: 60_000,
+      };
+
+export const GUARDS: readonly Guard[] = [specIsValid, serviceAccountAllowed, gatewayApiServed, traefikServed];
 
 /** The parsed ModelDeployment when every guard passes, else the first objection. */
 export function preflight(ctx: ReconcileContext): { md: ModelDeployment } | { blocked: Blocked } {

@@ -82,6 +82,8 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
   });
   const gatewayApi = await apiServes(o.kc, "gateway.networking.k8s.io/v1", "HTTPRoute");
   o.log.info({ gatewayApi }, "Gateway API discovery");
+  const traefik = await apiServes(o.kc, "traefik.io/v1alpha1", "TraefikService");
+  o.log.info({ traefik }, "Traefik CRD discovery");
   const informers = createInformers({
     kc: o.kc,
     namespaces: o.namespaces,
@@ -89,6 +91,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     log: o.log,
     clock,
     gatewayApi,
+    traefik,
     call: (verb, resource, fn) => client.call(verb, resource, fn),
     ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
   });
@@ -114,6 +117,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     informers.replicaSets,
     informers.pods,
     informers.httpRoutes,
+    informers.traefikServices,
   ]) {
     inf?.onChange((obj, _kind, info) => {
       const key = ownerKey(obj, informers.modelDeployments);
@@ -140,6 +144,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     hpas: informers.hpas,
     pdbs: informers.pdbs,
     httpRoutes: informers.httpRoutes,
+    traefikServices: informers.traefikServices,
     replicaSets: informers.replicaSets,
     pods: informers.pods,
     client,
@@ -147,6 +152,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     log: o.log,
     now: () => clock.now(),
     gatewayApiAvailable: () => gatewayApi,
+    traefikAvailable: () => traefik,
     ...(o.resyncMs ? { maxRequeueMs: o.resyncMs } : {}),
     onChildFailure: (kind, reason) => o.metrics?.childErrors.inc({ kind, reason }),
     onRolloutEvent: (e) => {

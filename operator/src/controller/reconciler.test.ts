@@ -39,7 +39,7 @@ class MemCache<T extends Obj> implements Cache<T> {
 function world(
   spec: Record<string, unknown> = {},
   serviceAccountLabels?: Record<string, string>,
-  opts: { maxRequeueMs?: number; podsBecomeReady?: boolean } = {},
+  opts: { maxRequeueMs?: number; podsBecomeReady?: boolean; traefik?: boolean } = {},
 ) {
   const mds = new MemCache<Obj>();
   const caches = {
@@ -48,6 +48,7 @@ function world(
     HorizontalPodAutoscaler: new MemCache<Obj>(),
     PodDisruptionBudget: new MemCache<Obj>(),
     HTTPRoute: new MemCache<Obj>(),
+    TraefikService: new MemCache<Obj>(),
   };
   const pods = new MemCache<Obj>();
   /** Objects without our labels: invisible to the caches, as informers filter by label. */
@@ -130,6 +131,7 @@ function world(
     hpas: caches.HorizontalPodAutoscaler,
     pdbs: caches.PodDisruptionBudget,
     httpRoutes: caches.HTTPRoute,
+    ...(opts.traefik ? { traefikServices: caches.TraefikService, traefikAvailable: () => true } : {}),
     replicaSets: new MemCache<Obj>(),
     pods,
     client: client as unknown as ApiClient,
@@ -225,6 +227,32 @@ describe("Reconciler", () => {
     expect(r.requeueAfterMs).toBeGreaterThan(0);
     expect(w.writes).toEqual(["status"]);
     expect(w.events).toEqual([{ type: "Warning", reason: "ServiceAccountNotAllowed" }]);
+  });
+
+  it("blocks on traefik traffic when Traefik's CRDs are not installed: a condition and a Warning, no child touched", async () => {
+    const w = world({ rollout: { traffic: { traefik: {} } } });
+    const r = await w.reconciler.reconcile("shop/rec");
+    expect(r.requeueAfterMs).toBe(60_000);
+    expect(w.writes).toEqual(["status"]);
+    expect(w.events).toEqual([{ type: "Warning", reason: "TraefikUnavailable" }]);
+    expect(w.status()).toMatchObject({ phase: "Degraded" });
+    expect(JSON.stringify(w.status())).toContain("traefik.io/v1alpha1 TraefikService");
+  });
+
+  it("traefik traffic: applies the two TraefikServices, and prunes them when the mode changes", async () => {
+    const w = world({ rollout: { traffic: { traefik: {} } } }, undefined, { traefik: true });
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.writes).toContain("apply TraefikService/rec-weighted");
+    expect(w.writes).toContain("apply TraefikService/rec");
+    expect(w.writes.indexOf("apply TraefikService/rec-weighted")).toBeLessThan(
+      w.writes.indexOf("apply TraefikService/rec"),
+    );
+    expect([...w.caches.TraefikService.items.keys()].sort()).toEqual(["shop/rec", "shop/rec-weighted"]);
+    w.setSpec({ rollout: {} });
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.writes).toContain("delete TraefikService/rec");
+    expect(w.writes).toContain("delete TraefikService/rec-weighted");
+    expect(w.caches.TraefikService.items.size).toBe(0);
   });
 
   it("blocks on gatewayAPI traffic when the Gateway API is not installed", async () => {

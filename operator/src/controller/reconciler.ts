@@ -78,6 +78,8 @@ export interface ReconcilerDeps extends ChildCaches {
   onChildFailure?: (kind: string, reason: string) => void;
   /** Whether the Gateway API HTTPRoute kind is served (discovery). */
   gatewayApiAvailable: () => boolean;
+  /** Whether Traefik's TraefikService kind is served (discovery). Absent: not served. */
+  traefikAvailable?: () => boolean;
 }
 
 /** The shortest requeue: a decision asking for less would spin. */
@@ -119,6 +121,7 @@ export class Reconciler {
         replicaSets: this.d.replicaSets,
         pods: this.d.pods,
         gatewayApiAvailable: this.d.gatewayApiAvailable,
+        traefikAvailable: this.d.traefikAvailable ?? (() => false),
         serviceAccounts: this.serviceAccounts,
       },
       key,

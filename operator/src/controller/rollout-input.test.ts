@@ -51,6 +51,28 @@ describe("rolloutConfig: spec.rollout → the engine's config", () => {
     });
   });
 
+  it("carries shadow steps (duration in ms) and Traefik traffic to the engine", () => {
+    const c = rolloutConfig(
+      md({
+        rollout: {
+          steps: [
+            { shadow: { percent: 25, duration: "5m" } },
+            { shadow: { percent: 100 } },
+            { setWeight: 10 },
+          ],
+          traffic: { traefik: { serviceName: "chat-front" } },
+        },
+      }),
+      true,
+    );
+    expect(c.steps).toEqual([
+      { shadow: { percent: 25, durationMs: 300_000 } },
+      { shadow: { percent: 100 } },
+      { setWeight: 10 },
+    ]);
+    expect(c.traffic).toBe("traefik");
+  });
+
   it("defaults: no steps, replica-ratio traffic; without the prober no background analysis", () => {
     const c = rolloutConfig(md(), false);
     expect(c).toMatchObject({

@@ -52,7 +52,7 @@ export function rolloutConfig(md: ModelDeployment, proberEnabled: boolean): Roll
     progressDeadlineMs: r.progressDeadlineSeconds * 1000,
     startupBudgetMs: md.spec.runtime.startupTimeoutSeconds * 1000,
     scaleDownDelayMs: r.scaleDownDelaySeconds * 1000,
-    traffic: r.traffic?.gatewayAPI ? "gatewayAPI" : "replicaRatio",
+    traffic: r.traffic?.gatewayAPI ? "gatewayAPI" : r.traffic?.traefik ? "traefik" : "replicaRatio",
     analysisConfigured: proberEnabled,
     historyLimit: r.revisionHistoryLimit,
   };

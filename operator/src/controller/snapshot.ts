@@ -65,6 +65,7 @@ export interface SnapshotSources {
   replicaSets: Cache<Owned>;
   pods: Cache<ObservedPod & Owned>;
   gatewayApiAvailable: () => boolean;
+  traefikAvailable: () => boolean;
   serviceAccounts: ServiceAccountCheck;
 }
 
@@ -85,6 +86,7 @@ export interface ReconcileContext {
   /** Why a ServiceAccount named by a revision may not be used; undefined when all may (or none is named). */
   serviceAccountProblem: string | undefined;
   gatewayApiAvailable: boolean;
+  traefikAvailable: boolean;
   /** Hash of what changes the pods in the current spec (empty while the spec is invalid). */
   desiredRevision: string;
   /** What each live revision runs, desired one included. */
@@ -133,6 +135,7 @@ export async function loadSnapshot(
       base.now,
     ),
     gatewayApiAvailable: src.gatewayApiAvailable(),
+    traefikAvailable: src.traefikAvailable(),
     desiredRevision,
     revisionSpecs: revisions.specs,
     ignoredSnapshots: revisions.ignored,

@@ -26,6 +26,8 @@ export interface InformerSet {
   replicaSets: MultiInformer<KubernetesObject>;
   pods: MultiInformer<KubernetesObject>;
   httpRoutes: MultiInformer<KubernetesObject> | undefined;
+  /** Absent unless Traefik's TraefikService kind is served (spec.rollout.traffic.traefik). */
+  traefikServices: MultiInformer<KubernetesObject> | undefined;
   all(): MultiInformer<KubernetesObject>[];
 }
 
@@ -74,6 +76,8 @@ export interface InformerOptions {
   clock: Clock;
   resyncMs?: number;
   gatewayApi: boolean;
+  /** Whether traefik.io/v1alpha1 TraefikService is served (discovery). */
+  traefik?: boolean;
   /** Every list goes through the API client (rate limit, metrics). */
   call: <R>(verb: string, resource: string, fn: () => Promise<R>) => Promise<R>;
 }
@@ -213,6 +217,28 @@ export function createInformers(o: InformerOptions): InformerSet {
         sel,
       )
     : undefined;
+  const traefikServices = o.traefik
+    ? make(
+        "traefikservices",
+        nsPath("/apis/traefik.io/v1alpha1", "traefikservices"),
+        (ns) =>
+          ns
+            ? custom.listNamespacedCustomObject({
+                group: "traefik.io",
+                version: "v1alpha1",
+                plural: "traefikservices",
+                namespace: ns,
+                labelSelector: sel,
+              })
+            : custom.listClusterCustomObject({
+                group: "traefik.io",
+                version: "v1alpha1",
+                plural: "traefikservices",
+                labelSelector: sel,
+              }),
+        sel,
+      )
+    : undefined;
   const all = () => [
     modelDeployments,
     deployments,
@@ -222,8 +248,20 @@ export function createInformers(o: InformerOptions): InformerSet {
     replicaSets,
     pods,
     ...(httpRoutes ? [httpRoutes] : []),
+    ...(traefikServices ? [traefikServices] : []),
   ];
-  return { modelDeployments, deployments, services, hpas, pdbs, replicaSets, pods, httpRoutes, all };
+  return {
+    modelDeployments,
+    deployments,
+    services,
+    hpas,
+    pdbs,
+    replicaSets,
+    pods,
+    httpRoutes,
+    traefikServices,
+    all,
+  };
 }
 
 /** Whether the API serves a group/version/kind, from discovery. */

@@ -1,5 +1,6 @@
 // Every child a ModelDeployment wants, from one rollout decision: a Deployment per live revision
-// (each rendered from the spec it was created with), the Service(s), the HTTPRoute, the HPA and the PDB.
+// (each rendered from the spec it was created with), the Service(s), the HTTPRoute or the
+// TraefikServices, the HPA and the PDB.
 // Where a CR field becomes a child field: the render/<kind>.ts file named for the child.
 import type { ModelDeployment } from "../api/index.ts";
 import type { RolloutDecision } from "../rollout/types.ts";
@@ -9,6 +10,7 @@ import { renderHttpRoute } from "./httproute.ts";
 import { renderPdb } from "./pdb.ts";
 import type { RevisionSpec } from "./revision.ts";
 import { renderService } from "./service.ts";
+import { renderTraefikServices } from "./traefik-service.ts";
 import type { ApplyObject, Owner } from "./types.ts";
 
 export interface RenderedChildren {
@@ -55,7 +57,9 @@ export function renderChildren(
     objects.push(
       renderService({ owner, spec: md.spec, revision: t.canaryRevision ?? stable, role: "canary" }),
     );
-    if (gw) objects.push(renderHttpRoute(owner, md.spec, gw, t.weights, t.headerRoute));
+    if (gw) objects.push(renderHttpRoute(owner, md.spec, gw, t.weights, t.headerRoute, t.shadowPercent));
+    const tr = md.spec.rollout.traffic?.traefik;
+    if (tr) objects.push(...renderTraefikServices(owner, md.spec, tr, t.weights, t.shadowPercent));
   }
   const hpa = renderHpa(owner, md.spec);
   if (hpa) objects.push(hpa);

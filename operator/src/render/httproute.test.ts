@@ -35,6 +35,24 @@ describe("renderHttpRoute", () => {
     ]);
   });
 
+  it("a shadow puts the standard RequestMirror filter (percent) on the weighted rule, to the canary Service", () => {
+    const route = renderHttpRoute(owner, md.spec, gw, { stable: 100, canary: 0 }, undefined, 15);
+    const rule = (route as { spec: { rules: Record<string, unknown>[] } }).spec.rules[0];
+    expect(rule?.filters).toEqual([
+      {
+        type: "RequestMirror",
+        requestMirror: {
+          backendRef: { group: "", kind: "Service", name: "chat-canary", port: 8080 },
+          percent: 15,
+        },
+      },
+    ]);
+    const plain = renderHttpRoute(owner, md.spec, gw, { stable: 100, canary: 0 });
+    expect((plain as { spec: { rules: Record<string, unknown>[] } }).spec.rules[0]).not.toHaveProperty(
+      "filters",
+    );
+  });
+
   it("a header route comes first, every match to the canary only, written as the API server defaults it", () => {
     const route: HeaderRoute = {
       matches: [

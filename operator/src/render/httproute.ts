@@ -1,7 +1,11 @@
 // spec.rollout.traffic.gatewayAPI → an HTTPRoute whose two weighted backendRefs follow the rollout.
 // A header route in force (a headerRoute step) comes first as its own rule to the canary Service:
 // with the same path, Gateway API prefers the rule with more header matches, so matching requests
-// never reach the weighted rule.
+// never reach the weighted rule. A mirror in force (a shadow step) is the weighted rule's standard
+// RequestMirror filter: `percent` of the requests it takes are copied to the canary Service, whose
+// answers the gateway discards. Not every implementation supports it (Traefik's Gateway provider
+// does not; Envoy-based ones do): the route carries it either way, and what the gateway does with it
+// is the implementation's.
 import type { GatewayApiTraffic, HeaderRoute, ModelDeploymentSpec } from "../api/index.ts";
 import { resolveRuntimeEndpoints } from "../api/index.ts";
 import { commonLabels } from "./labels.ts";
@@ -21,15 +25,24 @@ export function renderHttpRoute(
   gw: GatewayApiTraffic,
   weights: { stable: number; canary: number },
   headerRoute?: HeaderRoute,
+  shadowPercent?: number,
 ): ApplyObject {
   const port = resolveRuntimeEndpoints(spec.runtime).port;
-  const backend = (role: "stable" | "canary", weight: number) => ({
+  const ref = (role: "stable" | "canary") => ({
     group: "",
     kind: "Service",
     name: serviceName(owner.name, role),
     port,
-    weight,
   });
+  const backend = (role: "stable" | "canary", weight: number) => ({ ...ref(role), weight });
+  const mirror =
+    shadowPercent !== undefined && shadowPercent > 0
+      ? {
+          filters: [
+            { type: "RequestMirror", requestMirror: { backendRef: ref("canary"), percent: shadowPercent } },
+          ],
+        }
+      : {};
   // Written out in full (path, type) as the API server would default them: no drift on read-back.
   const headerRule = headerRoute?.matches.length
     ? [
@@ -63,7 +76,7 @@ export function renderHttpRoute(
       ...(gw.hostnames ? { hostnames: gw.hostnames } : {}),
       rules: [
         ...headerRule,
-        { backendRefs: [backend("stable", weights.stable), backend("canary", weights.canary)] },
+        { ...mirror, backendRefs: [backend("stable", weights.stable), backend("canary", weights.canary)] },
       ],
     },
   };

@@ -57,3 +57,11 @@ export function pdbName(mdName: string): string {
 export function ownerLabelValue(mdName: string): string {
   return fitName(mdName, "", MAX_LABEL_VALUE);
 }
+
+/** Object names may be DNS-1123 subdomains of 253 (TraefikServices, HTTPRoutes). */
+const MAX_OBJECT_NAME = 253;
+
+/** The split a shadow step's mirroring TraefikService wraps: `<name>-weighted`, cut with a hash when long. */
+export function weightedTraefikServiceName(name: string): string {
+  return fitName(name, "weighted", MAX_OBJECT_NAME);
+}

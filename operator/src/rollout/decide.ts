@@ -327,7 +327,7 @@ function requeueAfter(ctx: Ctx, draft: Draft, previousWeight: number): number | 
     }
   }
   if (
-    ctx.input.rollout.traffic === "gatewayAPI" &&
+    ctx.input.rollout.traffic !== "replicaRatio" &&
     s.canaryRevision !== undefined &&
     s.canaryWeight < previousWeight
   ) {

@@ -10,11 +10,15 @@ import type { DesiredRevision, TrafficDecision } from "./types.ts";
  */
 function sizingWeight(ctx: Ctx, draft: Draft): number {
   const s = draft.state;
-  if (ctx.input.requests.paused) return s.canaryWeight;
+  // Mirrored copies are load like served requests: the canary is sized for the mirrored share too,
+  // before the mirror starts (a shadow step) and while it is in force (a manual pause included).
+  const held = Math.max(s.canaryWeight, s.shadow?.percent ?? 0);
+  if (ctx.input.requests.paused) return held;
   const step = ctx.steps[s.stepIndex];
   if (step === undefined) return 100;
   if ("setWeight" in step) return Math.max(0, Math.min(100, step.setWeight));
-  return s.canaryWeight;
+  if ("shadow" in step) return Math.max(held, Math.max(0, Math.min(100, step.shadow.percent)));
+  return held;
 }
 
 /** `previousWeight`: the weight at the start of the decision; a canary shrinks a reconcile after its weight fell. */
@@ -32,7 +36,7 @@ export function desiredRevisions(ctx: Ctx, draft: Draft, previousWeight: number)
     out.push({ revision: canary, replicas: total, role: "canary" });
   } else if (canary !== undefined && stable !== undefined) {
     const weight = sizingWeight(ctx, draft);
-    if (mode === "gatewayAPI") {
+    if (mode !== "replicaRatio") {
       const replicas = Math.max(
         canaryReplicasFor(weight, total, mode),
         canaryReplicasFor(previousWeight, total, mode),
@@ -89,7 +93,7 @@ export function desiredTraffic(ctx: Ctx, draft: Draft): TrafficDecision {
     return { mode: "replicaRatio", serviceSelector: { revision: pinned } };
   }
   const traffic: TrafficDecision = {
-    mode: "gatewayAPI",
+    mode: ctx.input.rollout.traffic,
     weights:
       s.stableRevision === undefined && s.canaryRevision !== undefined
         ? { stable: 0, canary: 100 }
@@ -98,5 +102,6 @@ export function desiredTraffic(ctx: Ctx, draft: Draft): TrafficDecision {
   if (s.stableRevision !== undefined) traffic.stableRevision = s.stableRevision;
   if (other !== undefined) traffic.canaryRevision = other;
   if (s.canaryRevision !== undefined && s.headerRoute !== undefined) traffic.headerRoute = s.headerRoute;
+  if (s.canaryRevision !== undefined && s.shadow !== undefined) traffic.shadowPercent = s.shadow.percent;
   return traffic;
 }

@@ -42,6 +42,17 @@ describe("saveState / loadState", () => {
     expect(loadState({ ...status, canaryRevision: undefined }).headerRoute).toBeUndefined();
   });
 
+  it("keeps the mirror in force as status.shadow, and only beside a canary", () => {
+    const state = canaryOfB({ shadow: { percent: 30 } }) as RolloutState;
+    const status = saveState(state);
+    expect(status.shadow).toEqual({ percent: 30 });
+    expect(loadState({ ...status, revisionSpecs: specs }).shadow).toEqual({ percent: 30 });
+    expect(loadState({ ...status, canaryRevision: undefined }).shadow).toBeUndefined();
+    // An unreadable value is dropped, not trusted: no mirror.
+    expect(loadState({ ...status, shadow: { percent: 400 } }).shadow).toBeUndefined();
+    expect(saveState(canaryOfB() as RolloutState)).not.toHaveProperty("shadow");
+  });
+
   it("keeps a rejection's reason beside status.rejectedRevision", () => {
     const rejected = {
       revision: B,

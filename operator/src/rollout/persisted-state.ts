@@ -5,6 +5,7 @@
 // dropped (the engine re-derives from the children) rather than crashing the reconcile.
 import { z } from "zod";
 import { HeaderRouteSchema } from "../api/header-route.ts";
+import { ShadowStatusSchema } from "../api/shadow.ts";
 import {
   HISTORY_OUTCOMES,
   HistoryEntrySchema,
@@ -26,6 +27,7 @@ export type PersistedStatus = Pick<
   | "pauseStartTime"
   | "canaryStartTime"
   | "headerRoute"
+  | "shadow"
   | "history"
   | "bookkeeping"
 >;
@@ -48,6 +50,7 @@ const ExplicitSchema = z.looseObject({
   pauseStartTime: time.optional().catch(undefined),
   canaryStartTime: time.optional().catch(undefined),
   headerRoute: HeaderRouteSchema.optional().catch(undefined),
+  shadow: ShadowStatusSchema.optional().catch(undefined),
   history: z.array(HistoryEntrySchema).optional().catch(undefined),
   bookkeeping: RolloutBookkeepingSchema.optional().catch(undefined),
   revisionSpecs: z.record(z.string(), z.unknown()).optional().catch(undefined),
@@ -134,6 +137,7 @@ export function loadState(status: unknown): Partial<RolloutState> {
   if (s.canaryStartTime !== undefined) out.canaryStartedAt = s.canaryStartTime;
   if (s.pauseStartTime !== undefined) out.pausedAt = s.pauseStartTime;
   if (s.headerRoute !== undefined && s.canaryRevision !== undefined) out.headerRoute = s.headerRoute;
+  if (s.shadow !== undefined && s.canaryRevision !== undefined) out.shadow = s.shadow;
   if (s.rejectedRevision !== undefined) {
     out.rejected = {
       revision: s.rejectedRevision,
@@ -174,6 +178,7 @@ export function saveState(state: RolloutState): PersistedStatus {
     pauseStartTime: state.pausedAt,
     canaryStartTime: state.canaryStartedAt,
     headerRoute: state.headerRoute,
+    shadow: state.shadow,
     // Absent rather than empty, like bookkeeping: apply turns an emptied field into null.
     history: state.history.length > 0 ? state.history : undefined,
     bookkeeping: Object.keys(bookkeeping).length > 0 ? bookkeeping : undefined,

@@ -3,7 +3,7 @@ import type { TrafficMode } from "./types.ts";
 
 /**
  * Canary replicas for a weight. replicaRatio: the weight's share rounded half up (traffic follows
- * the ready-pod ratio, so this is the closest split). gatewayAPI: rounded up (the route sends the
+ * the ready-pod ratio, so this is the closest split). gatewayAPI/traefik: rounded up (the route sends the
  * exact weight, so the canary must not be under-sized). At least 1 when weight > 0, at most total.
  */
 export function canaryReplicasFor(weight: number, total: number, mode: TrafficMode): number {

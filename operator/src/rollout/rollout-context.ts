@@ -19,8 +19,8 @@ export interface Waiting {
   what: string;
   /** Counts toward the progress deadline (readiness, analysis); pauses do not. */
   deadline: boolean;
-  /** A pause step: its length (undefined = until promoted) and time already spent. */
-  pause?: { durationMs?: number; elapsedMs: number };
+  /** A pause (or shadow) step: its length (undefined = until promoted) and time already spent. */
+  pause?: { durationMs?: number; elapsedMs: number; shadow?: boolean };
 }
 
 export interface Draft {

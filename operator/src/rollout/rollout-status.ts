@@ -74,7 +74,8 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
   if (canary !== undefined) {
     const headers =
       s.headerRoute === undefined ? "" : ` (and requests with ${describeHeaderRoute(s.headerRoute)})`;
-    const head = `canary ${short(canary)} at ${s.canaryWeight}%${headers}, ${
+    const mirror = s.shadow === undefined ? "" : `, mirroring ${s.shadow.percent}%`;
+    const head = `canary ${short(canary)} at ${s.canaryWeight}%${headers}${mirror}, ${
       s.stepIndex >= ctx.steps.length ? "promoting" : stepLabel(ctx, s.stepIndex)
     }`;
     const failure = ctx.observation(canary)?.failure;
@@ -97,7 +98,7 @@ function summarize(ctx: Ctx, draft: Draft): Summary {
       return {
         phase: "Progressing",
         reason: PhaseReason.CanaryPauseStep,
-        message: `${head}, paused ${formatDuration(pause.elapsedMs)} of ${formatDuration(pause.durationMs)}${trouble}`,
+        message: `${head}, ${pause.shadow ? "shadowing" : "paused"} ${formatDuration(pause.elapsedMs)} of ${formatDuration(pause.durationMs)}${trouble}`,
       };
     }
     return {

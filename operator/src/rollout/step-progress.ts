@@ -31,6 +31,7 @@ export function progressCanary(ctx: Ctx, draft: Draft): void {
       s.stepIndex = ctx.steps.length;
       s.stepStartedAt = ctx.nowTime;
       s.manualAdvance = "promoteFull";
+      s.shadow = undefined;
     }
     const step = ctx.steps[s.stepIndex];
     if (step === undefined) {
@@ -66,6 +67,8 @@ export function progressCanary(ctx: Ctx, draft: Draft): void {
 }
 
 function advance(ctx: Ctx, draft: Draft): void {
+  // A mirror lasts as long as its shadow step (a following shadow step sets its own).
+  draft.state.shadow = undefined;
   draft.state.stepIndex = Math.min(draft.state.stepIndex + 1, ctx.steps.length);
   draft.state.stepStartedAt = ctx.nowTime;
 }
@@ -89,6 +92,7 @@ function runStep(ctx: Ctx, draft: Draft, step: PlannedStep): string | undefined 
     return undefined;
   }
   if ("headerRoute" in step) return applyHeaderRoute(ctx, draft, step.headerRoute);
+  if ("shadow" in step) return runShadow(ctx, draft, step.shadow);
   const health = ctx.healthAt(s.canaryRevision, s.stepIndex);
   if (health?.verdict === "Pass") return `analysis passed: ${describeVerdict(health)}`;
   draft.waiting = { what: `analysis of canary (${describeVerdict(health)})`, deadline: true };
@@ -111,6 +115,43 @@ function applyHeaderRoute(ctx: Ctx, draft: Draft, route: HeaderRoute): string | 
 }
 
 /**
+ * Mirrors `percent` of live requests to the canary once it has the Ready pods for that share (as a
+ * weight of that size would need), then holds like a pause. The duration counts from when the mirror
+ * started, so waiting for pods does not eat into it.
+ */
+function runShadow(
+  ctx: Ctx,
+  draft: Draft,
+  shadow: { percent: number; durationMs?: number },
+): string | undefined {
+  const s = draft.state;
+  const percent = Math.max(1, Math.min(100, shadow.percent));
+  if (s.shadow?.percent !== percent) {
+    const need = canaryReplicasFor(percent, ctx.total, ctx.input.rollout.traffic);
+    const ready = ctx.ready(s.canaryRevision);
+    if (ready < need) {
+      draft.waiting = { what: `canary ${ready}/${need} ready to mirror ${percent}%`, deadline: true };
+      return undefined;
+    }
+    s.shadow = { percent };
+    s.stepStartedAt = ctx.nowTime;
+  }
+  const elapsedMs = ctx.now - toMs(s.stepStartedAt, ctx.now);
+  const durationMs = shadow.durationMs;
+  if (durationMs !== undefined && elapsedMs >= durationMs)
+    return `mirrored ${percent}% of live requests to canary ${short(s.canaryRevision)} for ${formatDuration(elapsedMs)}`;
+  draft.waiting = {
+    what:
+      durationMs === undefined
+        ? `promotion (mirroring ${percent}%)`
+        : `shadow ${formatDuration(elapsedMs)} of ${formatDuration(durationMs)} (mirroring ${percent}%)`,
+    deadline: false,
+    pause: durationMs === undefined ? { elapsedMs, shadow: true } : { durationMs, elapsedMs, shadow: true },
+  };
+  return undefined;
+}
+
+/**
  * Moves the traffic weight to `weight` once the side that gains traffic has the Ready pods for it.
  * replicaRatio: the Service selects every revision once the canary has traffic, so the weight is
  * reached when both sides have their share Ready.
@@ -125,7 +166,7 @@ function applyWeight(ctx: Ctx, draft: Draft, weight: number): string | undefined
     s.canaryWeight = weight;
     return `${weight}% of traffic on canary ${short(s.canaryRevision)} (${canaryReady} ready), stable ${stableReady} ready`;
   };
-  if (mode === "gatewayAPI") {
+  if (mode !== "replicaRatio") {
     // Stable normally has full capacity, but a lowering still waits for its share to be Ready.
     const stableNeed = canaryReplicasFor(100 - weight, ctx.total, mode);
     if (weight === s.canaryWeight) return done();

@@ -10,6 +10,13 @@ export function planStep(step: RolloutStep): PlannedStep {
   if (step.pause !== undefined)
     return { pause: step.pause.duration ? { durationMs: durationToMs(step.pause.duration) } : {} };
   if (step.headerRoute !== undefined) return { headerRoute: step.headerRoute };
+  if (step.shadow !== undefined)
+    return {
+      shadow: {
+        percent: step.shadow.percent,
+        ...(step.shadow.duration ? { durationMs: durationToMs(step.shadow.duration) } : {}),
+      },
+    };
   return { analysis: { ...(step.analysis ?? {}) } };
 }
 
@@ -24,7 +31,7 @@ export function describeHeaderRoute(route: HeaderRoute): string {
     .join(", or ");
 }
 
-/** "setWeight 10%", "pause 2m", "pause until promoted", "analysis (minSamples 50)"; past the last step, "promotion". */
+/** "setWeight 10%", "pause 2m", "pause until promoted", "shadow 10% for 5m", "analysis (minSamples 50)"; past the last step, "promotion". */
 export function describeStep(step: PlannedStep | undefined): string {
   if (step === undefined) return "promotion";
   if ("setWeight" in step) return `setWeight ${step.setWeight}%`;
@@ -36,6 +43,10 @@ export function describeStep(step: PlannedStep | undefined): string {
     return step.headerRoute.matches.length === 0
       ? "headerRoute removed"
       : `headerRoute (${describeHeaderRoute(step.headerRoute)})`;
+  if ("shadow" in step)
+    return step.shadow.durationMs === undefined
+      ? `shadow ${step.shadow.percent}% until promoted`
+      : `shadow ${step.shadow.percent}% for ${formatDuration(step.shadow.durationMs)}`;
   const overrides = Object.entries(step.analysis)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k} ${String(v)}`);

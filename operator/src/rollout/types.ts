@@ -19,8 +19,11 @@ import type { Rfc3339 } from "../lib/time.ts";
 
 export type { HandledRequests, HistoryEntry, PendingScaleDown, Rejection, Rfc3339, Withdrawal };
 
-/** How traffic is split: by ready-pod ratio behind one Service, or by HTTPRoute backend weights. */
-export type TrafficMode = "replicaRatio" | "gatewayAPI";
+/**
+ * How traffic is split: by ready-pod ratio behind one Service, or by weights (HTTPRoute backend
+ * weights, or a Traefik `weighted` TraefikService). The weighted modes can also mirror.
+ */
+export type TrafficMode = "replicaRatio" | "gatewayAPI" | "traefik";
 
 /**
  * One rollout step as the engine runs it (spec.rollout.steps[] with durations in ms; exactly one
@@ -33,7 +36,9 @@ export type PlannedStep =
   // Thresholds live in the prober; the state machine only reads the verdict.
   | { analysis: Record<string, unknown> }
   // Requests matching go to the canary whatever the weight; no matches removes the route.
-  | { headerRoute: HeaderRoute };
+  | { headerRoute: HeaderRoute }
+  // A pause that mirrors `percent` of live requests to the canary (answers discarded).
+  | { shadow: { percent: number; durationMs?: number } };
 
 export interface RolloutConfig {
   steps: readonly PlannedStep[];
@@ -135,6 +140,8 @@ export interface RolloutState {
   canaryWeight: number;
   /** Requests matching it go to the canary whatever the weight (until promotion or abort). */
   headerRoute?: HeaderRoute;
+  /** The mirror in force during a shadow step: this share of live requests is copied to the canary. */
+  shadow?: { percent: number };
   /** When the current manual pause began. */
   pausedAt?: Rfc3339;
   withdrawal?: Withdrawal;
@@ -177,18 +184,20 @@ export interface DesiredRevision {
 
 /**
  * replicaRatio: one Service; `revision` pins it to one revision, undefined selects every live
- * revision (traffic follows the ready-pod ratio). gatewayAPI: an HTTPRoute over `-stable` and
- * `-canary` Services pointing at the named revisions.
+ * revision (traffic follows the ready-pod ratio). gatewayAPI / traefik: an HTTPRoute or a
+ * TraefikService over `-stable` and `-canary` Services pointing at the named revisions.
  */
 export type TrafficDecision =
   | { mode: "replicaRatio"; serviceSelector: { revision?: string } }
   | {
-      mode: "gatewayAPI";
+      mode: "gatewayAPI" | "traefik";
       stableRevision?: string;
       canaryRevision?: string;
       weights: { stable: number; canary: number };
       /** Requests matching it go to the canary Service only. */
       headerRoute?: HeaderRoute;
+      /** Percentage of live requests also copied to the canary Service (answers discarded). */
+      shadowPercent?: number;
     };
 
 export type RolloutPhase = Phase;

@@ -95,4 +95,5 @@ export function clearCanary(draft: Draft): void {
   s.canaryStartedAt = undefined;
   s.manualAdvance = undefined;
   s.headerRoute = undefined;
+  s.shadow = undefined;
 }
