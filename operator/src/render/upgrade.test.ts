@@ -6,8 +6,8 @@ import { parseModelDeployment } from "../api/index.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { renderDeployment } from "./deployment.ts";
 import { computeRevision } from "./revision.ts";
-import { UPGRADE_CASES } from "./upgrade-cases.ts";
 import { RENDERED_BEFORE_POD_TEMPLATE, REVISION_BEFORE_POD_TEMPLATE } from "./upgrade.golden.ts";
+import { UPGRADE_CASES } from "./upgrade-cases.ts";
 
 function parse(spec: Record<string, unknown>) {
   const parsed = parseModelDeployment({
