@@ -3,9 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { FULL_RUNTIME, FULL_TEMPLATE } from "../../testing/pod-template.ts";
 import { parseModelDeployment, SPREAD_DEFAULT_SELECTOR_KEY } from "../api/index.ts";
+import { renderChildren } from "./children.ts";
 import { renderDeployment } from "./deployment.ts";
 import { LABEL_DEPLOYMENT } from "./labels.ts";
-import { computeRevision } from "./revision.ts";
+import { computeRevision, revisionSpecsOf } from "./revision.ts";
 
 type Obj = Record<string, unknown>;
 interface Container extends Obj {
@@ -265,5 +266,62 @@ describe("revision identity", () => {
       },
     );
     expect(computeRevision(changed)).not.toBe(computeRevision(base));
+  });
+});
+
+describe("from the CR to the Deployments of a canary (revisionSpecsOf → renderChildren)", () => {
+  it("the canary runs the new sidecar image; the stable revision keeps its own, from its snapshot", () => {
+    const mdOf = (image: string, status?: Obj) => {
+      const parsed = parseModelDeployment({
+        apiVersion: "modelship.dev/v1alpha1",
+        kind: "ModelDeployment",
+        metadata: { name: "llm", namespace: "shop", uid: "u-1" },
+        spec: {
+          model: { name: "llm", version: "v1" },
+          runtime: { image: "registry.example/llm:1", ...FULL_RUNTIME },
+          template: {
+            ...FULL_TEMPLATE,
+            initContainers: FULL_TEMPLATE.initContainers.map((c) => (c.restartPolicy ? { ...c, image } : c)),
+          },
+        },
+        ...(status ? { status } : {}),
+      });
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+      return parsed.value;
+    };
+    const v1 = mdOf("registry.example/proxy:1");
+    const stable = computeRevision(v1.spec);
+    const snapshot = { model: v1.spec.model, runtime: v1.spec.runtime, template: v1.spec.template };
+    // What status holds after v1 rolled out, as JSON (the API server's copy).
+    const v2 = mdOf("registry.example/proxy:2", {
+      revisionSpecs: { [stable]: JSON.parse(JSON.stringify(snapshot)) },
+    });
+    const canary = computeRevision(v2.spec);
+    const { specs, ignored } = revisionSpecsOf(v2, canary, new Set([stable]));
+    expect(ignored).toEqual([]);
+    const { objects } = renderChildren(
+      v2,
+      { name: "llm", namespace: "shop", uid: "u-1" },
+      {
+        revisions: [
+          { revision: stable, replicas: 1, role: "stable" },
+          { revision: canary, replicas: 1, role: "canary" },
+        ],
+        traffic: { mode: "replicaRatio", serviceSelector: {} },
+      },
+      specs,
+      new Set(),
+    );
+    const podOf = (rev: string): Pod => {
+      const d = objects.find((o) => o.kind === "Deployment" && o.metadata.name === `llm-${rev}`);
+      if (d === undefined) throw new Error(`no Deployment of ${rev}`);
+      return (d.spec as { template: { spec: Pod } }).template.spec;
+    };
+    expect(podOf(canary).initContainers?.[1]?.image).toBe("registry.example/proxy:2");
+    expect(podOf(stable).initContainers?.[1]?.image).toBe("registry.example/proxy:1");
+    // Everything else of the pod is the same in both: only the sidecar changed.
+    const { initContainers: _a, ...canaryRest } = podOf(canary);
+    const { initContainers: _b, ...stableRest } = podOf(stable);
+    expect(canaryRest).toEqual(stableRest);
   });
 });
