@@ -114,16 +114,22 @@ export function checkPodTemplate(
 const RUNTIME_PORT_CEL = `(has(self.runtime.port) ? self.runtime.port : {${Object.entries(PRESET_DEFAULTS)
   .map(([preset, d]) => `'${preset}': ${d.port}`)
   .join(", ")}}[self.runtime.preset])`;
-const INITS = "(has(self.template) && has(self.template.initContainers) ? self.template.initContainers : [])";
-const RUNTIME_PORTS = "(has(self.runtime.ports) ? self.runtime.ports : [])";
+// Lists are read through has() guards, never through `cond ? list : []`: a conditional hides the
+// list's maxItems from the API server's cost estimate, which then refuses the CRD.
+const HAS_INITS = "has(self.template) && has(self.template.initContainers)";
+const INITS = "self.template.initContainers";
+/** `body` holds for every init container `c` (true when there are none). */
+const allInits = (c: string, body: string) => `(!(${HAS_INITS}) || ${INITS}.all(${c}, ${body}))`;
+/** Some extra port `q` of the model server satisfies `body`. */
+const someRuntimePort = (body: string) =>
+  `(has(self.runtime.ports) && self.runtime.ports.exists(q, ${body}))`;
 const VOLUME_EXISTS =
   "has(self.template) && has(self.template.volumes) && self.template.volumes.exists(v, v.name == m.name)";
-const clash = (q: string, p: string) => `${q}.name == ${p}.name || ${q}.containerPort == ${p}.containerPort`;
-/** Port `p` is not the model server's, and no port of `own` but itself, nor any other container's, clashes with it. */
-const portFree = (p: string, own: string, otherInits: string) =>
-  `${p}.name != '${RUNTIME_PORT_NAME}' && ${p}.containerPort != ${RUNTIME_PORT_CEL}` +
-  ` && ${own}.exists_one(q, ${clash("q", p)})` +
-  ` && ${INITS}.all(d, ${otherInits} || !has(d.ports) || !d.ports.exists(q, ${clash("q", p)}))`;
+const clash = (q: string, p: string) =>
+  `(${q}.name == ${p}.name || ${q}.containerPort == ${p}.containerPort)`;
+/** Port `p` is not the model server's own, and no other port of its container `own` clashes with it. */
+const portOwn = (p: string, own: string) =>
+  `${p}.name != '${RUNTIME_PORT_NAME}' && ${p}.containerPort != ${RUNTIME_PORT_CEL} && ${own}.exists_one(q, ${clash("q", p)})`;
 const PRESTOP = "self.runtime.lifecycle.preStop";
 const HAS_PRESTOP = `has(self.runtime.lifecycle) && has(${PRESTOP})`;
 
@@ -135,17 +141,20 @@ export const POD_TEMPLATE_RULES: CelRule[] = [
     fieldPath: ".runtime.volumeMounts",
   },
   {
-    rule: `${INITS}.all(c, !has(c.volumeMounts) || c.volumeMounts.all(m, ${VOLUME_EXISTS}))`,
+    rule: allInits("c", `!has(c.volumeMounts) || c.volumeMounts.all(m, ${VOLUME_EXISTS})`),
     message: MOUNT_NEEDS_VOLUME,
     fieldPath: ".template.initContainers",
   },
   {
-    rule: `${RUNTIME_PORTS}.all(p, ${portFree("p", RUNTIME_PORTS, "false")})`,
+    rule: `!has(self.runtime.ports) || self.runtime.ports.all(p, ${portOwn("p", "self.runtime.ports")} && ${allInits("d", `!has(d.ports) || !d.ports.exists(q, ${clash("q", "p")})`)})`,
     message: PORTS_UNIQUE_IN_POD,
     fieldPath: ".runtime.ports",
   },
   {
-    rule: `${INITS}.all(c, !has(c.ports) || c.ports.all(p, ${portFree("p", "c.ports", "d.name == c.name")} && !${RUNTIME_PORTS}.exists(q, ${clash("q", "p")})))`,
+    rule: allInits(
+      "c",
+      `!has(c.ports) || c.ports.all(p, ${portOwn("p", "c.ports")} && !${someRuntimePort(clash("q", "p"))} && ${INITS}.all(d, d.name == c.name || !has(d.ports) || !d.ports.exists(q, ${clash("q", "p")})))`,
+    ),
     message: PORTS_UNIQUE_IN_POD,
     fieldPath: ".template.initContainers",
   },
@@ -155,7 +164,7 @@ export const POD_TEMPLATE_RULES: CelRule[] = [
     fieldPath: ".runtime.lifecycle.preStop.sleep.seconds",
   },
   {
-    rule: `!(${HAS_PRESTOP} && has(${PRESTOP}.httpGet) && has(${PRESTOP}.httpGet.port)) || type(${PRESTOP}.httpGet.port) == int || ${PRESTOP}.httpGet.port == '${RUNTIME_PORT_NAME}' || ${RUNTIME_PORTS}.exists(q, q.name == ${PRESTOP}.httpGet.port)`,
+    rule: `!(${HAS_PRESTOP} && has(${PRESTOP}.httpGet) && has(${PRESTOP}.httpGet.port)) || type(${PRESTOP}.httpGet.port) == int || ${PRESTOP}.httpGet.port == '${RUNTIME_PORT_NAME}' || ${someRuntimePort(`q.name == ${PRESTOP}.httpGet.port`)}`,
     message: PRESTOP_PORT_UNKNOWN,
     fieldPath: ".runtime.lifecycle.preStop.httpGet.port",
   },
