@@ -123,7 +123,7 @@ export const VolumeSchema = cel(
         ctx.addIssue({ code: "custom", message: ONE_VOLUME_SOURCE });
     })
     .describe(
-      "A pod volume: configMap, secret, emptyDir, persistentVolumeClaim or ephemeral. No hostPath or other node or network volume types (docs/security.md#volumes).",
+      "A pod volume: configMap, secret, emptyDir, persistentVolumeClaim or ephemeral. No hostPath or other node or network volume types (docs/security.md#volumes-init-containers-and-sidecars).",
     ),
   [
     {
