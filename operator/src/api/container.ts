@@ -29,10 +29,10 @@ export const ResourcesSchema = z
 
 /** Paths modelship mounts itself: runtime.shmSize at /dev/shm, model artifacts at /mnt/models. */
 export const RESERVED_MOUNT_PATHS = ["/dev/shm", "/mnt/models"] as const;
-/** Volume names modelship uses itself (dshm for runtime.shmSize; the model artifacts' volume). */
-export const RESERVED_VOLUME_NAMES = ["dshm", "models"] as const;
-/** Container names modelship uses itself (the model server; a model downloader). */
-export const RESERVED_CONTAINER_NAMES = ["model-server", "storage-initializer"] as const;
+/** Volume names modelship uses itself (dshm for runtime.shmSize; the model artifacts' and their credentials'). */
+export const RESERVED_VOLUME_NAMES = ["dshm", "model-artifacts", "model-credentials"] as const;
+/** Container names modelship uses itself (the model server; the model downloader). */
+export const RESERVED_CONTAINER_NAMES = ["model-server", "model-downloader"] as const;
 /** Any volume or container name with this prefix is modelship's. */
 export const RESERVED_NAME_PREFIX = "modelship-";
 /** The name of the model server's own port (runtime.port or the preset's). */

@@ -81,7 +81,7 @@ describe("pod template fields: refused, with the field named", () => {
       "modelship's /dev/shm volume name",
       {},
       { volumes: [{ name: "dshm", emptyDir: {} }] },
-      "template.volumes[0].name: volume names 'dshm', 'models' and names starting with 'modelship-' are modelship's own",
+      "template.volumes[0].name: volume names 'dshm', 'model-artifacts', 'model-credentials' and names starting with 'modelship-' are modelship's own",
     ],
     [
       "a modelship- volume name",
@@ -192,7 +192,7 @@ describe("pod template fields: refused, with the field named", () => {
       "a sidecar named like the model server",
       {},
       { initContainers: [{ name: "model-server", image: "i" }] },
-      "template.initContainers[0].name: container names 'model-server', 'storage-initializer' and names starting with 'modelship-' are modelship's own",
+      "template.initContainers[0].name: container names 'model-server', 'model-downloader' and names starting with 'modelship-' are modelship's own",
     ],
     [
       "two init containers of one name",
