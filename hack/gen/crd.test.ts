@@ -138,6 +138,22 @@ describe("structural schema", () => {
     expect(at(root, "spec.rollout.analysis.minSamples").default).toBe(20);
   });
 
+  it("offers no way out of Pod Security: no hostPath, no container securityContext, no host fields", () => {
+    const props = (path: string) => Object.keys((at(root, path).properties ?? {}) as object);
+    expect(props("spec.template.volumes[]").sort()).toEqual(
+      ["configMap", "emptyDir", "ephemeral", "name", "persistentVolumeClaim", "secret"].sort(),
+    );
+    expect(props("spec.template.initContainers[]")).not.toContain("securityContext");
+    for (const path of ["spec.template", "spec.runtime", "spec.template.initContainers[]"])
+      expect(
+        props(path).filter((k) => k.startsWith("host") || k === "privileged"),
+        path,
+      ).toEqual([]);
+    expect(props("spec.runtime.volumeMounts[]")).not.toContain("mountPropagation");
+    // The startup budget is runtime.startupTimeoutSeconds: no threshold of its own to contradict it.
+    expect(props("spec.runtime.probes.startup")).not.toContain("failureThreshold");
+  });
+
   it("declares the scale subresource on the paths the HPA uses", () => {
     const version = (buildCrd().spec as { versions: { subresources: unknown }[] }).versions[0];
     expect(version?.subresources).toEqual({

@@ -46,8 +46,9 @@ function validationOf(node: JsonSchema): string {
   if (node["x-kubernetes-list-type"] === "map") {
     parts.push(`list map keyed by ${(node["x-kubernetes-list-map-keys"] as string[]).join(", ")}`);
   }
-  for (const rule of (node["x-kubernetes-validations"] ?? []) as { message: string }[])
-    parts.push(rule.message);
+  // Two rules may share a message (the same rule for two fields); say it once.
+  const messages = ((node["x-kubernetes-validations"] ?? []) as { message: string }[]).map((r) => r.message);
+  parts.push(...new Set(messages));
   return parts.join("; ");
 }
 

@@ -88,3 +88,13 @@ export function httpPath(description: string) {
     [{ rule: HTTP_PATH_CEL, message: HTTP_PATH_MESSAGE }],
   );
 }
+
+/** Reports every item whose key an earlier item already had (zod's half of an exists_one CEL rule). */
+export function uniqueBy<T>(items: T[], key: (t: T) => string, ctx: z.RefinementCtx, message: string): void {
+  const seen = new Set<string>();
+  for (const [i, item] of items.entries()) {
+    const k = key(item);
+    if (seen.has(k)) ctx.addIssue({ code: "custom", path: [i], message });
+    seen.add(k);
+  }
+}

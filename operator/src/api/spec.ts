@@ -3,9 +3,16 @@
 // Rules the API server can check are written twice on purpose: as zod refinements (so parse
 // reports them) and as CEL rules (so kubectl apply is rejected with the same message).
 import { z } from "zod";
+import { EnvVarSchema, ResourcesSchema } from "./container.ts";
 import { DURATION_MAX_LENGTH, DURATION_PATTERN, durationToMs, parseDuration } from "./duration.ts";
 import { MODEL_RUNTIME_SA_LABEL } from "./group.ts";
 import { HeaderRouteSchema } from "./header-route.ts";
+import {
+  checkPodTemplate,
+  POD_TEMPLATE_RULES,
+  podTemplateFields,
+  runtimeContainerFields,
+} from "./pod-template.ts";
 import { RUNTIME_PRESETS } from "./presets.ts";
 import {
   cel,
@@ -50,29 +57,6 @@ const ModelSchema = z
       ),
   })
   .describe("The model being served.");
-
-const EnvVarSchema = z
-  .object({
-    name: z.string().min(1).max(256).describe("Environment variable name."),
-    value: z.string().max(32768).optional().describe("Literal value."),
-    valueFrom: opaqueObject(
-      "A Kubernetes EnvVarSource (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef), passed through unchanged.",
-    ).optional(),
-  })
-  .describe("A Kubernetes EnvVar.");
-
-const ResourcesSchema = z
-  .object({
-    limits: z
-      .record(z.string().max(253), quantity())
-      .optional()
-      .describe("Maximum compute resources (e.g. cpu: 4, memory: 16Gi, nvidia.com/gpu: 1)."),
-    requests: z
-      .record(z.string().max(253), quantity())
-      .optional()
-      .describe("Requested compute resources; defaults to limits where unset (Kubernetes rule)."),
-  })
-  .describe("Kubernetes ResourceRequirements for the model server container.");
 
 const RuntimeSchema = cel(
   z
@@ -124,6 +108,7 @@ const RuntimeSchema = cel(
       healthPath: httpPath(
         "Readiness and liveness path for preset http. Not allowed with other presets (use spec.health.path for the prober).",
       ).optional(),
+      ...runtimeContainerFields,
     })
     .superRefine((runtime, ctx) => {
       if (runtime.healthPath !== undefined && runtime.preset !== "http") {
@@ -639,28 +624,33 @@ const TemplateSchema = z
       `ServiceAccount the pods run as. It must carry the label ${MODEL_RUNTIME_SA_LABEL}: "true", which only someone who may edit ServiceAccounts can set; otherwise the operator reports InvalidSpec and keeps the running revision. Default: the namespace's default account, with automountServiceAccountToken false. See docs/service-accounts.md.`,
     ).optional(),
     securityContext: SecurityContextSchema.optional(),
+    ...podTemplateFields,
   })
   .describe("Extra pod settings for the model server pods.");
 
-export const ModelDeploymentSpecSchema = z
-  .object({
-    model: ModelSchema,
-    runtime: RuntimeSchema,
-    replicas: z
-      .int()
-      .min(0)
-      .max(10000)
-      .default(1)
-      .describe(
-        "Total replicas across revisions (the scale subresource's spec.replicas). With autoscaling, the HorizontalPodAutoscaler writes this field through the scale subresource, so leave it out of your manifests; the default 1 gives the HPA a non-zero start (an HPA ignores a target at 0 replicas) and the operator keeps the total within [minReplicas, maxReplicas].",
-      ),
-    autoscaling: AutoscalingSchema.optional(),
-    disruption: DisruptionSchema.optional(),
-    rollout: RolloutSchema.prefault({}),
-    health: HealthSchema.prefault({}),
-    template: TemplateSchema.optional(),
-  })
-  .describe("Desired state of a served model.");
+export const ModelDeploymentSpecSchema = cel(
+  z
+    .object({
+      model: ModelSchema,
+      runtime: RuntimeSchema,
+      replicas: z
+        .int()
+        .min(0)
+        .max(10000)
+        .default(1)
+        .describe(
+          "Total replicas across revisions (the scale subresource's spec.replicas). With autoscaling, the HorizontalPodAutoscaler writes this field through the scale subresource, so leave it out of your manifests; the default 1 gives the HPA a non-zero start (an HPA ignores a target at 0 replicas) and the operator keeps the total within [minReplicas, maxReplicas].",
+        ),
+      autoscaling: AutoscalingSchema.optional(),
+      disruption: DisruptionSchema.optional(),
+      rollout: RolloutSchema.prefault({}),
+      health: HealthSchema.prefault({}),
+      template: TemplateSchema.optional(),
+    })
+    .superRefine(checkPodTemplate)
+    .describe("Desired state of a served model."),
+  POD_TEMPLATE_RULES,
+);
 
 export type ModelDeploymentSpec = z.output<typeof ModelDeploymentSpecSchema>;
 export type ModelDeploymentSpecInput = z.input<typeof ModelDeploymentSpecSchema>;

@@ -102,6 +102,28 @@ describe("observeRevisions", () => {
     expect(o?.failure?.reason).toBe(reason);
   });
 
+  it("reports an init container or sidecar that cannot start, naming it", () => {
+    const p = pod("b", "p");
+    const failing = {
+      ...p,
+      status: {
+        ...p.status,
+        phase: "Pending",
+        initContainerStatuses: [
+          {
+            name: "proxy",
+            state: { waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "x"' } },
+          },
+        ],
+      },
+    };
+    const [o] = observeRevisions([dep("b", 0)], [failing]);
+    expect(o?.failure).toEqual({
+      reason: "ImagePullBackOff",
+      message: 'pod p (init container proxy): ImagePullBackOff: Back-off pulling image "x"',
+    });
+  });
+
   it("reports unschedulable pods, quota and progress deadline", () => {
     expect(
       observeRevisions([dep("c", 0)], [pod("c", "p", { unschedulable: true })])[0]?.failure?.reason,

@@ -37,5 +37,17 @@ export const servedPod = () => ({
         state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s" } },
       },
     ],
+    initContainerStatuses: [
+      {
+        name: "proxy",
+        ready: true,
+        restartCount: 0,
+        image: "registry/proxy:1",
+        imageID: "sha256:…",
+        containerID: "containerd://…",
+        started: true,
+        state: { running: { startedAt: "2026-11-30T07:00:02Z" } },
+      },
+    ],
   },
 });

@@ -31,6 +31,14 @@ describe("trimPod", () => {
             state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s" } },
           },
         ],
+        initContainerStatuses: [
+          {
+            name: "proxy",
+            ready: true,
+            restartCount: 0,
+            state: { running: { startedAt: "2026-11-30T07:00:02Z" } },
+          },
+        ],
       },
     });
   });

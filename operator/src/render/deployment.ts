@@ -1,16 +1,25 @@
 // spec → one apps/v1 Deployment per live revision. Field by field:
 //   spec.runtime.image/command/args/env/resources → the model-server container
-//   spec.runtime.preset (+ port, healthPath)     → container port and the three probes
+//   spec.runtime.envFrom/volumeMounts/lifecycle   → the same fields of it (pod-template.ts)
+//   spec.runtime.preset (+ port, healthPath)     → container port "http" and the three probes
+//   spec.runtime.ports                            → more container ports, after "http"
+//   spec.runtime.probes                           → probe paths and timings (pod-template.ts)
 //   spec.runtime.startupTimeoutSeconds            → startupProbe.failureThreshold × periodSeconds
 //   spec.runtime.shmSize                          → a memory emptyDir mounted at /dev/shm
 //   spec.model.name/version/uri                   → MODEL_NAME, MODEL_VERSION, MODEL_URI env
-//   spec.template.*                               → pod metadata, scheduling, pull secrets, SA
-//   spec.template.securityContext                 → pod + container securityContext (pod-security.ts)
+//   spec.template.metadata/nodeSelector/tolerations/affinity/imagePullSecrets/priorityClassName
+//     /serviceAccountName                         → the same pod fields (pod metadata, scheduling, SA)
+//   spec.template.volumes                         → pod volumes, after dshm (pod-template.ts)
+//   spec.template.initContainers                  → pod initContainers, native sidecars included
+//   spec.template.runtimeClassName/terminationGracePeriodSeconds → the same pod fields
+//   spec.template.topologySpreadConstraints       → the same, labelSelector defaulting to this
+//                                                    ModelDeployment's pods (all revisions)
+//   spec.template.securityContext                 → pod + every container's securityContext (pod-security.ts)
 //   spec.rollout.progressDeadlineSeconds
 //     + spec.runtime.startupTimeoutSeconds         → Deployment.spec.progressDeadlineSeconds
 // The replica count comes from the rollout decision, not from the spec.
 import type { ModelDeploymentSpec } from "../api/index.ts";
-import { resolveRuntimeEndpoints } from "../api/index.ts";
+import { RUNTIME_PORT_NAME, resolveRuntimeEndpoints } from "../api/index.ts";
 import { commonLabels, deploymentSelector, LABEL_REVISION, toLabelValue } from "./labels.ts";
 import { deploymentName } from "./names.ts";
 import { ownerReference } from "./owner.ts";
@@ -20,11 +29,20 @@ import {
   POD_SECURITY_DEFAULTS_ANNOTATION,
   renderPodSecurity,
 } from "./pod-security.ts";
+import {
+  renderEnvFrom,
+  renderInitContainers,
+  renderLifecycle,
+  renderPodExtras,
+  renderPorts,
+  renderProbes,
+  renderVolume,
+  renderVolumeMounts,
+} from "./pod-template.ts";
 import type { ApplyObject, Owner } from "./types.ts";
 
 export const CONTAINER_NAME = "model-server";
-export const PORT_NAME = "http";
-const STARTUP_PERIOD_SECONDS = 10;
+export const PORT_NAME = RUNTIME_PORT_NAME;
 const SHM_VOLUME = "dshm";
 
 export interface DeploymentInput {
@@ -54,7 +72,6 @@ export function renderDeployment({
     [LABEL_REVISION]: revision,
   };
   const template = spec.template ?? {};
-  const httpGet = (path: string) => ({ path, port: PORT_NAME });
   const modelEnv = [
     { name: "MODEL_NAME", value: spec.model.name },
     { name: "MODEL_VERSION", value: spec.model.version },
@@ -68,37 +85,33 @@ export function renderDeployment({
   );
 
   const shm = spec.runtime.shmSize;
+  const mounts = [
+    ...(shm ? [{ name: SHM_VOLUME, mountPath: "/dev/shm" }] : []),
+    ...renderVolumeMounts(spec.runtime.volumeMounts),
+  ];
+  const volumes = [
+    ...(shm ? [{ name: SHM_VOLUME, emptyDir: { medium: "Memory", sizeLimit: String(shm) } }] : []),
+    ...(template.volumes ?? []).map(renderVolume),
+  ];
+  const envFrom = renderEnvFrom(spec.runtime.envFrom);
+  const lifecycle = renderLifecycle(spec.runtime.lifecycle);
+  const initContainers = renderInitContainers(template.initContainers, security.container);
   const container = {
     name: CONTAINER_NAME,
     image: spec.runtime.image,
     ...(spec.runtime.command ? { command: spec.runtime.command } : {}),
     ...(spec.runtime.args ? { args: spec.runtime.args } : {}),
     env,
-    ports: [{ name: PORT_NAME, containerPort: endpoints.port, protocol: "TCP" }],
+    ...(envFrom ? { envFrom } : {}),
+    ports: [
+      { name: PORT_NAME, containerPort: endpoints.port, protocol: "TCP" },
+      ...renderPorts(spec.runtime.ports),
+    ],
     ...(spec.runtime.resources ? { resources: spec.runtime.resources } : {}),
     ...(security.container ? { securityContext: security.container } : {}),
-    ...(shm ? { volumeMounts: [{ name: SHM_VOLUME, mountPath: "/dev/shm" }] } : {}),
-    // Big models load for minutes: the startup probe carries that budget so liveness never
-    // kills a pod that is still loading.
-    startupProbe: {
-      httpGet: httpGet(endpoints.readinessPath),
-      periodSeconds: STARTUP_PERIOD_SECONDS,
-      failureThreshold: Math.max(1, Math.ceil(spec.runtime.startupTimeoutSeconds / STARTUP_PERIOD_SECONDS)),
-      timeoutSeconds: 5,
-    },
-    readinessProbe: {
-      httpGet: httpGet(endpoints.readinessPath),
-      periodSeconds: 5,
-      failureThreshold: 3,
-      timeoutSeconds: 5,
-    },
-    // Liveness only asks "is the process alive", never runs inference: a busy model is not dead.
-    livenessProbe: {
-      httpGet: httpGet(endpoints.livenessPath),
-      periodSeconds: 10,
-      failureThreshold: 6,
-      timeoutSeconds: 5,
-    },
+    ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
+    ...(lifecycle ? { lifecycle } : {}),
+    ...renderProbes(spec.runtime, endpoints),
   };
 
   return {
@@ -127,10 +140,9 @@ export function renderDeployment({
           ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
         },
         spec: {
+          ...(initContainers ? { initContainers } : {}),
           containers: [container],
-          ...(shm
-            ? { volumes: [{ name: SHM_VOLUME, emptyDir: { medium: "Memory", sizeLimit: String(shm) } }] }
-            : {}),
+          ...(volumes.length > 0 ? { volumes } : {}),
           ...(security.pod ? { securityContext: security.pod } : {}),
           ...(template.serviceAccountName
             ? { serviceAccountName: template.serviceAccountName }
@@ -140,6 +152,7 @@ export function renderDeployment({
           ...(template.affinity ? { affinity: template.affinity } : {}),
           ...(template.imagePullSecrets ? { imagePullSecrets: template.imagePullSecrets } : {}),
           ...(template.priorityClassName ? { priorityClassName: template.priorityClassName } : {}),
+          ...renderPodExtras(owner.name, spec.template),
         },
       },
     },

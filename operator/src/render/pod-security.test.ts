@@ -29,6 +29,7 @@ function parse(template?: Record<string, unknown>) {
 interface PodSpec {
   securityContext?: Record<string, unknown>;
   containers: { securityContext?: Record<string, unknown> }[];
+  initContainers?: { securityContext?: Record<string, unknown> }[];
 }
 
 function render(template?: Record<string, unknown>, predatesPodSecurityDefaults = false) {
@@ -48,7 +49,7 @@ function render(template?: Record<string, unknown>, predatesPodSecurityDefaults 
 function restrictedViolations(pod: PodSpec): string[] {
   const out: string[] = [];
   const psc = pod.securityContext ?? {};
-  for (const c of pod.containers) {
+  for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
     const csc = c.securityContext ?? {};
     if (csc.allowPrivilegeEscalation !== false) out.push("allowPrivilegeEscalation != false");
     const caps = csc.capabilities as { drop?: string[]; add?: string[] } | undefined;
@@ -90,6 +91,25 @@ describe("pod security of model pods", () => {
     const { pod, container } = render({ securityContext: sc });
     expect((where === "pod" ? pod : container).securityContext).toMatchObject(want);
     expect(restrictedViolations(pod)).toEqual([]);
+  });
+
+  it("init containers and sidecars get the model server's restrictions (no per-container way out)", () => {
+    const inits = [
+      { name: "fetch", image: "registry.example/tools:1" },
+      { name: "proxy", image: "registry.example/proxy:1", restartPolicy: "Always" },
+    ];
+    const { pod, container } = render({
+      initContainers: inits,
+      securityContext: { readOnlyRootFilesystem: true },
+    });
+    expect(pod.initContainers?.map((c) => c.securityContext)).toEqual([
+      container.securityContext,
+      container.securityContext,
+    ]);
+    expect(restrictedViolations(pod)).toEqual([]);
+    // A privileged sidecar cannot be written: the schema has no securityContext per container.
+    const md = parse({ initContainers: [{ ...inits[1], securityContext: { privileged: true } }] });
+    expect(md.spec.template?.initContainers?.[0]).not.toHaveProperty("securityContext");
   });
 
   it("profile None adds nothing of modelship's own: only the fields set, and restricted refuses it", () => {
