@@ -612,5 +612,8 @@ describe("ProberHealth: output agreement (spec.rollout.analysis.agreement)", () 
     expect(canary).toMatchObject({ revision: B, agreementRate: 0.75, agreementSamples: 12 });
     expect(canary.lastDisagreement).toBe("x".repeat(1024));
     expect(h.writes[0]?.health?.stable).not.toHaveProperty("agreementRate");
+    expect(await h.metrics.registry.metrics()).toContain(
+      `modelship_canary_agreement_ratio{namespace="shop",name="rec",revision="${B}"} 0.75`,
+    );
   });
 });

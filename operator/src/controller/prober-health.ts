@@ -184,7 +184,10 @@ export class ProberHealth implements HealthSource {
       // A verdict flip may move the rollout: decide again now, not at the next resync.
       this.o.enqueue(key);
     }
-    void stats;
+    if (stats.agreement !== undefined && stats.agreement.samples > 0) {
+      const [namespace = "", name = ""] = key.split("/");
+      this.o.metrics?.agreement.rate.set({ namespace, name, revision }, stats.agreement.rate);
+    }
     void this.maybeWriteStatus(key, t);
   };
 
