@@ -10,7 +10,12 @@ const files = readdirSync(samplesDir).filter((f) => f.endsWith(".yaml"));
 describe("crds/samples", () => {
   it("has the samples the docs point to", () => {
     expect(files).toEqual(
-      expect.arrayContaining(["recommender.yaml", "recommender-autoscaled.yaml", "llm-gateway.yaml"]),
+      expect.arrayContaining([
+        "recommender.yaml",
+        "recommender-autoscaled.yaml",
+        "recommender-agreement.yaml",
+        "llm-gateway.yaml",
+      ]),
     );
   });
 

@@ -84,6 +84,10 @@ async function main(argv: string[]): Promise<number> {
           metrics.probes.inc({ namespace, name, revision, result });
           metrics.probeDuration.observe({ result }, round.latencyMs / 1000);
         },
+        onPair: (key, outcome) => {
+          const [namespace = "", name = "", revision = ""] = key.split("/");
+          metrics.agreement.pairs.inc({ namespace, name, revision, outcome });
+        },
       })
     : undefined;
   const manager = await startManager({

@@ -1,4 +1,5 @@
 // Public surface of the API package.
+export * from "./agreement.ts";
 export * from "./annotations.ts";
 export * from "./conditions.ts";
 export * from "./container.ts";

@@ -3,6 +3,14 @@
 // Rules the API server can check are written twice on purpose: as zod refinements (so parse
 // reports them) and as CEL rules (so kubectl apply is rejected with the same message).
 import { z } from "zod";
+import {
+  AGREEMENT_NEEDS_REQUEST,
+  AGREEMENT_REQUEST_CEL,
+  AgreementSchema,
+  agreementGateFields,
+  MIN_AGREEMENT_NEEDS_AGREEMENT,
+  STEP_MIN_AGREEMENT_CEL,
+} from "./agreement.ts";
 import { EnvVarSchema, ResourcesSchema } from "./container.ts";
 import { DURATION_MAX_LENGTH, DURATION_PATTERN, durationToMs, parseDuration } from "./duration.ts";
 import { MODEL_RUNTIME_SA_LABEL } from "./group.ts";
@@ -241,20 +249,38 @@ const analysisFields = {
     .describe(
       "Successful inference checks every pod of a new revision needs before the revision counts as Ready capacity and traffic moves to it (cache and JIT warm-up). They count in the verdict like any probe. Needs health.inference; without it there is no warm-up.",
     ),
+  ...agreementGateFields,
 };
 
-const AnalysisSchema = z
-  .object({
-    successRate: analysisFields.successRate.default(0.99),
-    p99LatencyMs: analysisFields.p99LatencyMs.optional(),
-    maxP99RelativeToStable: analysisFields.maxP99RelativeToStable.optional(),
-    minSamples: analysisFields.minSamples.default(20),
-    failureLimit: analysisFields.failureLimit.default(2),
-    warmupInferences: analysisFields.warmupInferences.default(0),
-  })
-  .describe(
-    "Health thresholds applied during the whole rollout and by analysis steps. Default: {} (all defaults, resolved in memory when absent).",
-  );
+const AnalysisSchema = cel(
+  z
+    .object({
+      successRate: analysisFields.successRate.default(0.99),
+      p99LatencyMs: analysisFields.p99LatencyMs.optional(),
+      maxP99RelativeToStable: analysisFields.maxP99RelativeToStable.optional(),
+      minSamples: analysisFields.minSamples.default(20),
+      failureLimit: analysisFields.failureLimit.default(2),
+      warmupInferences: analysisFields.warmupInferences.default(0),
+      // No schema defaults below: a stored spec that does not use agreement stays as it was.
+      agreement: AgreementSchema.optional(),
+      minAgreement: analysisFields.minAgreement.optional(),
+      minAgreementSamples: analysisFields.minAgreementSamples.optional(),
+    })
+    .superRefine((a, ctx) => {
+      if (a.minAgreement !== undefined && a.agreement === undefined)
+        ctx.addIssue({ code: "custom", path: ["minAgreement"], message: MIN_AGREEMENT_NEEDS_AGREEMENT });
+    })
+    .describe(
+      "Health thresholds applied during the whole rollout and by analysis steps. Default: {} (all defaults, resolved in memory when absent).",
+    ),
+  [
+    {
+      rule: "!has(self.minAgreement) || has(self.agreement)",
+      message: MIN_AGREEMENT_NEEDS_AGREEMENT,
+      fieldPath: ".minAgreement",
+    },
+  ],
+);
 
 const StepAnalysisSchema = z
   .object({
@@ -263,6 +289,8 @@ const StepAnalysisSchema = z
     maxP99RelativeToStable: analysisFields.maxP99RelativeToStable.optional(),
     minSamples: analysisFields.minSamples.optional(),
     failureLimit: analysisFields.failureLimit.optional(),
+    minAgreement: analysisFields.minAgreement.optional(),
+    minAgreementSamples: analysisFields.minAgreementSamples.optional(),
   })
   .describe(
     "Wait here until the analysis passes ({} uses spec.rollout.analysis). Fields given here override it for this step only.",
@@ -387,6 +415,11 @@ const RolloutSchema = cel(
       const mirrors = rollout.traffic?.gatewayAPI !== undefined || rollout.traffic?.traefik !== undefined;
       if (rollout.steps.some((s) => s.shadow !== undefined) && !mirrors)
         ctx.addIssue({ code: "custom", path: ["steps"], message: SHADOW_NEEDS_MIRROR });
+      if (
+        rollout.steps.some((s) => s.analysis?.minAgreement !== undefined) &&
+        rollout.analysis.agreement === undefined
+      )
+        ctx.addIssue({ code: "custom", path: ["steps"], message: MIN_AGREEMENT_NEEDS_AGREEMENT });
     })
     .describe("How a new revision replaces the stable one. Default: {} (resolved in memory when absent)."),
   [
@@ -398,6 +431,7 @@ const RolloutSchema = cel(
       rule: "!has(self.steps) || !self.steps.exists(s, has(s.shadow)) || (has(self.traffic) && (has(self.traffic.gatewayAPI) || has(self.traffic.traefik)))",
       message: SHADOW_NEEDS_MIRROR,
     },
+    { rule: STEP_MIN_AGREEMENT_CEL, message: MIN_AGREEMENT_NEEDS_AGREEMENT, fieldPath: ".steps" },
   ],
 );
 
@@ -647,9 +681,25 @@ export const ModelDeploymentSpecSchema = cel(
       health: HealthSchema.prefault({}),
       template: TemplateSchema.optional(),
     })
-    .superRefine(checkPodTemplate)
+    .superRefine((spec, ctx) => {
+      checkPodTemplate(spec, ctx);
+      const agreement = spec.rollout.analysis.agreement;
+      if (agreement !== undefined && agreement.request === undefined && spec.health.inference === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["rollout", "analysis", "agreement"],
+          message: AGREEMENT_NEEDS_REQUEST,
+        });
+    })
     .describe("Desired state of a served model."),
-  POD_TEMPLATE_RULES,
+  [
+    ...POD_TEMPLATE_RULES,
+    {
+      rule: AGREEMENT_REQUEST_CEL,
+      message: AGREEMENT_NEEDS_REQUEST,
+      fieldPath: ".rollout.analysis.agreement",
+    },
+  ],
 );
 
 export type ModelDeploymentSpec = z.output<typeof ModelDeploymentSpecSchema>;

@@ -1,6 +1,7 @@
 // status of a ModelDeployment: written only by the operator, through the status subresource.
 // Every field is optional so a brand-new object (no status yet) parses.
 import { z } from "zod";
+import { agreementHealthFields } from "./agreement.ts";
 import { HeaderRouteSchema } from "./header-route.ts";
 import { opaqueObject } from "./schema-helpers.ts";
 import { ShadowStatusSchema } from "./shadow.ts";
@@ -73,6 +74,7 @@ const RevisionHealthSchema = z
       .max(16)
       .optional()
       .describe("Each check of the probe, in the order they run; every one counts in the verdict."),
+    ...agreementHealthFields,
   })
   .describe("What the prober measured for one revision.");
 export type RevisionHealth = z.output<typeof RevisionHealthSchema>;

@@ -1,7 +1,7 @@
 // The `status` view: a pure function from what was read (the ModelDeployment, its revision
 // Deployments) and the time to lines of text, so every case is testable without a cluster.
 import type { RevisionHealth, RolloutStep } from "../api/index.ts";
-import { ANNOTATION, durationToMs, effectiveAnalysis } from "../api/index.ts";
+import { ANNOTATION, DEFAULT_MIN_AGREEMENT_SAMPLES, durationToMs, effectiveAnalysis } from "../api/index.ts";
 import { formatDuration } from "../lib/time.ts";
 import { revisionFacts } from "../rollout/persisted-state.ts";
 import { describeHeaderRoute, describeStep, planStep } from "../rollout/steps.ts";
@@ -184,7 +184,7 @@ function currentStepDetail({ md, now, style }: StatusInput, step: RolloutStep): 
   const canary = s.health?.canary;
   const analysis = md.spec ? effectiveAnalysis(md.spec.rollout, step) : undefined;
   const wants = analysis
-    ? `needs success ≥ ${formatPercent(analysis.successRate)}${analysis.p99LatencyMs ? `, p99 ≤ ${analysis.p99LatencyMs}ms` : ""}, ${analysis.minSamples} samples`
+    ? `needs success ≥ ${formatPercent(analysis.successRate)}${analysis.p99LatencyMs ? `, p99 ≤ ${analysis.p99LatencyMs}ms` : ""}${analysis.minAgreement !== undefined ? `, agreement ≥ ${formatPercent(analysis.minAgreement)}` : ""}, ${analysis.minSamples} samples`
     : "";
   const verdict = canary?.verdict ? paintWord(style, canary.verdict) : "no verdict yet";
   return `analysis: ${verdict}; ${wants}`;
@@ -303,6 +303,29 @@ function healthLines({ md, style, now }: StatusInput): string[] {
       "  ",
     ),
     ...checkLines(entries),
+    ...agreementLines(md, entries),
+  ];
+}
+
+/** The canary's output agreement with the stable (spec.rollout.analysis.agreement), when measured. */
+function agreementLines(
+  md: StatusInput["md"],
+  entries: readonly (readonly [string, RevisionHealth])[],
+): string[] {
+  const canary = entries.find(([role]) => role === "canary")?.[1];
+  if (canary?.agreementSamples === undefined) return [];
+  const analysis = md.spec?.rollout.analysis;
+  const gate =
+    analysis?.minAgreement !== undefined
+      ? ` (needs ≥ ${formatPercent(analysis.minAgreement)} over ${analysis.minAgreementSamples ?? DEFAULT_MIN_AGREEMENT_SAMPLES} pairs)`
+      : " (measured, not gated: no minAgreement)";
+  const rate =
+    canary.agreementRate === undefined
+      ? "no pairs compared yet"
+      : `${formatPercent(canary.agreementRate)} of ${canary.agreementSamples} pairs agree`;
+  return [
+    field("Agreement", `canary ${canary.revision} vs stable: ${rate}${gate}`),
+    ...(canary.lastDisagreement ? [`  last disagreement: ${canary.lastDisagreement}`] : []),
   ];
 }
 

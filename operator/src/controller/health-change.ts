@@ -1,9 +1,9 @@
 // When is a change in a revision's probe numbers worth a status write? A moving p99 must not cost a
-// write per probe: only a new revision or verdict, a success rate that moved by a point, a p99 that
-// moved by a quarter and by at least 25 ms, or failures starting/stopping count. The 25 ms floor:
-// a fast server's p99 of a few ms doubles whenever the node (or this process) pauses for a GC or
-// a burst of work, which is noise, not news. Compared against what was last written (not against
-// buckets), so values hovering near a boundary do not flap.
+// write per probe: only a new revision or verdict, a success rate or agreement rate that moved by a
+// point, a p99 that moved by a quarter and by at least 25 ms, or failures starting/stopping count.
+// The 25 ms floor: a fast server's p99 of a few ms doubles whenever the node (or this process)
+// pauses for a GC or a burst of work, which is noise, not news. Compared against what was last
+// written (not against buckets), so values hovering near a boundary do not flap.
 
 const P99_FLOOR_MS = 25;
 
@@ -13,6 +13,7 @@ export interface HealthNumbers {
   successRate?: number | undefined;
   p99Ms?: number | undefined;
   consecutiveFailures?: number | undefined;
+  agreementRate?: number | undefined;
 }
 
 export function meaningfulChange(
@@ -22,6 +23,7 @@ export function meaningfulChange(
   if (!before || !after) return before !== after;
   if (before.revision !== after.revision || before.verdict !== after.verdict) return true;
   if (moved(before.successRate, after.successRate, 0.01)) return true;
+  if (moved(before.agreementRate, after.agreementRate, 0.01)) return true;
   const p99Step = Math.max(P99_FLOOR_MS, (before.p99Ms ?? 0) * 0.25);
   if (moved(before.p99Ms, after.p99Ms, p99Step)) return true;
   return (before.consecutiveFailures ?? 0) > 0 !== (after.consecutiveFailures ?? 0) > 0;

@@ -5,6 +5,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { type ModelDeploymentInput, parseModelDeployment } from "../api/index.ts";
 import { createMetrics } from "../metrics/registry.ts";
+import type { AgreementSetup } from "../prober/agreement-probes.ts";
 import type { PodTarget, ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
 import type { ObservedRevision } from "./observe.ts";
 import { expectFieldOf, ProberHealth, probeSpecFor, stepAnalyses } from "./prober-health.ts";
@@ -190,6 +191,10 @@ describe("stepAnalyses: which thresholds judge which step", () => {
 class FakeProber {
   readonly targets = new Map<string, { spec: RevisionProbeSpec; pods: readonly PodTarget[] }>();
   readonly numbers = new Map<string, Partial<ProbeStats>>();
+  readonly agreements = new Map<string, AgreementSetup | undefined>();
+  setAgreement(key: string, setup: AgreementSetup | undefined): void {
+    this.agreements.set(key, setup);
+  }
   setRevisionTargets(key: string, spec: RevisionProbeSpec, pods: readonly PodTarget[]): void {
     this.targets.set(key, { spec, pods });
   }
@@ -329,6 +334,27 @@ describe("ProberHealth: verdicts by the thresholds of the step they judge", () =
     ["maxP99RelativeToStable", { maxP99RelativeToStable: 1.5 }, { p99LatencyMs: 100 }, "Pass", "Fail"],
     ["minSamples", { minSamples: 50 }, {}, "Pass", "Inconclusive"],
     ["failureLimit", { failureLimit: 5 }, { consecutiveFailures: 3 }, "Fail", "Pass"],
+    [
+      "minAgreement",
+      {
+        agreement: { jsonPath: "$.outputs[0].data", compare: "Exact", request: { path: INFER } },
+        minAgreement: 0.9,
+      },
+      { agreement: { samples: 20, agreements: 16, rate: 0.8, skipped: 0 } },
+      "Pass",
+      "Fail",
+    ],
+    [
+      "minAgreementSamples",
+      {
+        agreement: { jsonPath: "$.outputs[0].data", compare: "Exact", request: { path: INFER } },
+        minAgreement: 0.5,
+        minAgreementSamples: 30,
+      },
+      { agreement: { samples: 20, agreements: 16, rate: 0.8, skipped: 0 } },
+      "Pass",
+      "Inconclusive",
+    ],
   ])("spec.rollout.analysis.%s is what judges the canary", (_field, analysis, numbers, without, withIt) => {
     const verdictUnder = (a: Record<string, unknown>) => {
       const h = harness();
@@ -477,5 +503,117 @@ describe("ProberHealth: a revision's probe series leave with it", () => {
     h.health.forget(KEY);
     await expect.poll(() => series(h.metrics)).toEqual([A]);
     expect(h.prober.targets.size).toBe(0);
+  });
+});
+
+describe("ProberHealth: output agreement (spec.rollout.analysis.agreement)", () => {
+  const agreement = {
+    jsonPath: "$.outputs[0].data",
+    compare: "Numeric",
+    absoluteTolerance: 0.05,
+  } as const;
+  const both = [observed(A, "10.244.0.1"), observed(B, "10.244.0.2")];
+
+  it("asks the prober to compare stable and canary only while both are live, and stops with forget", () => {
+    const h = harness();
+    const m = md({
+      rollout: { analysis: { agreement, minAgreement: 0.9 } },
+      health: { intervalSeconds: 3, timeoutSeconds: 2, inference: { path: INFER, body: { inputs: [] } } },
+    });
+    h.health.setTargets(KEY, m, both, () => m.spec, { stepIndex: 0, stableRevision: A, canaryRevision: B });
+    expect(h.prober.agreements.get(KEY)).toEqual({
+      stableKey: `${KEY}/${A}`,
+      canaryKey: `${KEY}/${B}`,
+      spec: {
+        request: { method: "POST", path: INFER, body: { inputs: [] } },
+        jsonPath: "$.outputs[0].data",
+        comparison: { compare: "Numeric", absoluteTolerance: 0.05, relativeTolerance: 0 },
+        pairsPerInterval: 1,
+        intervalMs: 3000,
+        timeoutMs: 2000,
+      },
+    });
+    // First deployment: no stable to compare with.
+    h.health.setTargets(KEY, m, [observed(B, "10.244.0.2")], () => m.spec, {
+      stepIndex: 0,
+      stableRevision: B,
+    });
+    expect(h.prober.agreements.get(KEY)).toBeUndefined();
+    h.health.setTargets(KEY, m, both, () => m.spec, { stepIndex: 0, stableRevision: A, canaryRevision: B });
+    h.health.forget(KEY);
+    expect(h.prober.agreements.get(KEY)).toBeUndefined();
+  });
+
+  it("agreement.request wins over health.inference; Text carries minTokenOverlap; pairsPerInterval", () => {
+    const h = harness();
+    const m = md({
+      rollout: {
+        analysis: {
+          agreement: {
+            jsonPath: "$.choices[0].message.content",
+            compare: "Text",
+            minTokenOverlap: 0.8,
+            pairsPerInterval: 3,
+            request: { path: "/v1/chat/completions", body: { temperature: 0, seed: 7 } },
+          },
+        },
+      },
+      health: { inference: { path: INFER } },
+    });
+    h.health.setTargets(KEY, m, both, () => m.spec, { stepIndex: 0, stableRevision: A, canaryRevision: B });
+    expect(h.prober.agreements.get(KEY)?.spec).toMatchObject({
+      request: { method: "POST", path: "/v1/chat/completions", body: { temperature: 0, seed: 7 } },
+      comparison: { compare: "Text", minTokenOverlap: 0.8 },
+      pairsPerInterval: 3,
+    });
+  });
+
+  it("a step's minAgreement judges that step; the stable is never held to agreement", () => {
+    const h = harness();
+    const m = md({
+      rollout: {
+        steps: [{ setWeight: 50 }, { analysis: { minAgreement: 0.99 } }],
+        analysis: { agreement, minAgreement: 0.7, minSamples: 10 },
+      },
+      health: { inference: { path: INFER } },
+    });
+    h.health.setTargets(KEY, m, both, () => m.spec, { stepIndex: 0, stableRevision: A, canaryRevision: B });
+    h.prober.numbers.set(`${KEY}/${B}`, {
+      agreement: {
+        samples: 10,
+        agreements: 8,
+        rate: 0.8,
+        skipped: 0,
+        lastDisagreement:
+          "at $.outputs[0].data stable pod rec-a answered [0.31], canary pod rec-b answered [0.51] (value[0] differs by 0.2 (tolerance 0.05))",
+      },
+    });
+    const v = h.health.verdict(KEY, B);
+    expect(v?.verdict).toBe("Pass");
+    expect(v?.atStep?.[1]).toMatchObject({
+      verdict: "Fail",
+      message: expect.stringContaining(
+        "agreement 80% below 99% (8 of 10 pairs agree); last disagreement: at $.outputs[0].data stable pod rec-a answered [0.31], canary pod rec-b answered [0.51]",
+      ),
+    });
+    expect(h.health.verdict(KEY, A)?.verdict).toBe("Pass");
+  });
+
+  it("status.health.canary shows agreementRate, agreementSamples and the last disagreeing pair", async () => {
+    const h = harness();
+    const m = md({ rollout: { analysis: { agreement } }, health: { inference: { path: INFER } } });
+    h.health.setTargets(KEY, m, both, () => m.spec, { stepIndex: 0, stableRevision: A, canaryRevision: B });
+    h.prober.numbers.set(`${KEY}/${B}`, {
+      agreement: { samples: 12, agreements: 9, rate: 0.75, skipped: 1, lastDisagreement: "x".repeat(2000) },
+    });
+    h.health.onStats(`${KEY}/${B}`, h.prober.stats(`${KEY}/${B}`) as ProbeStats);
+    await expect.poll(() => h.writes.length).toBe(1);
+    const canary = h.writes[0]?.health?.canary as Record<string, unknown>;
+    expect(canary).toMatchObject({ revision: B, agreementRate: 0.75, agreementSamples: 12 });
+    expect(canary.lastDisagreement).toBe("x".repeat(1024));
+    expect(h.writes[0]?.health?.stable).not.toHaveProperty("agreementRate");
+    expect(await h.metrics.registry.metrics()).toContain(
+      `modelship_canary_agreement_ratio{namespace="shop",name="rec",revision="${B}"} 0.75`,
+    );
   });
 });

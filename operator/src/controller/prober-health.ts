@@ -32,6 +32,7 @@ import type { ExpectField, InferenceCheckSpec, NamedHttpCheckSpec } from "../pro
 import type { Prober, ProbeStats, RevisionProbeSpec } from "../prober/prober.ts";
 import { type CanaryJudgement, judgeCanary, judgeWarmUp } from "../prober/verdict.ts";
 import type { RevisionVerdict } from "../rollout/types.ts";
+import { agreementSetupFor } from "./agreement-setup.ts";
 import { type HealthNumbers, meaningfulChange, verdictChanged } from "./health-change.ts";
 import type { ObservedRevision } from "./observe.ts";
 import type { HealthSource, RolloutPosition } from "./reconciler.ts";
@@ -52,7 +53,7 @@ interface Tracked {
 }
 
 export interface ProberHealthOptions {
-  prober: Pick<Prober, "setRevisionTargets" | "removeRevision" | "stats">;
+  prober: Pick<Prober, "setRevisionTargets" | "removeRevision" | "stats" | "setAgreement">;
   client: Pick<ApiClient, "applyStatus">;
   log: Logger;
   now: () => number;
@@ -140,6 +141,16 @@ function verdictOf(j: CanaryJudgement, checks: ProbeStats["checks"]): RevisionVe
   return { verdict: j.verdict, message, evidence: j.evidence };
 }
 
+/** status.health.canary's agreement fields, from the canary's pair window. */
+function agreementHealth(a: ProbeStats["agreement"]) {
+  if (a === undefined) return {};
+  return {
+    ...(a.samples > 0 ? { agreementRate: Math.round(a.rate * 10_000) / 10_000 } : {}),
+    agreementSamples: a.samples,
+    ...(a.lastDisagreement ? { lastDisagreement: a.lastDisagreement.slice(0, 1024) } : {}),
+  };
+}
+
 export class ProberHealth implements HealthSource {
   private readonly o: ProberHealthOptions;
   private readonly tracked = new Map<string, Tracked>();
@@ -173,7 +184,10 @@ export class ProberHealth implements HealthSource {
       // A verdict flip may move the rollout: decide again now, not at the next resync.
       this.o.enqueue(key);
     }
-    void stats;
+    if (stats.agreement !== undefined && stats.agreement.samples > 0) {
+      const [namespace = "", name = ""] = key.split("/");
+      this.o.metrics?.agreement.rate.set({ namespace, name, revision }, stats.agreement.rate);
+    }
     void this.maybeWriteStatus(key, t);
   };
 
@@ -212,10 +226,13 @@ export class ProberHealth implements HealthSource {
     }
     t.revisions = live;
     this.tracked.set(key, t);
+    // Output agreement (agreement-setup.ts): stable vs canary answers, only while both are live.
+    this.o.prober.setAgreement(key, agreementSetupFor(key, md, t, live));
   }
 
   forget(key: string): void {
     const t = this.tracked.get(key);
+    this.o.prober.setAgreement(key, undefined);
     for (const r of t?.revisions ?? []) this.dropRevision(key, r);
     this.tracked.delete(key);
   }
@@ -280,6 +297,7 @@ export class ProberHealth implements HealthSource {
       ...(s.lastError ? { lastError: s.lastError.slice(0, 1024) } : {}),
       ...(s.lastProbeAt ? { lastProbeTime: toRfc3339(s.lastProbeAt, "seconds") } : {}),
       ...(v ? { verdict: v.verdict } : {}),
+      ...agreementHealth(s.agreement),
       ...(s.checks.length > 0
         ? {
             checks: s.checks.map((c) => ({

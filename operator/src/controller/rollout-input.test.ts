@@ -84,6 +84,28 @@ describe("rolloutConfig: spec.rollout → the engine's config", () => {
   });
 });
 
+describe("rolloutConfig: a step's agreement gate", () => {
+  it("carries minAgreement and minAgreementSamples of an analysis step into the engine's step", () => {
+    const c = rolloutConfig(
+      md({
+        rollout: {
+          steps: [{ setWeight: 10 }, { analysis: { minAgreement: 0.99, minAgreementSamples: 40 } }],
+          analysis: {
+            agreement: { jsonPath: "$.outputs[0].data", compare: "Numeric", absoluteTolerance: 0.01 },
+            minAgreement: 0.9,
+          },
+        },
+        health: { inference: { path: "/v2/models/rec/infer" } },
+      }),
+      true,
+    );
+    expect(c.steps).toEqual([
+      { setWeight: 10 },
+      { analysis: { minAgreement: 0.99, minAgreementSamples: 40 } },
+    ]);
+  });
+});
+
 describe("manualRequests: annotations → requests", () => {
   it("carries each request id, and paused only for the exact value true", () => {
     const a = {

@@ -6,6 +6,7 @@
 // so the probe latency histogram is per result only.
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type AgreementMetrics, createAgreementMetrics } from "./agreement.ts";
 
 /** Outcome of one reconcile pass. */
 export type ReconcileResult = "success" | "requeue" | "error";
@@ -33,6 +34,8 @@ export type OperatorMetrics = {
   rolloutsStarted: Counter;
   rolloutsPromoted: Counter<"how">;
   rolloutsAborted: Counter<"reason">;
+  /** Output agreement per canary revision (metrics/agreement.ts). */
+  agreement: AgreementMetrics;
   /** The work queue calls this once it exists; the gauge reads it at scrape time. */
   setQueueDepthSource(depth: () => number): void;
   /** Drop a revision's probe series once the revision is gone, so series do not pile up. */
@@ -63,8 +66,11 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
     registers,
   });
 
+  const agreement = createAgreementMetrics(PREFIX, registers);
+
   return {
     registry,
+    agreement,
     reconcileTotal: new Counter({
       name: `${PREFIX}reconcile_total`,
       help: "Reconcile passes of ModelDeployments, by result.",
@@ -150,6 +156,7 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
           probes.remove(labels);
         }
       }
+      await agreement.forgetRevision(namespace, name, revision);
     },
   };
 }

@@ -3,6 +3,8 @@
 import type { Logger } from "pino";
 import { RUNTIME_PRESETS } from "../api/presets.ts";
 import { type Clock, createSystemClock } from "../lib/clock.ts";
+import type { AgreementStats, PairOutcome } from "./agreement.ts";
+import { AgreementProbes, type AgreementSetup } from "./agreement-probes.ts";
 import type { HealthCheck, HealthCheckSpec } from "./checks.ts";
 import { checksFor, runProbeRound } from "./checks.ts";
 import { parseCidrAllowList } from "./cidr.ts";
@@ -54,6 +56,8 @@ export interface ProbeStats extends WindowStats {
   checks: CheckStats[];
   pods: PodHealth[];
   warmUp: WarmUpStats;
+  /** A canary's output agreement with the stable (setAgreement); absent otherwise. */
+  agreement?: AgreementStats;
 }
 
 export interface ProberOptions {
@@ -70,6 +74,8 @@ export interface ProberOptions {
   onStats?: (key: string, stats: ProbeStats) => void;
   /** Called after every probe round (for metrics): the revision key, the outcome and its latency. */
   onProbe?: (key: string, round: { ok: boolean; latencyMs: number; failure?: string }) => void;
+  /** Called after every agreement pair (for metrics): the canary's revision key and the outcome. */
+  onPair?: (canaryKey: string, outcome: PairOutcome["kind"]) => void;
   window?: ProbeWindowOptions;
   maxBodyBytes?: number;
   /** Interval jitter fraction, default 0.1. */
@@ -131,6 +137,8 @@ export class Prober {
   readonly #onProbe: ProberOptions["onProbe"];
   readonly #windowOptions: ProbeWindowOptions;
   readonly #revisions = new Map<string, RevisionState>();
+  readonly #agreements: AgreementProbes;
+  readonly #onPair: ProberOptions["onPair"];
 
   constructor(options: ProberOptions) {
     const allowList = parseCidrAllowList(options.allowCidrs);
@@ -149,6 +157,27 @@ export class Prober {
       ...(options.random !== undefined ? { random: options.random } : {}),
       run: (target, info) => this.#probe(target, info),
     });
+    this.#onPair = options.onPair;
+    this.#agreements = new AgreementProbes({
+      client: this.#client,
+      scheduler: this.#scheduler,
+      clock: this.#clock,
+      window: this.#windowOptions,
+      podsOf: (key) => {
+        const rev = this.#revisions.get(key);
+        if (rev === undefined) return [];
+        return [...rev.pods.values()].map((p) => ({ ip: p.ip, port: rev.spec.port, podName: p.podName }));
+      },
+      onOutcome: (canaryKey, outcome) => this.#afterPair(canaryKey, outcome),
+    });
+  }
+
+  /**
+   * Compares the answers of a ModelDeployment's (`namespace/name`) stable and canary pods
+   * (agreement-probes.ts) until called with undefined. Both revisions must be probed here.
+   */
+  setAgreement(tenant: string, setup: AgreementSetup | undefined): void {
+    this.#agreements.set(tenant, setup);
   }
 
   /**
@@ -215,7 +244,7 @@ export class Prober {
   /** Current numbers of a revision; undefined when it is not probed. */
   stats(key: string): ProbeStats | undefined {
     const rev = this.#revisions.get(key);
-    return rev === undefined ? undefined : this.#snapshot(rev);
+    return rev === undefined ? undefined : this.#snapshot(key, rev);
   }
 
   /** Scheduler numbers: in flight, queued, skipped, scheduling lag. */
@@ -231,10 +260,11 @@ export class Prober {
   async stop(): Promise<void> {
     await this.#scheduler.stop();
     this.#revisions.clear();
+    this.#agreements.clear();
     await this.#client.close();
   }
 
-  #snapshot(rev: RevisionState): ProbeStats {
+  #snapshot(key: string, rev: RevisionState): ProbeStats {
     const required = rev.spec.warmupInferences ?? 0;
     const pods: PodHealth[] = [];
     let warmPods = 0;
@@ -256,16 +286,34 @@ export class Prober {
         ...(error !== undefined ? { lastError: error } : {}),
       };
     });
+    const agreement = this.#agreements.stats(key, now);
     return {
       ...rev.window.stats(now),
       checks,
       pods,
       warmUp: { required, warmPods, pods: pods.length },
+      ...(agreement !== undefined ? { agreement } : {}),
     };
+  }
+
+  /** A pair's outcome is news for the canary's verdict: a disagreement at once, else once per interval. */
+  #afterPair(canaryKey: string, outcome: PairOutcome): void {
+    this.#onPair?.(canaryKey, outcome.kind);
+    const rev = this.#revisions.get(canaryKey);
+    if (rev === undefined || this.#onStats === undefined) return;
+    const at = this.#clock.monotonic();
+    if (outcome.kind !== "disagree" && at - rev.lastEmitAt < rev.spec.intervalMs) return;
+    rev.lastEmitAt = at;
+    try {
+      this.#onStats(canaryKey, this.#snapshot(canaryKey, rev));
+    } catch (err) {
+      this.#log.warn({ revision: canaryKey, err }, "onStats callback threw");
+    }
   }
 
   async #probe(target: ScheduledTarget<Payload>, _info: RunInfo): Promise<void> {
     const { key, podId } = target.payload;
+    if (this.#agreements.owns(key)) return this.#agreements.run(key);
     const rev = this.#revisions.get(key);
     const pod = rev?.pods.get(podId);
     if (rev === undefined || pod === undefined) return;
@@ -314,7 +362,7 @@ export class Prober {
     if (this.#onStats !== undefined && (flipped || at - rev.lastEmitAt >= rev.spec.intervalMs)) {
       rev.lastEmitAt = at;
       try {
-        this.#onStats(key, this.#snapshot(rev));
+        this.#onStats(key, this.#snapshot(key, rev));
       } catch (err) {
         this.#log.warn({ revision: key, err }, "onStats callback threw");
       }

@@ -1,15 +1,24 @@
 // The prober's judgement of a revision from its probe window: a canary against the analysis
 // thresholds (spec.rollout.analysis), and a new revision's warm-up. Pure.
 import type { AnalysisSpec, Verdict } from "../api/index.ts";
+import type { AgreementStats } from "./agreement.ts";
+import { describeAgreement, judgeAgreement } from "./agreement-verdict.ts";
 import type { WindowStats } from "./window.ts";
 
 export type VerdictStats = Pick<
   WindowStats,
   "samples" | "successRate" | "p99LatencyMs" | "consecutiveFailures" | "lastError"
->;
+> & { agreement?: AgreementStats | undefined };
 
 export interface Evidence {
-  metric: "successRate" | "p99LatencyMs" | "p99RelativeToStable" | "consecutiveFailures" | "samples";
+  metric:
+    | "successRate"
+    | "p99LatencyMs"
+    | "p99RelativeToStable"
+    | "consecutiveFailures"
+    | "samples"
+    | "agreement"
+    | "agreementSamples";
   value: number;
   threshold: number;
   samples: number;
@@ -32,8 +41,10 @@ function fmt(n: number): string {
  * `failureLimit` counts consecutive failed probes: when the newest `failureLimit` probes of the
  * canary (over all its pods) all failed, the canary fails at once, even before `minSamples` are in
  * (a dead canary should not wait for a quorum); 0 turns that rule off. The rate and latency
- * thresholds are judged only with at least `minSamples` samples. Order: consecutive failures (Fail at any sample count) → too few samples (Inconclusive, never
- * Pass) → success rate, p99, p99 relative to stable (any breach: Fail) → Pass.
+ * thresholds are judged only with at least `minSamples` samples; agreement (minAgreement, only while a
+ * stable serves) with at least minAgreementSamples pairs. Order: consecutive failures (Fail at any
+ * sample count) → too few samples (Inconclusive, never Pass) → success rate, p99, p99 relative to
+ * stable, agreement (any breach: Fail) → too few agreement pairs (Inconclusive) → Pass.
  */
 export function judgeCanary(
   analysis: AnalysisSpec,
@@ -113,14 +124,23 @@ export function judgeCanary(
     }
   }
 
-  if (breaches.length > 0) {
-    return { verdict: "Fail", evidence, message: `${breaches.join("; ")} (${n} samples)${lastError}` };
+  // Output agreement with the stable (agreement-verdict.ts): its breach carries the disagreeing pair.
+  const agreement = judgeAgreement(analysis, canary.agreement, stable !== undefined);
+  if (agreement !== undefined) evidence.push(agreement.evidence);
+
+  if (breaches.length > 0 || agreement?.breach !== undefined) {
+    const probes = breaches.length > 0 ? `${breaches.join("; ")} (${n} samples)${lastError}` : "";
+    const message = [probes, agreement?.breach].filter((m) => m !== undefined && m !== "").join("; ");
+    return { verdict: "Fail", evidence, message };
+  }
+  if (agreement?.waiting !== undefined) {
+    return { verdict: "Inconclusive", evidence, message: agreement.waiting };
   }
   const p99 = Number.isFinite(canary.p99LatencyMs) ? `, p99 ${fmt(canary.p99LatencyMs)} ms` : "";
   return {
     verdict: "Pass",
     evidence,
-    message: `${n} probes, ${fmt(canary.successRate * 100)}% ok${p99}`,
+    message: `${n} probes, ${fmt(canary.successRate * 100)}% ok${p99}${describeAgreement(canary.agreement)}`,
   };
 }
 
