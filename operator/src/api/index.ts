@@ -9,3 +9,4 @@ export * from "./model-deployment.ts";
 export * from "./presets.ts";
 export * from "./spec.ts";
 export * from "./status.ts";
+export * from "./stream-health.ts";

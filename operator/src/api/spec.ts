@@ -17,6 +17,12 @@ import {
   quantity,
   stringMap,
 } from "./schema-helpers.ts";
+import {
+  STREAM_CEL_RULES,
+  StreamCheckSchema,
+  streamAnalysisFields,
+  streamSpecIssues,
+} from "./stream-health.ts";
 
 const ModelSchema = z
   .object({
@@ -255,6 +261,7 @@ const analysisFields = {
     .describe(
       "Successful inference checks every pod of a new revision needs before the revision counts as Ready capacity and traffic moves to it (cache and JIT warm-up). They count in the verdict like any probe. Needs health.inference; without it there is no warm-up.",
     ),
+  ...streamAnalysisFields,
 };
 
 const AnalysisSchema = z
@@ -265,6 +272,11 @@ const AnalysisSchema = z
     minSamples: analysisFields.minSamples.default(20),
     failureLimit: analysisFields.failureLimit.default(2),
     warmupInferences: analysisFields.warmupInferences.default(0),
+    maxTTFTp99Ms: analysisFields.maxTTFTp99Ms.optional(),
+    maxTPOTp99Ms: analysisFields.maxTPOTp99Ms.optional(),
+    minTokensPerSecond: analysisFields.minTokensPerSecond.optional(),
+    maxTTFTp99RelativeToStable: analysisFields.maxTTFTp99RelativeToStable.optional(),
+    maxTPOTp99RelativeToStable: analysisFields.maxTPOTp99RelativeToStable.optional(),
   })
   .describe(
     "Health thresholds applied during the whole rollout and by analysis steps. Default: {} (all defaults, resolved in memory when absent).",
@@ -277,6 +289,11 @@ const StepAnalysisSchema = z
     maxP99RelativeToStable: analysisFields.maxP99RelativeToStable.optional(),
     minSamples: analysisFields.minSamples.optional(),
     failureLimit: analysisFields.failureLimit.optional(),
+    maxTTFTp99Ms: analysisFields.maxTTFTp99Ms.optional(),
+    maxTPOTp99Ms: analysisFields.maxTPOTp99Ms.optional(),
+    minTokensPerSecond: analysisFields.minTokensPerSecond.optional(),
+    maxTTFTp99RelativeToStable: analysisFields.maxTTFTp99RelativeToStable.optional(),
+    maxTPOTp99RelativeToStable: analysisFields.maxTPOTp99RelativeToStable.optional(),
   })
   .describe(
     "Wait here until the analysis passes ({} uses spec.rollout.analysis). Fields given here override it for this step only.",
@@ -509,6 +526,7 @@ const HealthSchema = cel(
           "HTTP checks run in order against each ready pod instead of the preset's checks (not with path). A probe fails at its first failing check; every check counts in the verdict and has its own numbers in status.health.",
         ),
       inference: InferenceCheckSchema.optional(),
+      stream: StreamCheckSchema.optional(),
     })
     .superRefine((h, ctx) => {
       if (h.timeoutSeconds > h.intervalSeconds) {
@@ -626,7 +644,7 @@ const TemplateSchema = z
   })
   .describe("Extra pod settings for the model server pods.");
 
-export const ModelDeploymentSpecSchema = z
+const ModelDeploymentSpecObject = z
   .object({
     model: ModelSchema,
     runtime: RuntimeSchema,
@@ -645,6 +663,14 @@ export const ModelDeploymentSpecSchema = z
     template: TemplateSchema.optional(),
   })
   .describe("Desired state of a served model.");
+
+/** Rules across spec's blocks (zod + the same CEL on spec). */
+export const ModelDeploymentSpecSchema = cel(
+  ModelDeploymentSpecObject.superRefine((spec, ctx) => {
+    for (const [path, message] of streamSpecIssues(spec)) ctx.addIssue({ code: "custom", path, message });
+  }).describe(ModelDeploymentSpecObject.description ?? ""),
+  STREAM_CEL_RULES,
+);
 
 export type ModelDeploymentSpec = z.output<typeof ModelDeploymentSpecSchema>;
 export type ModelDeploymentSpecInput = z.input<typeof ModelDeploymentSpecSchema>;

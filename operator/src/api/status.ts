@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { HeaderRouteSchema } from "./header-route.ts";
 import { opaqueObject } from "./schema-helpers.ts";
+import { streamHealthFields } from "./stream-status.ts";
 
 const time = (description: string) => z.iso.datetime({ offset: true }).describe(description);
 
@@ -62,6 +63,7 @@ const RevisionHealthSchema = z
     p50Ms: z.number().min(0).optional().describe("Median inference latency, ms."),
     p95Ms: z.number().min(0).optional().describe("p95 inference latency, ms."),
     p99Ms: z.number().min(0).optional().describe("p99 inference latency, ms."),
+    ...streamHealthFields,
     samples: z.int().min(0).optional().describe("Checks in the window."),
     consecutiveFailures: z.int().min(0).optional().describe("Failed evaluations in a row."),
     lastError: z.string().max(1024).optional().describe("Last failure seen, e.g. 'pod x: HTTP 503'."),

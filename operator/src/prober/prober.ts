@@ -9,6 +9,7 @@ import { parseCidrAllowList } from "./cidr.ts";
 import { ProbeHttpClient } from "./http-client.ts";
 import type { RunInfo, ScheduledTarget, SchedulerStats } from "./scheduler.ts";
 import { ProbeScheduler } from "./scheduler.ts";
+import { type StreamStats, StreamWindow } from "./stream-window.ts";
 import type { WarmUpStats } from "./verdict.ts";
 import type { ProbeWindowOptions, WindowStats } from "./window.ts";
 import { ProbeWindow } from "./window.ts";
@@ -54,6 +55,8 @@ export interface ProbeStats extends WindowStats {
   checks: CheckStats[];
   pods: PodHealth[];
   warmUp: WarmUpStats;
+  /** TTFT, TPOT and tokens/s of the completed streams; only with spec.health.stream. */
+  stream?: StreamStats;
 }
 
 export interface ProberOptions {
@@ -88,6 +91,8 @@ interface RevisionState {
   /** Newest failure of each check, by index in `checks`. */
   checkErrors: (string | undefined)[];
   window: ProbeWindow;
+  /** Only when the spec streams. */
+  streamWindow?: StreamWindow;
   pods: Map<string, PodState>;
   lastEmitAt: number;
 }
@@ -169,6 +174,7 @@ export class Prober {
         checks,
         checkErrors: checks.map(() => undefined),
         window: new ProbeWindow(this.#windowOptions),
+        ...(spec.stream !== undefined ? { streamWindow: new StreamWindow(this.#windowOptions) } : {}),
         pods: new Map(),
         lastEmitAt: Number.NEGATIVE_INFINITY,
       };
@@ -261,6 +267,7 @@ export class Prober {
       checks,
       pods,
       warmUp: { required, warmPods, pods: pods.length },
+      ...(rev.streamWindow !== undefined ? { stream: rev.streamWindow.stats(now) } : {}),
     };
   }
 
@@ -282,6 +289,7 @@ export class Prober {
     const failure = failed && !failed.ok ? failed.reason : undefined;
     this.#onProbe?.(key, { ok: round.ok, latencyMs: round.latencyMs, ...(failure ? { failure } : {}) });
     const checksRun = round.checks.length;
+    if (round.stream !== undefined) rev.streamWindow?.add({ ...round.stream, at });
     rev.window.add(
       round.error === undefined
         ? { ok: round.ok, latencyMs: round.latencyMs, at, checksRun }

@@ -1,15 +1,23 @@
 // The prober's judgement of a revision from its probe window: a canary against the analysis
 // thresholds (spec.rollout.analysis), and a new revision's warm-up. Pure.
 import type { AnalysisSpec, Verdict } from "../api/index.ts";
+import { describeStream, judgeStreamGates, type StreamEvidenceMetric } from "./stream-verdict.ts";
+import type { StreamStats } from "./stream-window.ts";
 import type { WindowStats } from "./window.ts";
 
 export type VerdictStats = Pick<
   WindowStats,
   "samples" | "successRate" | "p99LatencyMs" | "consecutiveFailures" | "lastError"
->;
+> & { stream?: StreamStats | undefined };
 
 export interface Evidence {
-  metric: "successRate" | "p99LatencyMs" | "p99RelativeToStable" | "consecutiveFailures" | "samples";
+  metric:
+    | "successRate"
+    | "p99LatencyMs"
+    | "p99RelativeToStable"
+    | "consecutiveFailures"
+    | "samples"
+    | StreamEvidenceMetric;
   value: number;
   threshold: number;
   samples: number;
@@ -113,14 +121,22 @@ export function judgeCanary(
     }
   }
 
+  // Stream gates (TTFT, TPOT, tokens/s): stream-verdict.ts.
+  const streams = judgeStreamGates(analysis, canary.stream, stable?.stream);
+  evidence.push(...streams.evidence);
+  breaches.push(...streams.breaches);
+
   if (breaches.length > 0) {
     return { verdict: "Fail", evidence, message: `${breaches.join("; ")} (${n} samples)${lastError}` };
+  }
+  if (streams.waiting !== undefined) {
+    return { verdict: "Inconclusive", evidence, message: streams.waiting };
   }
   const p99 = Number.isFinite(canary.p99LatencyMs) ? `, p99 ${fmt(canary.p99LatencyMs)} ms` : "";
   return {
     verdict: "Pass",
     evidence,
-    message: `${n} probes, ${fmt(canary.successRate * 100)}% ok${p99}`,
+    message: `${n} probes, ${fmt(canary.successRate * 100)}% ok${p99}${describeStream(canary.stream)}`,
   };
 }
 
