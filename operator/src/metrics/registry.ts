@@ -6,6 +6,7 @@
 // so the probe latency histogram is per result only.
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { createStreamMetrics, type StreamMetrics } from "./stream-metrics.ts";
 
 /** Outcome of one reconcile pass. */
 export type ReconcileResult = "success" | "requeue" | "error";
@@ -33,6 +34,8 @@ export type OperatorMetrics = {
   rolloutsStarted: Counter;
   rolloutsPromoted: Counter<"how">;
   rolloutsAborted: Counter<"reason">;
+  /** TTFT, TPOT and tokens/s of revisions probed with spec.health.stream (stream-metrics.ts). */
+  streams: StreamMetrics;
   /** The work queue calls this once it exists; the gauge reads it at scrape time. */
   setQueueDepthSource(depth: () => number): void;
   /** Drop a revision's probe series once the revision is gone, so series do not pile up. */
@@ -55,6 +58,7 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
   const registers = [registry];
 
   let queueDepth: () => number = () => 0;
+  const streams = createStreamMetrics(registry, PREFIX);
 
   const probes = new Counter({
     name: `${PREFIX}probes_total`,
@@ -140,6 +144,7 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
       labelNames: ["reason"] as const,
       registers,
     }),
+    streams,
     setQueueDepthSource(depth) {
       queueDepth = depth;
     },
@@ -150,6 +155,7 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
           probes.remove(labels);
         }
       }
+      streams.forget({ namespace, name, revision });
     },
   };
 }
