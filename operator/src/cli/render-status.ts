@@ -6,6 +6,7 @@ import { formatDuration } from "../lib/time.ts";
 import { revisionFacts } from "../rollout/persisted-state.ts";
 import { describeHeaderRoute, describeStep, planStep } from "../rollout/steps.ts";
 import { ageOf, formatMs, formatPercent, formatTable, formatTime } from "./format.ts";
+import { streamLines } from "./render-stream.ts";
 import { paintWord, type Style } from "./style.ts";
 import type { ModelDeploymentView, RevisionPods } from "./view.ts";
 
@@ -283,6 +284,7 @@ function healthLines({ md, style, now }: StatusInput): string[] {
       "  ",
     ),
     ...checkLines(entries),
+    ...streamLines(entries, field),
   ];
 }
 
