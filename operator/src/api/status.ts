@@ -219,7 +219,7 @@ export const ModelDeploymentStatusSchema = z
       .object({ stable: RevisionHealthSchema.optional(), canary: RevisionHealthSchema.optional() })
       .optional()
       .describe(
-        "Prober measurements per live revision. Written when the verdict changes at once, otherwise at most every 10 s and only when the numbers moved (success rate by a point, p99 by a quarter and at least 25 ms), so a steady server costs no writes.",
+        "Prober measurements per live revision. Written when the verdict changes at once, otherwise at most every 10 s and only when the numbers moved (success rate by a point, p99 or TTFT p99 by a quarter and at least 25 ms), so a steady server costs no writes.",
       ),
     conditions: z
       .array(ConditionSchema)

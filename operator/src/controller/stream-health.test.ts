@@ -179,3 +179,19 @@ describe("ProberHealth: the stream gates judge the canary", () => {
     expect(h.writes[0]?.health?.stable).toMatchObject({ ttftP99Ms: 100 });
   });
 });
+
+describe("meaningfulChange: TTFT p99 moves status like p99 does", () => {
+  it("a quarter and at least 25 ms of TTFT p99 is news; less is not", async () => {
+    const { meaningfulChange } = await import("./health-change.ts");
+    const at = (ttftP99Ms: number) => ({
+      revision: A,
+      verdict: "Pass",
+      successRate: 1,
+      p99Ms: 10,
+      ttftP99Ms,
+    });
+    expect(meaningfulChange(at(400), at(480))).toBe(false);
+    expect(meaningfulChange(at(400), at(500))).toBe(true);
+    expect(meaningfulChange(at(40), at(60))).toBe(false);
+  });
+});
