@@ -98,9 +98,13 @@ describe.skipIf(!localCluster())("streaming LLM health (vLLM preset)", () => {
       /TTFT p99 [\d.]+ ms is [\d.]+× the stable's [\d.]+ ms \(max 2×\)/,
     );
     // The stable's stream numbers are on the status, measured on the pods the fixture slowed.
-    const h = m.status?.health?.stable as Record<string, number | string> | undefined;
-    expect(h?.revision).toBe(stable);
-    expect(Number(h?.ttftP50Ms)).toBeGreaterThanOrEqual(STABLE_TTFT_MS - 5);
+    const h = await eventually("the stable's stream numbers", async () => {
+      const x = (await getMd(ns, "ttft3x")).status?.health?.stable as
+        | Record<string, number | string>
+        | undefined;
+      return x?.revision === stable && Number(x.ttftP99Ms) >= STABLE_TTFT_MS - 5 ? x : undefined;
+    });
+    expect(Number(h?.ttftP99Ms)).toBeGreaterThanOrEqual(STABLE_TTFT_MS - 5);
     expect(Number(h?.streamSamples)).toBeGreaterThan(0);
   });
 
