@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderStatus } from "./render-status.ts";
+import { streamWants } from "./render-stream.ts";
 import { PLAIN } from "./style.ts";
 import { canaryMidStep, NOW } from "./testing.ts";
 import { toModelDeploymentView, toRevisionPods } from "./view.ts";
@@ -26,5 +27,13 @@ describe("renderStatus: streaming LLM numbers", () => {
     expect(text).toMatch(/ROLE\s+STREAMS\s+TTFT P50\s+TTFT P99\s+TPOT P99\s+TOKENS\/S/);
     expect(text).toMatch(/stable\s+120\s+180ms\s+241ms\s+21ms\s+41\.3/);
     expect(text).toMatch(/canary\s+0\s+-\s+-\s+-\s+-/);
+  });
+
+  it("names the stream gates an analysis step waits for", () => {
+    const base = { successRate: 0.99, minSamples: 20, failureLimit: 2, warmupInferences: 0 };
+    expect(streamWants(base)).toBe("");
+    expect(streamWants({ ...base, maxTTFTp99RelativeToStable: 1.5, minTokensPerSecond: 8 })).toBe(
+      ", TTFT p99 ≤ 1.5× stable, ≥ 8 tokens/s",
+    );
   });
 });

@@ -1,6 +1,6 @@
 // The Streams block of `kubectl modelship status`: each revision's streaming LLM numbers
 // (status.health.<role>: TTFT p50/p99, TPOT p99, tokens/s), shown only when the prober streams.
-import type { RevisionHealth } from "../api/index.ts";
+import type { AnalysisSpec, RevisionHealth } from "../api/index.ts";
 import { formatMs, formatTable } from "./format.ts";
 
 export function streamLines(
@@ -27,4 +27,16 @@ export function streamLines(
       "  ",
     ),
   ];
+}
+
+/** The stream gates an analysis step waits for, for its "needs …" line: ", TTFT p99 ≤ 500ms". */
+export function streamWants(a: AnalysisSpec): string {
+  const parts = [
+    a.maxTTFTp99Ms !== undefined ? `TTFT p99 ≤ ${a.maxTTFTp99Ms}ms` : "",
+    a.maxTTFTp99RelativeToStable !== undefined ? `TTFT p99 ≤ ${a.maxTTFTp99RelativeToStable}× stable` : "",
+    a.maxTPOTp99Ms !== undefined ? `TPOT p99 ≤ ${a.maxTPOTp99Ms}ms` : "",
+    a.maxTPOTp99RelativeToStable !== undefined ? `TPOT p99 ≤ ${a.maxTPOTp99RelativeToStable}× stable` : "",
+    a.minTokensPerSecond !== undefined ? `≥ ${a.minTokensPerSecond} tokens/s` : "",
+  ].filter((p) => p !== "");
+  return parts.map((p) => `, ${p}`).join("");
 }
