@@ -1,6 +1,6 @@
 // The checks of one probe round against a model server: the runtime preset's readiness and model
 // checks (or spec.health.checks instead), then the optional inference request, each judged from
-// status, body and latency.
+// status, body and latency, then the optional streaming completion (stream.ts).
 import { isDeepStrictEqual } from "node:util";
 import type { RuntimePreset } from "../api/presets.ts";
 import type { HttpFailureKind, HttpProbeRequest, ProbeHttpClient, ProbeTarget } from "./http-client.ts";
@@ -276,7 +276,7 @@ export function checkName(spec: NamedHttpCheckSpec): string {
 
 /**
  * Every check of a probe round, in order: spec.health.checks when given, else the preset's deep
- * checks; then the inference check. Names are made unique (`#2`) so each gets its own numbers.
+ * checks; then the inference check; then the stream check. Names are made unique (`#2`) so each gets its own numbers.
  */
 export function checksFor(
   spec: Pick<HealthCheckSpec, "preset" | "modelName" | "path" | "checks" | "inference" | "stream">,
