@@ -93,7 +93,7 @@ export function table(): string {
   const ps = read("prober-stream");
   if (ps) {
     rows.push(
-      `| streaming LLM probes, ${ps.settings.tokensPerStream} tokens per stream (vllm preset, one core) | ${ps.streamsPerCpuSecond} streamed rounds per CPU-second (plain rounds: ${ps.plain.roundsPerCpuSecond}); ${ps.cpuMsPerStream} CPU-ms per stream; an open stream +${Math.round(ps.open.heapUsedBytesPerStream / 102.4) / 10} KiB heap, +${Math.round(ps.open.externalBytesPerStream / 102.4) / 10} KiB external beyond its connection (${ps.open.streamsOpen} open) | stated, no goal | — | ${ps.machine.loadAverage1mBefore} | ${ps.date.slice(0, 16)} |`,
+      `| streaming LLM probes, ${ps.settings.tokensPerStream} tokens per stream (vllm preset, one core) | ${ps.streamsPerCpuSecond} streamed rounds per CPU-second (plain rounds: ${ps.plain.roundsPerCpuSecond}); ${ps.cpuMsPerStream} CPU-ms per stream; an open stream +${Math.round(ps.open.heapUsedBytesPerStream / 102.4) / 10} KiB heap beyond its idle connection (${ps.open.streamsOpen} open; an idle probed pod ${Math.round(ps.open.heapUsedBytesPerIdlePod / 102.4) / 10} KiB) | stated, no goal | — | ${ps.machine.loadAverage1mBefore} | ${ps.date.slice(0, 16)} |`,
     );
   }
   return rows.join("\n");
