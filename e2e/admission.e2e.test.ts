@@ -142,6 +142,16 @@ describe("rejected at admission, with the field named", () => {
       { rollout: { steps: [{ pause: { duration: "720h" } }] } },
       /must be at most 168h/,
     ],
+    [
+      "a TTFT gate without the stream that measures it (at a step)",
+      { rollout: { steps: [{ analysis: { maxTTFTp99Ms: 500 } }] } },
+      /need spec\.health\.stream \(the streaming check that measures them\)/,
+    ],
+    [
+      "a stream for a preset that does not speak OpenAI's streaming chat API",
+      { health: { intervalSeconds: 1, timeoutSeconds: 1, stream: {} } },
+      /health\.stream needs runtime\.preset openai, vllm, tgi, nim/,
+    ],
   ])("%s", async (_what, override, message) => {
     const out = await rejected(mdSpec(override));
     expect(out).toMatch(message);

@@ -107,6 +107,12 @@ export function table(): string {
       `| prober saturated (${pr.saturated.intervalMs} ms interval) | ${pr.saturated.probesPerSec} probes/s, ${pr.saturated.probesPerCpuSecond} probes per CPU-second | capacity | — | ${pr.machine.loadAverage1mBefore} | ${pr.date.slice(0, 16)} |`,
     );
   }
+  const ps = read("prober-stream");
+  if (ps) {
+    rows.push(
+      `| streaming LLM probes, ${ps.settings.tokensPerStream} tokens per stream (vllm preset, one core) | ${ps.streamsPerCpuSecond} streamed rounds per CPU-second (plain rounds: ${ps.plain.roundsPerCpuSecond}); ${ps.cpuMsPerStream} CPU-ms per stream; an open stream +${Math.round(ps.open.heapUsedBytesPerStream / 102.4) / 10} KiB heap beyond its idle connection (${ps.open.streamsOpen} open; an idle probed pod ${Math.round(ps.open.heapUsedBytesPerIdlePod / 102.4) / 10} KiB) | stated, no goal | — | ${ps.machine.loadAverage1mBefore} | ${ps.date.slice(0, 16)} |`,
+    );
+  }
   return rows.join("\n");
 }
 
@@ -129,7 +135,7 @@ function writeDocs(command: string): void {
         (n) =>
           `- ${n}: \`${read(n).command ?? `node hack/bench/run.ts --only ${n}${read(n).quick ? " --quick" : ""}`}\``,
       ),
-    "- client-overhead: `node hack/bench/client-overhead.ts`; prober: `node hack/bench/prober.ts`",
+    "- client-overhead: `node hack/bench/client-overhead.ts`; prober: `node hack/bench/prober.ts`; streaming probes: `node --expose-gc hack/bench/prober-stream.ts`",
     "",
     `Last run: \`${command}\``,
     "",

@@ -77,7 +77,13 @@ async function main(argv: string[]): Promise<number> {
         allowCidrs: config.probeAllowCidrs,
         concurrency: config.probeConcurrency,
         log: log.child({ component: "prober" }),
-        onStats: (key, stats) => onProbeStats?.(key, stats),
+        onStats: (key, stats) => {
+          if (stats.stream !== undefined) {
+            const [namespace = "", name = "", revision = ""] = key.split("/");
+            metrics.streams.set({ namespace, name, revision }, stats.stream);
+          }
+          onProbeStats?.(key, stats);
+        },
         onProbe: (key, round) => {
           const [namespace = "", name = "", revision = ""] = key.split("/");
           const result = probeResult(round.ok, round.failure);

@@ -15,5 +15,6 @@ export * from "./probes.ts";
 export * from "./shadow.ts";
 export * from "./spec.ts";
 export * from "./status.ts";
+export * from "./stream-health.ts";
 export * from "./topology-spread.ts";
 export * from "./volumes.ts";

@@ -33,6 +33,12 @@ import {
   stringMap,
 } from "./schema-helpers.ts";
 import { SHADOW_NEEDS_MIRROR, ShadowSchema, TraefikTrafficSchema } from "./shadow.ts";
+import {
+  STREAM_CEL_RULES,
+  StreamCheckSchema,
+  streamAnalysisFields,
+  streamSpecIssues,
+} from "./stream-health.ts";
 
 const ModelSchema = z
   .object({
@@ -250,6 +256,7 @@ const analysisFields = {
       "Successful inference checks every pod of a new revision needs before the revision counts as Ready capacity and traffic moves to it (cache and JIT warm-up). They count in the verdict like any probe. Needs health.inference; without it there is no warm-up.",
     ),
   ...agreementGateFields,
+  ...streamAnalysisFields,
 };
 
 const AnalysisSchema = cel(
@@ -261,6 +268,11 @@ const AnalysisSchema = cel(
       minSamples: analysisFields.minSamples.default(20),
       failureLimit: analysisFields.failureLimit.default(2),
       warmupInferences: analysisFields.warmupInferences.default(0),
+      maxTTFTp99Ms: analysisFields.maxTTFTp99Ms.optional(),
+      maxTPOTp99Ms: analysisFields.maxTPOTp99Ms.optional(),
+      minTokensPerSecond: analysisFields.minTokensPerSecond.optional(),
+      maxTTFTp99RelativeToStable: analysisFields.maxTTFTp99RelativeToStable.optional(),
+      maxTPOTp99RelativeToStable: analysisFields.maxTPOTp99RelativeToStable.optional(),
       // No schema defaults below: a stored spec that does not use agreement stays as it was.
       agreement: AgreementSchema.optional(),
       minAgreement: analysisFields.minAgreement.optional(),
@@ -291,6 +303,11 @@ const StepAnalysisSchema = z
     failureLimit: analysisFields.failureLimit.optional(),
     minAgreement: analysisFields.minAgreement.optional(),
     minAgreementSamples: analysisFields.minAgreementSamples.optional(),
+    maxTTFTp99Ms: analysisFields.maxTTFTp99Ms.optional(),
+    maxTPOTp99Ms: analysisFields.maxTPOTp99Ms.optional(),
+    minTokensPerSecond: analysisFields.minTokensPerSecond.optional(),
+    maxTTFTp99RelativeToStable: analysisFields.maxTTFTp99RelativeToStable.optional(),
+    maxTPOTp99RelativeToStable: analysisFields.maxTPOTp99RelativeToStable.optional(),
   })
   .describe(
     "Wait here until the analysis passes ({} uses spec.rollout.analysis). Fields given here override it for this step only.",
@@ -544,6 +561,7 @@ const HealthSchema = cel(
           "HTTP checks run in order against each ready pod instead of the preset's checks (not with path). A probe fails at its first failing check; every check counts in the verdict and has its own numbers in status.health.",
         ),
       inference: InferenceCheckSchema.optional(),
+      stream: StreamCheckSchema.optional(),
     })
     .superRefine((h, ctx) => {
       if (h.timeoutSeconds > h.intervalSeconds) {
@@ -662,38 +680,42 @@ const TemplateSchema = z
   })
   .describe("Extra pod settings for the model server pods.");
 
+const ModelDeploymentSpecObject = z
+  .object({
+    model: ModelSchema,
+    runtime: RuntimeSchema,
+    replicas: z
+      .int()
+      .min(0)
+      .max(10000)
+      .default(1)
+      .describe(
+        "Total replicas across revisions (the scale subresource's spec.replicas). With autoscaling, the HorizontalPodAutoscaler writes this field through the scale subresource, so leave it out of your manifests; the default 1 gives the HPA a non-zero start (an HPA ignores a target at 0 replicas) and the operator keeps the total within [minReplicas, maxReplicas].",
+      ),
+    autoscaling: AutoscalingSchema.optional(),
+    disruption: DisruptionSchema.optional(),
+    rollout: RolloutSchema.prefault({}),
+    health: HealthSchema.prefault({}),
+    template: TemplateSchema.optional(),
+  })
+  .describe("Desired state of a served model.");
+
+/** Rules across spec's blocks (zod + the same CEL on spec). */
 export const ModelDeploymentSpecSchema = cel(
-  z
-    .object({
-      model: ModelSchema,
-      runtime: RuntimeSchema,
-      replicas: z
-        .int()
-        .min(0)
-        .max(10000)
-        .default(1)
-        .describe(
-          "Total replicas across revisions (the scale subresource's spec.replicas). With autoscaling, the HorizontalPodAutoscaler writes this field through the scale subresource, so leave it out of your manifests; the default 1 gives the HPA a non-zero start (an HPA ignores a target at 0 replicas) and the operator keeps the total within [minReplicas, maxReplicas].",
-        ),
-      autoscaling: AutoscalingSchema.optional(),
-      disruption: DisruptionSchema.optional(),
-      rollout: RolloutSchema.prefault({}),
-      health: HealthSchema.prefault({}),
-      template: TemplateSchema.optional(),
-    })
-    .superRefine((spec, ctx) => {
-      checkPodTemplate(spec, ctx);
-      const agreement = spec.rollout.analysis.agreement;
-      if (agreement !== undefined && agreement.request === undefined && spec.health.inference === undefined)
-        ctx.addIssue({
-          code: "custom",
-          path: ["rollout", "analysis", "agreement"],
-          message: AGREEMENT_NEEDS_REQUEST,
-        });
-    })
-    .describe("Desired state of a served model."),
+  ModelDeploymentSpecObject.superRefine((spec, ctx) => {
+    checkPodTemplate(spec, ctx);
+    for (const [path, message] of streamSpecIssues(spec)) ctx.addIssue({ code: "custom", path, message });
+    const agreement = spec.rollout.analysis.agreement;
+    if (agreement !== undefined && agreement.request === undefined && spec.health.inference === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["rollout", "analysis", "agreement"],
+        message: AGREEMENT_NEEDS_REQUEST,
+      });
+  }).describe(ModelDeploymentSpecObject.description ?? ""),
   [
     ...POD_TEMPLATE_RULES,
+    ...STREAM_CEL_RULES,
     {
       rule: AGREEMENT_REQUEST_CEL,
       message: AGREEMENT_NEEDS_REQUEST,

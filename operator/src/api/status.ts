@@ -5,6 +5,7 @@ import { agreementHealthFields } from "./agreement.ts";
 import { HeaderRouteSchema } from "./header-route.ts";
 import { opaqueObject } from "./schema-helpers.ts";
 import { ShadowStatusSchema } from "./shadow.ts";
+import { streamHealthFields } from "./stream-status.ts";
 
 const time = (description: string) => z.iso.datetime({ offset: true }).describe(description);
 
@@ -64,6 +65,7 @@ const RevisionHealthSchema = z
     p50Ms: z.number().min(0).optional().describe("Median inference latency, ms."),
     p95Ms: z.number().min(0).optional().describe("p95 inference latency, ms."),
     p99Ms: z.number().min(0).optional().describe("p99 inference latency, ms."),
+    ...streamHealthFields,
     samples: z.int().min(0).optional().describe("Checks in the window."),
     consecutiveFailures: z.int().min(0).optional().describe("Failed evaluations in a row."),
     lastError: z.string().max(1024).optional().describe("Last failure seen, e.g. 'pod x: HTTP 503'."),
@@ -221,7 +223,7 @@ export const ModelDeploymentStatusSchema = z
       .object({ stable: RevisionHealthSchema.optional(), canary: RevisionHealthSchema.optional() })
       .optional()
       .describe(
-        "Prober measurements per live revision. Written when the verdict changes at once, otherwise at most every 10 s and only when the numbers moved (success rate by a point, p99 by a quarter and at least 25 ms), so a steady server costs no writes.",
+        "Prober measurements per live revision. Written when the verdict changes at once, otherwise at most every 10 s and only when the numbers moved (success rate by a point, p99 or TTFT p99 by a quarter and at least 25 ms), so a steady server costs no writes.",
       ),
     conditions: z
       .array(ConditionSchema)

@@ -6,6 +6,7 @@ import { formatDuration } from "../lib/time.ts";
 import { revisionFacts } from "../rollout/persisted-state.ts";
 import { describeHeaderRoute, describeStep, planStep } from "../rollout/steps.ts";
 import { ageOf, formatMs, formatPercent, formatTable, formatTime } from "./format.ts";
+import { streamLines, streamWants } from "./render-stream.ts";
 import { paintWord, type Style } from "./style.ts";
 import type { ModelDeploymentView, RevisionPods } from "./view.ts";
 
@@ -184,7 +185,7 @@ function currentStepDetail({ md, now, style }: StatusInput, step: RolloutStep): 
   const canary = s.health?.canary;
   const analysis = md.spec ? effectiveAnalysis(md.spec.rollout, step) : undefined;
   const wants = analysis
-    ? `needs success ≥ ${formatPercent(analysis.successRate)}${analysis.p99LatencyMs ? `, p99 ≤ ${analysis.p99LatencyMs}ms` : ""}${analysis.minAgreement !== undefined ? `, agreement ≥ ${formatPercent(analysis.minAgreement)}` : ""}, ${analysis.minSamples} samples`
+    ? `needs success ≥ ${formatPercent(analysis.successRate)}${analysis.p99LatencyMs ? `, p99 ≤ ${analysis.p99LatencyMs}ms` : ""}${streamWants(analysis)}${analysis.minAgreement !== undefined ? `, agreement ≥ ${formatPercent(analysis.minAgreement)}` : ""}, ${analysis.minSamples} samples`
     : "";
   const verdict = canary?.verdict ? paintWord(style, canary.verdict) : "no verdict yet";
   return `analysis: ${verdict}; ${wants}`;
@@ -303,6 +304,7 @@ function healthLines({ md, style, now }: StatusInput): string[] {
       "  ",
     ),
     ...checkLines(entries),
+    ...streamLines(entries, field),
     ...agreementLines(md, entries),
   ];
 }

@@ -12,6 +12,8 @@ export interface HealthNumbers {
   verdict?: string | undefined;
   successRate?: number | undefined;
   p99Ms?: number | undefined;
+  /** With spec.health.stream: judged like p99Ms. */
+  ttftP99Ms?: number | undefined;
   consecutiveFailures?: number | undefined;
   agreementRate?: number | undefined;
 }
@@ -26,6 +28,8 @@ export function meaningfulChange(
   if (moved(before.agreementRate, after.agreementRate, 0.01)) return true;
   const p99Step = Math.max(P99_FLOOR_MS, (before.p99Ms ?? 0) * 0.25);
   if (moved(before.p99Ms, after.p99Ms, p99Step)) return true;
+  const ttftStep = Math.max(P99_FLOOR_MS, (before.ttftP99Ms ?? 0) * 0.25);
+  if (moved(before.ttftP99Ms, after.ttftP99Ms, ttftStep)) return true;
   return (before.consecutiveFailures ?? 0) > 0 !== (after.consecutiveFailures ?? 0) > 0;
 }
 

@@ -36,6 +36,7 @@ import { agreementSetupFor } from "./agreement-setup.ts";
 import { type HealthNumbers, meaningfulChange, verdictChanged } from "./health-change.ts";
 import type { ObservedRevision } from "./observe.ts";
 import type { HealthSource, RolloutPosition } from "./reconciler.ts";
+import { streamHealthOf, streamProbeSpecFor } from "./stream-health.ts";
 
 export const PROBER_FIELD_MANAGER = "modelship-prober";
 const MIN_WRITE_INTERVAL_MS = 10_000;
@@ -112,6 +113,7 @@ export function probeSpecFor(md: ModelDeployment): RevisionProbeSpec {
         : {}),
     ...(h.checks !== undefined && h.checks.length > 0 ? { checks: h.checks.map(httpCheckOf) } : {}),
     ...(inference ? { inference } : {}),
+    ...streamProbeSpecFor(md),
     warmupInferences: inf ? md.spec.rollout.analysis.warmupInferences : 0,
   };
 }
@@ -292,6 +294,7 @@ export class ProberHealth implements HealthSource {
       ...(round(s.p50LatencyMs) !== undefined ? { p50Ms: round(s.p50LatencyMs) } : {}),
       ...(round(s.p95LatencyMs) !== undefined ? { p95Ms: round(s.p95LatencyMs) } : {}),
       ...(round(s.p99LatencyMs) !== undefined ? { p99Ms: round(s.p99LatencyMs) } : {}),
+      ...streamHealthOf(s.stream),
       samples: s.samples,
       consecutiveFailures: s.consecutiveFailures,
       ...(s.lastError ? { lastError: s.lastError.slice(0, 1024) } : {}),

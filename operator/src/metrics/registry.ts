@@ -7,6 +7,7 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { type AgreementMetrics, createAgreementMetrics } from "./agreement.ts";
+import { createStreamMetrics, type StreamMetrics } from "./stream-metrics.ts";
 
 /** Outcome of one reconcile pass. */
 export type ReconcileResult = "success" | "requeue" | "error";
@@ -36,6 +37,8 @@ export type OperatorMetrics = {
   rolloutsAborted: Counter<"reason">;
   /** Output agreement per canary revision (metrics/agreement.ts). */
   agreement: AgreementMetrics;
+  /** TTFT, TPOT and tokens/s of revisions probed with spec.health.stream (stream-metrics.ts). */
+  streams: StreamMetrics;
   /** The work queue calls this once it exists; the gauge reads it at scrape time. */
   setQueueDepthSource(depth: () => number): void;
   /** Drop a revision's probe series once the revision is gone, so series do not pile up. */
@@ -58,6 +61,7 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
   const registers = [registry];
 
   let queueDepth: () => number = () => 0;
+  const streams = createStreamMetrics(registry, PREFIX);
 
   const probes = new Counter({
     name: `${PREFIX}probes_total`,
@@ -146,6 +150,7 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
       labelNames: ["reason"] as const,
       registers,
     }),
+    streams,
     setQueueDepthSource(depth) {
       queueDepth = depth;
     },
@@ -157,6 +162,7 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
         }
       }
       await agreement.forgetRevision(namespace, name, revision);
+      streams.forget({ namespace, name, revision });
     },
   };
 }

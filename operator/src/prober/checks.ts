@@ -1,9 +1,10 @@
 // The checks of one probe round against a model server: the runtime preset's readiness and model
 // checks (or spec.health.checks instead), then the optional inference request, each judged from
-// status, body and latency.
+// status, body and latency, then the optional streaming completion (stream.ts).
 import { isDeepStrictEqual } from "node:util";
 import type { RuntimePreset } from "../api/presets.ts";
 import type { HttpFailureKind, HttpProbeRequest, ProbeHttpClient, ProbeTarget } from "./http-client.ts";
+import { runStreamCheck, type StreamCheckSpec, type StreamFailureKind, type StreamSample } from "./stream.ts";
 
 /**
  * What a passing JSON answer holds at `path` (like `outputs[0].data` or `outputs.0.data`); at most
@@ -56,12 +57,21 @@ export interface HealthCheckSpec {
   /** Replace the preset's checks (and `path`) with these HTTP checks, run in order. */
   checks?: readonly NamedHttpCheckSpec[];
   inference?: InferenceCheckSpec;
+  /** The streaming completion check (stream.ts), run last; its timings feed the stream window. */
+  stream?: StreamCheckSpec;
 }
 
-export type CheckFailureKind = HttpFailureKind | "status" | "bad-body" | "model-missing" | "slow" | "field";
+export type CheckFailureKind =
+  | HttpFailureKind
+  | StreamFailureKind
+  | "status"
+  | "bad-body"
+  | "model-missing"
+  | "slow"
+  | "field";
 
 export type CheckResult =
-  | { check: string; ok: true; latencyMs: number }
+  | { check: string; ok: true; latencyMs: number; stream?: StreamSample }
   | { check: string; ok: false; latencyMs: number; reason: CheckFailureKind; error: string };
 
 /** One HTTP exchange and how to judge its answer: `undefined` means pass, else why it failed. */
@@ -72,6 +82,8 @@ export interface HealthCheck {
   request: Omit<HttpProbeRequest, "timeoutMs">;
   judge(status: number, body: string): { reason: CheckFailureKind; error: string } | undefined;
   maxLatencyMs?: number;
+  /** Set for the streaming check: runCheck streams instead of `request` + `judge`. */
+  stream?: StreamCheckSpec;
 }
 
 function expect2xx(status: number): { reason: CheckFailureKind; error: string } | undefined {
@@ -247,6 +259,16 @@ export function inferenceCheck(spec: InferenceCheckSpec): HealthCheck {
   return { ...httpCheck("inference", spec), inference: true };
 }
 
+/** The streaming completion check built from spec.health.stream. */
+export function streamCheck(spec: StreamCheckSpec): HealthCheck {
+  return {
+    name: "stream",
+    request: { method: "POST", path: spec.path },
+    judge: () => undefined,
+    stream: spec,
+  };
+}
+
 /** The name status shows for a check of spec.health.checks: its own, or `METHOD path`. */
 export function checkName(spec: NamedHttpCheckSpec): string {
   return spec.name ?? `${spec.method ?? (spec.body === undefined ? "GET" : "POST")} ${spec.path}`;
@@ -254,16 +276,17 @@ export function checkName(spec: NamedHttpCheckSpec): string {
 
 /**
  * Every check of a probe round, in order: spec.health.checks when given, else the preset's deep
- * checks; then the inference check. Names are made unique (`#2`) so each gets its own numbers.
+ * checks; then the inference check; then the stream check. Names are made unique (`#2`) so each gets its own numbers.
  */
 export function checksFor(
-  spec: Pick<HealthCheckSpec, "preset" | "modelName" | "path" | "checks" | "inference">,
+  spec: Pick<HealthCheckSpec, "preset" | "modelName" | "path" | "checks" | "inference" | "stream">,
 ): HealthCheck[] {
   const checks =
     spec.checks !== undefined && spec.checks.length > 0
       ? spec.checks.map((c) => httpCheck(checkName(c), c))
       : presetChecks(spec);
   if (spec.inference !== undefined) checks.push(inferenceCheck(spec.inference));
+  if (spec.stream !== undefined) checks.push(streamCheck(spec.stream));
   const seen = new Map<string, number>();
   return checks.map((c) => {
     const n = (seen.get(c.name) ?? 0) + 1;
@@ -279,6 +302,12 @@ export async function runCheck(
   check: HealthCheck,
   timeoutMs: number,
 ): Promise<CheckResult> {
+  if (check.stream !== undefined) {
+    const s = await runStreamCheck(client, target, check.stream, timeoutMs);
+    return s.ok
+      ? { check: check.name, ok: true, latencyMs: s.latencyMs, stream: s.sample }
+      : { check: check.name, ok: false, latencyMs: s.latencyMs, reason: s.reason, error: s.error };
+  }
   const res = await client.request(target, { ...check.request, timeoutMs });
   if (res.kind !== "response") {
     return { check: check.name, ok: false, latencyMs: res.latencyMs, reason: res.kind, error: res.error };
@@ -307,6 +336,8 @@ export interface ProbeRoundResult {
   error?: string;
   /** Whether the inference check ran and passed (for warm-up counting). */
   inferenceOk?: boolean;
+  /** The streaming check's timings when it ran and passed. */
+  stream?: StreamSample;
 }
 
 /**
@@ -325,7 +356,8 @@ export async function runProbeRound(
   for (const check of checks) {
     const r = await runCheck(client, target, check, timeoutMs);
     results.push(r);
-    total += r.latencyMs;
+    // A stream's duration is its own measure (TTFT, TPOT), not the round's latency.
+    if (check.stream === undefined) total += r.latencyMs;
     if (!r.ok) {
       const round: ProbeRoundResult = {
         ok: false,
@@ -337,9 +369,11 @@ export async function runProbeRound(
       return round;
     }
   }
-  const last = results.at(-1);
-  const inference = last !== undefined && checks.at(-1)?.inference ? last : undefined;
+  const at = checks.findIndex((c) => c.inference);
+  const inference = at >= 0 ? results[at] : undefined;
   const round: ProbeRoundResult = { ok: true, latencyMs: inference?.latencyMs ?? total, checks: results };
   if (inference !== undefined) round.inferenceOk = true;
+  const streamed = results.find((r) => r.ok && r.stream !== undefined);
+  if (streamed?.ok && streamed.stream !== undefined) round.stream = streamed.stream;
   return round;
 }

@@ -24,6 +24,15 @@ export interface HttpProbeRequest {
    * does (hangs after the headers, trickles the body a byte at a time).
    */
   timeoutMs: number;
+  /** This exchange's body cap instead of the client's (e.g. a stream's smaller budget). */
+  maxBodyBytes?: number;
+  /** The Accept header (default application/json). */
+  accept?: string;
+  /**
+   * Streams the body to this callback as it arrives (`atMs` after the request started) instead of
+   * collecting it: the result's body is then "". The cap and the deadline still apply.
+   */
+  onBodyChunk?: (chunk: Buffer, atMs: number) => void;
 }
 
 /** Why an exchange produced no usable response. */
@@ -83,6 +92,11 @@ const SMALL_BODY = 64 * 1024;
 
 const GET_HEADERS = { accept: "application/json", "user-agent": "modelship-prober" };
 const POST_HEADERS = { ...GET_HEADERS, "content-type": "application/json" };
+
+function headersFor(req: HttpProbeRequest): Record<string, string> {
+  const base = req.jsonBody === undefined ? GET_HEADERS : POST_HEADERS;
+  return req.accept === undefined ? base : { ...base, accept: req.accept };
+}
 
 /** Tears a response body down (and its connection) without an unhandled 'error' event. */
 function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
@@ -184,7 +198,7 @@ export class ProbeHttpClient {
       const res = await pool.request({
         method: req.method,
         path: req.path,
-        headers: req.jsonBody === undefined ? GET_HEADERS : POST_HEADERS,
+        headers: headersFor(req),
         body: req.jsonBody,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
@@ -202,17 +216,19 @@ export class ProbeHttpClient {
           latencyMs: elapsed(),
         };
       }
+      const maxBody = req.maxBodyBytes ?? this.#maxBodyBytes;
       const declared = Number(res.headers["content-length"] ?? Number.NaN);
-      if (declared > this.#maxBodyBytes) {
+      if (declared > maxBody) {
         discard(res.body);
         return {
           kind: "body-too-large",
           status,
-          error: `response body of ${declared} bytes exceeds the ${this.#maxBodyBytes}-byte limit`,
+          error: `response body of ${declared} bytes exceeds the ${maxBody}-byte limit`,
           latencyMs: elapsed(),
         };
       }
-      if (declared >= 0 && declared <= SMALL_BODY) {
+      const onChunk = req.onBodyChunk;
+      if (onChunk === undefined && declared >= 0 && declared <= SMALL_BODY) {
         // The parser enforces Content-Length, so a small declared body is safe to read whole.
         return { kind: "response", status, body: await res.body.text(), latencyMs: elapsed() };
       }
@@ -221,19 +237,24 @@ export class ProbeHttpClient {
       for await (const chunk of res.body) {
         const buf = chunk as Buffer;
         size += buf.length;
-        if (size > this.#maxBodyBytes) {
+        if (size > maxBody) {
           discard(res.body);
           return {
             kind: "body-too-large",
             status,
-            error: `response body exceeds the ${this.#maxBodyBytes}-byte limit; cut off`,
+            error: `response body exceeds the ${maxBody}-byte limit; cut off`,
             latencyMs: elapsed(),
           };
         }
-        chunks.push(buf);
+        if (onChunk !== undefined) onChunk(buf, elapsed());
+        else chunks.push(buf);
       }
       const body =
-        chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
+        chunks.length === 0
+          ? ""
+          : chunks.length === 1
+            ? (chunks[0] as Buffer).toString("utf8")
+            : Buffer.concat(chunks).toString("utf8");
       return { kind: "response", status, body, latencyMs: elapsed() };
     } catch (err) {
       const latencyMs = elapsed();

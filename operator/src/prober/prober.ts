@@ -11,6 +11,7 @@ import { parseCidrAllowList } from "./cidr.ts";
 import { ProbeHttpClient } from "./http-client.ts";
 import type { RunInfo, ScheduledTarget, SchedulerStats } from "./scheduler.ts";
 import { ProbeScheduler } from "./scheduler.ts";
+import { type StreamStats, StreamWindow } from "./stream-window.ts";
 import type { WarmUpStats } from "./verdict.ts";
 import type { ProbeWindowOptions, WindowStats } from "./window.ts";
 import { ProbeWindow } from "./window.ts";
@@ -58,6 +59,8 @@ export interface ProbeStats extends WindowStats {
   warmUp: WarmUpStats;
   /** A canary's output agreement with the stable (setAgreement); absent otherwise. */
   agreement?: AgreementStats;
+  /** TTFT, TPOT and tokens/s of the completed streams; only with spec.health.stream. */
+  stream?: StreamStats;
 }
 
 export interface ProberOptions {
@@ -94,6 +97,8 @@ interface RevisionState {
   /** Newest failure of each check, by index in `checks`. */
   checkErrors: (string | undefined)[];
   window: ProbeWindow;
+  /** Only when the spec streams. */
+  streamWindow?: StreamWindow;
   pods: Map<string, PodState>;
   lastEmitAt: number;
 }
@@ -198,6 +203,7 @@ export class Prober {
         checks,
         checkErrors: checks.map(() => undefined),
         window: new ProbeWindow(this.#windowOptions),
+        ...(spec.stream !== undefined ? { streamWindow: new StreamWindow(this.#windowOptions) } : {}),
         pods: new Map(),
         lastEmitAt: Number.NEGATIVE_INFINITY,
       };
@@ -293,6 +299,7 @@ export class Prober {
       pods,
       warmUp: { required, warmPods, pods: pods.length },
       ...(agreement !== undefined ? { agreement } : {}),
+      ...(rev.streamWindow !== undefined ? { stream: rev.streamWindow.stats(now) } : {}),
     };
   }
 
@@ -330,6 +337,7 @@ export class Prober {
     const failure = failed && !failed.ok ? failed.reason : undefined;
     this.#onProbe?.(key, { ok: round.ok, latencyMs: round.latencyMs, ...(failure ? { failure } : {}) });
     const checksRun = round.checks.length;
+    if (round.stream !== undefined) rev.streamWindow?.add({ ...round.stream, at });
     rev.window.add(
       round.error === undefined
         ? { ok: round.ok, latencyMs: round.latencyMs, at, checksRun }

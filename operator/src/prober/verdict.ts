@@ -3,12 +3,14 @@
 import type { AnalysisSpec, Verdict } from "../api/index.ts";
 import type { AgreementStats } from "./agreement.ts";
 import { describeAgreement, judgeAgreement } from "./agreement-verdict.ts";
+import { describeStream, judgeStreamGates, type StreamEvidenceMetric } from "./stream-verdict.ts";
+import type { StreamStats } from "./stream-window.ts";
 import type { WindowStats } from "./window.ts";
 
 export type VerdictStats = Pick<
   WindowStats,
   "samples" | "successRate" | "p99LatencyMs" | "consecutiveFailures" | "lastError"
-> & { agreement?: AgreementStats | undefined };
+> & { agreement?: AgreementStats | undefined; stream?: StreamStats | undefined };
 
 export interface Evidence {
   metric:
@@ -18,7 +20,8 @@ export interface Evidence {
     | "consecutiveFailures"
     | "samples"
     | "agreement"
-    | "agreementSamples";
+    | "agreementSamples"
+    | StreamEvidenceMetric;
   value: number;
   threshold: number;
   samples: number;
@@ -124,6 +127,10 @@ export function judgeCanary(
     }
   }
 
+  // Stream gates (TTFT, TPOT, tokens/s): stream-verdict.ts.
+  const streams = judgeStreamGates(analysis, canary.stream, stable?.stream);
+  evidence.push(...streams.evidence);
+  breaches.push(...streams.breaches);
   // Output agreement with the stable (agreement-verdict.ts): its breach carries the disagreeing pair.
   const agreement = judgeAgreement(analysis, canary.agreement, stable !== undefined);
   if (agreement !== undefined) evidence.push(agreement.evidence);
@@ -136,11 +143,14 @@ export function judgeCanary(
   if (agreement?.waiting !== undefined) {
     return { verdict: "Inconclusive", evidence, message: agreement.waiting };
   }
+  if (streams.waiting !== undefined) {
+    return { verdict: "Inconclusive", evidence, message: streams.waiting };
+  }
   const p99 = Number.isFinite(canary.p99LatencyMs) ? `, p99 ${fmt(canary.p99LatencyMs)} ms` : "";
   return {
     verdict: "Pass",
     evidence,
-    message: `${n} probes, ${fmt(canary.successRate * 100)}% ok${p99}${describeAgreement(canary.agreement)}`,
+    message: `${n} probes, ${fmt(canary.successRate * 100)}% ok${p99}${describeStream(canary.stream)}${describeAgreement(canary.agreement)}`,
   };
 }
 
