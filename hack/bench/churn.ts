@@ -5,6 +5,8 @@
 // 10% of cycle 1 for both; the constructors that grew between them point at what a deleted object
 // left behind. An empty-operator snapshot is taken before cycle 1, so every RSS sample comes after
 // at least one snapshot (writing one costs the process memory of its own).
+//
+//   node hack/bench/run.ts --only churn [--quick]     (N = 1000, --quick 300; MODELSHIP_BENCH_CHURN_N=<n> overrides)
 import { rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
@@ -140,7 +142,8 @@ function growth(a: HeapSummary, b: HeapSummary, top = 15) {
 }
 
 export async function runChurn(opts: { quick: boolean; cpuProf: boolean }): Promise<Record<string, unknown>> {
-  const n = opts.quick ? 300 : 1000;
+  const n = Number(process.env.MODELSHIP_BENCH_CHURN_N ?? (opts.quick ? 300 : 1000));
+  if (!(Number.isInteger(n) && n >= 1 && n <= 10_000)) throw new Error(`churn: N must be 1..10000, got ${n}`);
   const settleCapMs = opts.quick ? 400_000 : 900_000;
   const settings = DEFAULT_SETTINGS;
   const spec = mdSpec({

@@ -184,7 +184,7 @@ async function main(): Promise<void> {
       try {
         const result = await (MEASURES[n] as (o: Opts) => Promise<Record<string, unknown>>)(opts);
         result.quick = opts.quick;
-        result.command = `node hack/bench/run.ts --only ${n}${opts.quick ? " --quick" : ""}`;
+        result.command = `${n === "churn" && process.env.MODELSHIP_BENCH_CHURN_N ? `MODELSHIP_BENCH_CHURN_N=${process.env.MODELSHIP_BENCH_CHURN_N} ` : ""}node hack/bench/run.ts --only ${n}${opts.quick ? " --quick" : ""}`;
         if (tuned) result.operatorNodeArgs = tuned;
         if (process.env.MALLOC_ARENA_MAX) result.mallocArenaMax = process.env.MALLOC_ARENA_MAX;
         result.wallSeconds = Math.round((performance.now() - t0) / 1000);
