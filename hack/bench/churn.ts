@@ -110,18 +110,32 @@ interface Sample {
   liveHeapMiB: number;
   /** modelship_nodejs_heap_size_used_bytes just before the snapshot (no GC forced). */
   heapUsedMetricMiB: number;
+  /** V8's heap total (committed), and memory outside it (Buffers, native), just before the snapshot. */
+  heapTotalMiB: number;
+  externalMiB: number;
+  /** RSS once the snapshot is written (writing one costs memory that the allocator may keep). */
+  rssAfterSnapshotMiB: number;
   loadAverage1m: number;
 }
 
 async function sample(op: Operator): Promise<{ sample: Sample; file: string; summary: HeapSummary }> {
   const rssMiB = round(rssBytes(op.pid) / MiB, 1);
   const m = await scrape(op.metricsUrl);
-  const heapUsedMetricMiB = round((m.get("modelship_nodejs_heap_size_used_bytes") ?? 0) / MiB, 1);
+  const mib = (name: string) => round((m.get(name) ?? 0) / MiB, 1);
   const file = await takeSnapshot(op.pid, ARTIFACTS);
+  const rssAfterSnapshotMiB = round(rssBytes(op.pid) / MiB, 1);
   const summary = summarize(file);
   const loadAverage1m = ((await machine()).loadAverage as number[])[0] ?? 0;
   return {
-    sample: { rssMiB, liveHeapMiB: round(liveBytes(summary) / MiB, 1), heapUsedMetricMiB, loadAverage1m },
+    sample: {
+      rssMiB,
+      liveHeapMiB: round(liveBytes(summary) / MiB, 1),
+      heapUsedMetricMiB: mib("modelship_nodejs_heap_size_used_bytes"),
+      heapTotalMiB: mib("modelship_nodejs_heap_size_total_bytes"),
+      externalMiB: mib("modelship_nodejs_external_memory_bytes"),
+      rssAfterSnapshotMiB,
+      loadAverage1m,
+    },
     file,
     summary,
   };
