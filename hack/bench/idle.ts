@@ -23,8 +23,14 @@ import {
 
 const RESYNC_S = 10;
 
-/** Creates N ModelDeployments in `ns` and waits (bounded) until all are Available. */
-export async function settle(c: ClusterState, ns: string, n: number, capMs: number): Promise<number> {
+/** Creates N ModelDeployments in `ns` (default spec: mdSpec()) and waits (bounded) until all are Available. */
+export async function settle(
+  c: ClusterState,
+  ns: string,
+  n: number,
+  capMs: number,
+  spec?: Record<string, unknown>,
+): Promise<number> {
   const kc = kubeConfigOf(c);
   const custom = kc.makeApiClient(CustomObjectsApi);
   await kc
@@ -38,7 +44,7 @@ export async function settle(c: ClusterState, ns: string, n: number, capMs: numb
     mdAvailable,
     Date.now() + capMs,
     () => {
-      void createModelDeployments(custom, ns, n).catch((err: unknown) =>
+      void createModelDeployments(custom, ns, n, spec).catch((err: unknown) =>
         log(`apply: ${String(err).slice(0, 200)}`),
       );
     },

@@ -3,7 +3,7 @@
  * local control plane (hack/cluster), is bounded in time, and writes hack/bench/results/<name>.json;
  * then the latest results (with prober.json from hack/bench/prober.ts) become docs/benchmarks.md.
  *
- *   node hack/bench/run.ts [--only create,idle,memory,rollback,failover,peer] [--quick] [--cpu-prof]
+ *   node hack/bench/run.ts [--only create,idle,memory,churn,rollback,failover,peer] [--quick] [--cpu-prof]
  *
  * peer runs Argo Rollouts beside the operator (hack/bench/peer.ts; built on first use, ~8 min).
  *
@@ -14,6 +14,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runChurn } from "./churn.ts";
 import { log, RESULTS, ROOT, round, writeResult } from "./common.ts";
 import { runCreate } from "./create.ts";
 import { runFailover } from "./failover.ts";
@@ -27,6 +28,7 @@ const MEASURES: Record<string, (o: Opts) => Promise<Record<string, unknown>>> = 
   create: runCreate,
   idle: runIdle,
   memory: runMemory,
+  churn: runChurn,
   rollback: runRollback,
   failover: runFailover,
   peer: runPeer,
@@ -63,6 +65,13 @@ export function table(): string {
     const goal = r.target >= 10_000 ? 800 : 150;
     rows.push(
       `| memory at ${r.target} ModelDeployments (reached ${r.reached}) | RSS ${r.rssMiB} MiB, heap used ${r.heapUsedMiB} MiB${r.afterBurst ? ` a minute after the burst (right after: RSS ${r.afterBurst.rssMiB} MiB, heap ${r.afterBurst.heapUsedMiB} used / ${r.afterBurst.heapTotalMiB} total)` : ""} | goal ≤ ${goal} MiB RSS | ${ok(r.reached === r.target && r.rssMiB <= goal)} | ${mem.machine.loadAverage[0]} | ${mem.date.slice(0, 16)} |`,
+    );
+  }
+  const ch = read("churn");
+  if (ch) {
+    const per = (k: string) => ch.cycles.map((x: R) => x[k]).join(" / ");
+    rows.push(
+      `| memory under churn: ${ch.modelDeployments} ModelDeployments created and deleted, ×${ch.cycles.length} (prober on) | after each delete, cycle ${ch.cycles.map((x: R) => x.cycle).join(" / ")}: heap used after GC ${per("liveHeapMiB")} MiB, RSS ${per("rssMiB")} MiB (empty operator: ${ch.empty.liveHeapMiB} / ${ch.empty.rssMiB} MiB) | goal: last cycle within ${ch.goal.withinPercent}% of the first | heap ${ch.verdict.heapPercent > 0 ? "+" : ""}${ch.verdict.heapPercent}%, RSS ${ch.verdict.rssPercent > 0 ? "+" : ""}${ch.verdict.rssPercent}%: ${ok(ch.verdict.heapOk && ch.verdict.rssOk)} | ${ch.machine.loadAverage[0]} | ${ch.date.slice(0, 16)} |`,
     );
   }
   const rb = read("rollback");
@@ -129,7 +138,7 @@ function writeDocs(command: string): void {
     "",
     "Commands that produced these results (each writes its own JSON; the table shows the latest of each):",
     "",
-    ...["create", "idle", "memory", "rollback", "failover", "peer"]
+    ...["create", "idle", "memory", "churn", "rollback", "failover", "peer"]
       .filter((n) => read(n))
       .map(
         (n) =>
@@ -181,7 +190,7 @@ async function main(): Promise<void> {
       try {
         const result = await (MEASURES[n] as (o: Opts) => Promise<Record<string, unknown>>)(opts);
         result.quick = opts.quick;
-        result.command = `node hack/bench/run.ts --only ${n}${opts.quick ? " --quick" : ""}`;
+        result.command = `${n === "churn" && process.env.MODELSHIP_BENCH_CHURN_N ? `MODELSHIP_BENCH_CHURN_N=${process.env.MODELSHIP_BENCH_CHURN_N} ` : ""}node hack/bench/run.ts --only ${n}${opts.quick ? " --quick" : ""}`;
         if (tuned) result.operatorNodeArgs = tuned;
         if (process.env.MALLOC_ARENA_MAX) result.mallocArenaMax = process.env.MALLOC_ARENA_MAX;
         result.wallSeconds = Math.round((performance.now() - t0) / 1000);

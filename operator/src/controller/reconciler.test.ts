@@ -58,6 +58,7 @@ function world(
   const failures: [string, string][] = [];
   const writes: string[] = [];
   const events: { reason: string; type: string }[] = [];
+  const forgotten: string[] = [];
   const transitions: RolloutEvent[] = [];
   let rv = 1;
   mds.put({
@@ -135,7 +136,10 @@ function world(
     replicaSets: new MemCache<Obj>(),
     pods,
     client: client as unknown as ApiClient,
-    events: { record: (_t, e) => events.push({ reason: e.reason, type: e.type }) },
+    events: {
+      record: (_t, e) => events.push({ reason: e.reason, type: e.type }),
+      forget: (namespace, name) => forgotten.push(`${namespace}/${name}`),
+    },
     log: pino({ level: "silent" }),
     now: () => Date.parse("2026-12-01T10:00:00.000Z"),
     gatewayApiAvailable: () => false,
@@ -163,6 +167,7 @@ function world(
     catchUp,
     writes,
     events,
+    forgotten,
     transitions,
     status,
     caches,
@@ -287,8 +292,17 @@ describe("Reconciler", () => {
     const w = world();
     const md = w.mds.get("rec", "shop") as Obj;
     w.mds.put({ ...md, metadata: { ...md.metadata, deletionTimestamp: "2026-12-01T09:00:00Z" } });
-    expect(await w.reconciler.reconcile("shop/rec")).toEqual({});
+    expect(await w.reconciler.reconcile("shop/rec")).toEqual({ gone: true });
     expect(w.writes).toEqual([]);
+  });
+
+  it("a deleted ModelDeployment's reconcile drops its event history and tells the queue it is gone", async () => {
+    const w = world();
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.events.length).toBeGreaterThan(0);
+    w.mds.items.delete("shop/rec");
+    expect(await w.reconciler.reconcile("shop/rec")).toEqual({ gone: true });
+    expect(w.forgotten).toEqual(["shop/rec"]);
   });
 
   it("never takes over a same-named object it does not control: NameConflict, foreign object untouched", async () => {

@@ -66,7 +66,7 @@ export interface ReconcilerDeps extends ChildCaches {
   replicaSets: Cache<Owned>;
   pods: Cache<ObservedPod & Owned>;
   client: ApiClient;
-  events: Pick<EventRecorder, "record">;
+  events: Pick<EventRecorder, "record" | "forget">;
   log: Logger;
   now: () => number;
   health?: HealthSource;
@@ -273,11 +273,17 @@ export class Reconciler {
     return Math.min(ceiling, Math.max(MIN_REQUEUE_MS, ms));
   }
 
-  /** Stops probing and forgets what we wrote for a ModelDeployment that is gone or going. */
+  /**
+   * Stops probing and forgets what we wrote or sent for a ModelDeployment that is gone or going:
+   * the one place where per-object state is dropped (a deleted object's reconcile always ends here),
+   * so churn leaves nothing behind. `gone` tells the queue to drop its timers for the key too.
+   */
   private letGo(key: string): ReconcileResult {
+    const { namespace = "", name } = splitObjectKey(key);
     this.d.health?.forget(key);
     this.status.forget(key);
-    return {};
+    this.d.events.forget(namespace, name);
+    return { gone: true };
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createSystemClock } from "../lib/clock.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
-import { objectKey, Priority, splitObjectKey, WorkQueue } from "./work-queue.ts";
+import { Fifo, objectKey, Priority, splitObjectKey, WorkQueue } from "./work-queue.ts";
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
@@ -205,5 +205,48 @@ describe("object keys", () => {
     expect(objectKey(undefined, "node-1")).toBe("node-1");
     expect(splitObjectKey("shop/recommender")).toEqual({ namespace: "shop", name: "recommender" });
     expect(splitObjectKey("node-1")).toEqual({ namespace: undefined, name: "node-1" });
+  });
+});
+
+describe("WorkQueue under churn: nothing is kept for a key once its object is gone", () => {
+  it("release drops a delayed add, its timer and the key's failure history; a pending add stays", async () => {
+    const queue = newQueue();
+    queue.addAfter("ns/gone", 60_000);
+    queue.addRateLimited("ns/failing");
+    queue.addRateLimited("ns/failing");
+    expect(queue.delayedLen()).toBe(2);
+    expect(vi.getTimerCount()).toBe(2);
+    queue.release("ns/gone");
+    queue.release("ns/failing");
+    expect(queue.delayedLen()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(queue.numRequeues("ns/failing")).toBe(0);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(queue.len()).toBe(0);
+
+    // An add for an object recreated under the same name is not lost.
+    queue.add("ns/gone");
+    queue.release("ns/gone");
+    expect(await drainNow(queue)).toEqual(["ns/gone"]);
+  });
+
+  it("a drained lane holds none of the keys it handed out", async () => {
+    const queue = newQueue();
+    for (let i = 0; i < 100; i++) queue.add(`ns/m-${i}`, i % 2 === 0 ? Priority.Normal : Priority.Low);
+    queue.add("ns/m-1"); // promoted: leaves a stale entry in the low lane
+    for (const key of await drainNow(queue)) queue.done(key);
+    expect(queue.heldLaneEntries()).toBe(0);
+  });
+});
+
+describe("Fifo", () => {
+  it("lets go of its array once every entry was shifted", () => {
+    const fifo = new Fifo();
+    for (let i = 0; i < 10; i++) fifo.push(`k${i}`);
+    for (let i = 0; i < 9; i++) fifo.shift();
+    expect(fifo.held).toBe(10);
+    expect(fifo.shift()).toBe("k9");
+    expect(fifo.held).toBe(0);
+    expect(fifo.shift()).toBeUndefined();
   });
 });

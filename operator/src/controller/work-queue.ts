@@ -27,7 +27,7 @@ export interface WorkQueueOptions {
 }
 
 /** FIFO with O(1) amortised shift; entries may be stale and are skipped by the queue. */
-class Fifo {
+export class Fifo {
   #items: string[] = [];
   #head = 0;
 
@@ -39,7 +39,10 @@ class Fifo {
     if (this.#head >= this.#items.length) return undefined;
     const key = this.#items[this.#head];
     this.#head += 1;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+    if (this.#head === this.#items.length) {
+      // Drained: let go of the keys already handed out (after churn they name deleted objects).
+      this.clear();
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
@@ -49,6 +52,11 @@ class Fifo {
   clear(): void {
     this.#items = [];
     this.#head = 0;
+  }
+
+  /** Keys the backing array still references, handed-out ones included (they await compaction). */
+  get held(): number {
+    return this.#items.length;
   }
 }
 
@@ -144,6 +152,18 @@ export class WorkQueue {
   }
 
   /**
+   * The object behind `key` is gone: drop its delayed add (and the timer holding it) and its
+   * failure history. A pending add stays: it may be for an object recreated under the same name.
+   */
+  release(key: string): void {
+    this.#limiter.forget(key);
+    const delayed = this.#delayed.get(key);
+    if (delayed === undefined) return;
+    this.#clock.clearTimeout(delayed.timer);
+    this.#delayed.delete(key);
+  }
+
+  /**
    * The next key to work on; normal lane first. Waits while the queue is empty. Resolves undefined
    * once the queue is shut down. The caller owns the key until it calls done(key).
    */
@@ -174,6 +194,11 @@ export class WorkQueue {
   /** Keys handed out and not yet done. */
   processingLen(): number {
     return this.#processing.size;
+  }
+
+  /** Entries the lanes still hold, stale ones included (a leak check: 0 once drained). */
+  heldLaneEntries(): number {
+    return this.#lanes.normal.held + this.#lanes.low.held;
   }
 
   isShuttingDown(): boolean {

@@ -212,3 +212,19 @@ describe("runWorkers", () => {
     ).toThrow(/workers must be/);
   });
 });
+
+describe("runWorkers under churn", () => {
+  it("a reconcile that finds its object gone releases the key's delayed add and backoff", async () => {
+    let gone = false;
+    const { queue } = start(async () => (gone ? { gone: true } : { requeueAfterMs: 60_000 }));
+    queue.add("ns/a");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queue.delayedLen()).toBe(1);
+    // The delete event: the object is gone before its timed look.
+    gone = true;
+    queue.add("ns/a");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queue.delayedLen()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -8,10 +8,12 @@ import type { WorkQueue } from "./work-queue.ts";
 /**
  * What a reconcile asks for next. `requeueAfterMs > 0`: reconcile again after that long. `requeue`:
  * again after the key's backoff (controller-runtime's Result{Requeue: true}), without an error.
+ * `gone`: the object no longer exists; the queue lets go of everything it holds for the key.
  */
 export interface ReconcileResult {
   requeueAfterMs?: number;
   requeue?: boolean;
+  gone?: boolean;
 }
 
 export type ReconcileFn = (key: string, signal: AbortSignal) => Promise<ReconcileResult>;
@@ -86,7 +88,11 @@ export function runWorkers({
       // Promise.resolve().then() also catches a reconcile that throws before returning a promise.
       const result = await Promise.resolve().then(() => reconcile(key, stopping.signal));
       const after = result?.requeueAfterMs;
-      if (result?.requeue) {
+      if (result?.gone) {
+        // A requeueAfter from its last live pass would otherwise hold a timer for a deleted object.
+        queue.release(key);
+        outcome = ReconcileOutcome.Success;
+      } else if (result?.requeue) {
         // Not forgotten: the backoff grows while the cache stays behind.
         queue.addRateLimited(key);
         outcome = ReconcileOutcome.Requeue;

@@ -3,6 +3,9 @@
 // of a revision leave with it (forgetRevision).
 import { Counter, Gauge, type Registry } from "prom-client";
 
+/** The outcome label's values (PairOutcome kinds in prober/agreement.ts). */
+const PAIR_OUTCOMES = ["agree", "disagree", "skipped"] as const;
+
 export interface AgreementMetrics {
   /** Share of the canary's pairs in the window that agreed (0..1). */
   rate: Gauge<"namespace" | "name" | "revision">;
@@ -27,11 +30,10 @@ export function createAgreementMetrics(prefix: string, registers: Registry[]): A
   return {
     rate,
     pairs,
+    // By label set, not by listing every series (the churn rule in registry.ts).
     async forgetRevision(namespace, name, revision) {
-      const mine = (l: Partial<Record<string, string | number>>) =>
-        l.namespace === namespace && l.name === name && l.revision === revision;
-      for (const { labels } of (await rate.get()).values) if (mine(labels)) rate.remove(labels);
-      for (const { labels } of (await pairs.get()).values) if (mine(labels)) pairs.remove(labels);
+      rate.remove({ namespace, name, revision });
+      for (const outcome of PAIR_OUTCOMES) pairs.remove({ namespace, name, revision, outcome });
     },
   };
 }

@@ -11,8 +11,9 @@ import { createStreamMetrics, type StreamMetrics } from "./stream-metrics.ts";
 
 /** Outcome of one reconcile pass. */
 export type ReconcileResult = "success" | "requeue" | "error";
-/** Outcome of one probe request. */
-export type ProbeResult = "ok" | "http-error" | "timeout" | "connection-error" | "bad-response";
+/** Outcomes of one probe request: the `result` label's values. */
+export const PROBE_RESULTS = ["ok", "http-error", "timeout", "connection-error", "bad-response"] as const;
+export type ProbeResult = (typeof PROBE_RESULTS)[number];
 /** What the prober concluded about a revision's window of probes. */
 export type Verdict = "healthy" | "unhealthy" | "inconclusive";
 
@@ -155,12 +156,9 @@ export function createMetrics(options: MetricsOptions = {}): OperatorMetrics {
       queueDepth = depth;
     },
     async forgetRevision(namespace, name, revision) {
-      const { values } = await probes.get();
-      for (const { labels } of values) {
-        if (labels.namespace === namespace && labels.name === name && labels.revision === revision) {
-          probes.remove(labels);
-        }
-      }
+      // By label set, not by listing every series: deleting 1,000 objects must not cost 1,000 full
+      // copies of the series (a label set never written is a no-op).
+      for (const result of PROBE_RESULTS) probes.remove({ namespace, name, revision, result });
       await agreement.forgetRevision(namespace, name, revision);
       streams.forget({ namespace, name, revision });
     },

@@ -163,6 +163,32 @@ describe("ProbeScheduler", () => {
     await s.stop();
   });
 
+  it("holds nothing for removed groups long before their interval is up (churn)", async () => {
+    const clock = new ManualClock(0);
+    const runs: string[] = [];
+    const s = new ProbeScheduler<string>({
+      clock,
+      concurrency: 10,
+      jitter: 0,
+      random: () => 0.5,
+      run: async (t) => {
+        runs.push(t.id);
+      },
+    });
+    // A thousand revisions of one pod each, probed hourly, then deleted.
+    for (let i = 0; i < 1000; i++) s.setTargets(`ns/m-${i}/r`, targets(1, 3_600_000, `m${i}`), `ns/m-${i}`);
+    s.setTargets("ns/keep/r", targets(2, 3_600_000, "k"), "ns/keep");
+    expect(s.stats().heapNodes).toBe(1002);
+    for (let i = 0; i < 1000; i++) s.removeGroup(`ns/m-${i}/r`);
+    expect(s.stats()).toMatchObject({ targets: 2, tenants: 1 });
+    expect(s.stats().heapNodes).toBeLessThanOrEqual(2 * 2 + 64);
+    // The survivors keep their schedule: due half an interval in.
+    clock.advance(1_800_000);
+    await settle();
+    expect(runs.sort()).toEqual(["k0", "k1"]);
+    await s.stop();
+  });
+
   it("stop waits for runs in flight and starts nothing after", async () => {
     const clock = new ManualClock(0);
     let finished = 0;

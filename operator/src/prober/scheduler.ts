@@ -53,6 +53,8 @@ export interface SchedulerStats {
   lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** Entries in the timer heap, stale ones (removed or rescheduled targets) included. */
+  heapNodes: number;
 }
 
 interface Entry<T> {
@@ -124,6 +126,32 @@ class MinHeap<T> {
   clear(): void {
     this.#a.length = 0;
   }
+
+  /** Keeps only the nodes `keep` accepts, and restores heap order (O(n)). */
+  retain(keep: (node: HeapNode<T>) => boolean): void {
+    const a = this.#a;
+    let n = 0;
+    for (const node of a) if (keep(node)) a[n++] = node;
+    a.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+  }
+
+  #siftDown(i: number): void {
+    const a = this.#a;
+    const n = a.length;
+    const node = a[i] as HeapNode<T>;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && (a[r] as HeapNode<T>).at < (a[l] as HeapNode<T>).at ? r : l;
+      const child = a[c] as HeapNode<T>;
+      if (child.at >= node.at) break;
+      a[i] = child;
+      i = c;
+    }
+    a[i] = node;
+  }
 }
 
 /**
@@ -155,6 +183,8 @@ export class ProbeScheduler<T> {
   /** Runs in flight per tenant (absent: none). */
   readonly #running = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Targets over all groups (the heap holds one live node for each, plus stale ones). */
+  #targets = 0;
   #timer: TimerHandle | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #stopped = false;
@@ -214,6 +244,7 @@ export class ProbeScheduler<T> {
     if (this.#stopped) return;
     const now = this.#clock.monotonic();
     const old = this.#groups.get(group) ?? new Map<string, Entry<T>>();
+    const had = old.size;
     const next = new Map<string, Entry<T>>();
     for (const target of targets) {
       if (!(target.intervalMs > 0)) throw new Error(`target ${group}/${target.id}: intervalMs must be > 0`);
@@ -241,10 +272,22 @@ export class ProbeScheduler<T> {
       }
     }
     for (const gone of old.values()) gone.removed = true;
+    this.#targets += next.size - had;
     if (next.size === 0) this.#groups.delete(group);
     else this.#groups.set(group, next);
     this.#setGroupTenant(group, next.size === 0 ? undefined : tenant);
+    this.#compact();
     this.#arm();
+  }
+
+  /**
+   * A removed target's heap node would wait until its due time (up to an interval, an hour at
+   * most) holding the target; after churn that is every deleted revision's pods. Once stale nodes
+   * outnumber live ones, drop them all: amortised O(1) per removal.
+   */
+  #compact(): void {
+    if (this.#heap.size <= 2 * this.#targets + 64) return;
+    this.#heap.retain((n) => !n.entry.removed && n.seq === n.entry.seq);
   }
 
   removeGroup(group: string): void {
@@ -353,6 +396,7 @@ export class ProbeScheduler<T> {
       lagP50Ms: quantile(sorted, 0.5),
       lagP99Ms: quantile(sorted, 0.99),
       lagMaxMs: this.#lagMax,
+      heapNodes: this.#heap.size,
     };
   }
 
@@ -370,6 +414,7 @@ export class ProbeScheduler<T> {
     this.#heap.clear();
     this.#ready.clear();
     this.#groups.clear();
+    this.#targets = 0;
     this.#groupTenant.clear();
     this.#tenantGroups.clear();
     await Promise.allSettled([...this.#inFlight]);
