@@ -6,6 +6,8 @@ export * from "./group.ts";
 export * from "./header-route.ts";
 export * from "./http-path.ts";
 export * from "./model-deployment.ts";
+export * from "./model-storage.ts";
+export * from "./model-uri.ts";
 export * from "./presets.ts";
 export * from "./spec.ts";
 export * from "./status.ts";

@@ -2,6 +2,7 @@
 // person needs (crash loop, image pull, unschedulable, quota, progress deadline) from the
 // Deployments' conditions and their pods' statuses. Pure: takes cached objects, returns values.
 import { WorkloadReason } from "../api/reasons.ts";
+import type { DeploymentMarks } from "../render/features.ts";
 import { LABEL_REVISION } from "../render/labels.ts";
 import { WAITING_REASONS } from "../rollout/pod-failures.ts";
 import type { RevisionObservation, WorkloadFailure } from "../rollout/types.ts";
@@ -14,7 +15,8 @@ export interface ObservedDeployment {
     generation?: number;
     deletionTimestamp?: unknown;
   };
-  spec?: { replicas?: number; template?: { spec?: { securityContext?: object } } };
+  /** The pod template as far as render/features.ts reads it (what the revision was made with). */
+  spec?: { replicas?: number; template?: NonNullable<DeploymentMarks["spec"]>["template"] };
   status?: {
     observedGeneration?: number;
     replicas?: number;

@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { API_VERSION, KIND, parseModelDeployment } from "../api/index.ts";
 import { type ApiClient, makeApiError } from "../kube/api-client.ts";
 import { renderDeployment } from "../render/deployment.ts";
+import { RENDER_FEATURES_ANNOTATION } from "../render/features.ts";
 import { LABEL_REVISION } from "../render/labels.ts";
-import { POD_SECURITY_DEFAULTS_ANNOTATION } from "../render/pod-security.ts";
 import { computeRevision, type RevisionSpec } from "../render/revision.ts";
 import type { ApplyObject } from "../render/types.ts";
 import type { RolloutEvent } from "../rollout/types.ts";
@@ -363,7 +363,7 @@ describe("Reconciler", () => {
         spec: md.value.spec,
         revision,
         replicas: made.spec.replicas,
-        predatesPodSecurityDefaults: true,
+        madeWith: { features: new Set() },
       }),
     );
     w.caches.Deployment.put({
@@ -389,7 +389,8 @@ describe("Reconciler", () => {
     expect(w.caches.Deployment.list("shop")).toHaveLength(2);
     const canary = w.caches.Deployment.list("shop").find((d) => d.metadata?.name !== made.metadata?.name);
     expect(podTemplate(canary)).toContain('"runAsNonRoot":true');
-    expect(canary?.metadata?.annotations).toMatchObject({ [POD_SECURITY_DEFAULTS_ANNOTATION]: "restricted" });
+    const annotations = canary?.metadata?.annotations as Record<string, string> | undefined;
+    expect(annotations?.[RENDER_FEATURES_ANNOTATION]).toContain("pod-security-restricted");
     expect(podTemplate(w.caches.Deployment.get(made.metadata?.name ?? "", "shop"))).toBe(legacyTemplate);
   });
 });

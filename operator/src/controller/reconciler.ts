@@ -78,6 +78,8 @@ export interface ReconcilerDeps extends ChildCaches {
   onChildFailure?: (kind: string, reason: string) => void;
   /** Whether the Gateway API HTTPRoute kind is served (discovery). */
   gatewayApiAvailable: () => boolean;
+  /** The download container image for new revisions (--model-downloader-image). Default: render's. */
+  modelDownloaderImage?: string;
 }
 
 /** The shortest requeue: a decision asking for less would spin. */
@@ -133,7 +135,14 @@ export class Reconciler {
     const decision = decideRollout(rolloutInput(ctx, md, this.d.health));
 
     const revisionSpecs = liveOnly(ctx.revisionSpecs, decision);
-    const children = renderChildren(md, ctx.owner, decision, revisionSpecs, ctx.predatingPodSecurityDefaults);
+    const children = renderChildren(
+      md,
+      ctx.owner,
+      decision,
+      revisionSpecs,
+      ctx.madeWith,
+      this.d.modelDownloaderImage,
+    );
     this.reportUntrusted(ctx);
     for (const revision of children.unknownRevisions) {
       // Unknown pods (no snapshot, e.g. status lost): leave its Deployment as it is rather than guess.

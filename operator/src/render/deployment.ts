@@ -4,6 +4,7 @@
 //   spec.runtime.startupTimeoutSeconds            → startupProbe.failureThreshold × periodSeconds
 //   spec.runtime.shmSize                          → a memory emptyDir mounted at /dev/shm
 //   spec.model.name/version/uri                   → MODEL_NAME, MODEL_VERSION, MODEL_URI env
+//   spec.model.uri + storage                      → model volume, downloader, MODEL_PATH, args (model-artifacts.ts)
 //   spec.template.*                               → pod metadata, scheduling, pull secrets, SA
 //   spec.template.securityContext                 → pod + container securityContext (pod-security.ts)
 //   spec.rollout.progressDeadlineSeconds
@@ -11,15 +12,12 @@
 // The replica count comes from the rollout decision, not from the spec.
 import type { ModelDeploymentSpec } from "../api/index.ts";
 import { resolveRuntimeEndpoints } from "../api/index.ts";
+import { featuresAnnotation, type MadeWith, NEW_REVISION, RENDER_FEATURES_ANNOTATION } from "./features.ts";
 import { commonLabels, deploymentSelector, LABEL_REVISION, toLabelValue } from "./labels.ts";
+import { DEFAULT_MODEL_DOWNLOADER_IMAGE, renderModelArtifacts } from "./model-artifacts.ts";
 import { deploymentName } from "./names.ts";
 import { ownerReference } from "./owner.ts";
-import {
-  effectiveProfile,
-  POD_SECURITY_DEFAULTS,
-  POD_SECURITY_DEFAULTS_ANNOTATION,
-  renderPodSecurity,
-} from "./pod-security.ts";
+import { effectiveProfile, renderPodSecurity } from "./pod-security.ts";
 import type { ApplyObject, Owner } from "./types.ts";
 
 export const CONTAINER_NAME = "model-server";
@@ -32,8 +30,10 @@ export interface DeploymentInput {
   spec: ModelDeploymentSpec;
   revision: string;
   replicas: number;
-  /** The revision's Deployment exists and was made without the pod security defaults (pod-security.ts). */
-  predatesPodSecurityDefaults: boolean;
+  /** The revision's Deployment exists: what it was made with (features.ts). Absent: a new revision. */
+  madeWith?: MadeWith | undefined;
+  /** The operator's download container image for new revisions. Default: DEFAULT_MODEL_DOWNLOADER_IMAGE. */
+  modelDownloaderImage?: string | undefined;
 }
 
 export function revisionSelector(mdName: string, revision: string): Record<string, string> {
@@ -45,8 +45,10 @@ export function renderDeployment({
   spec,
   revision,
   replicas,
-  predatesPodSecurityDefaults,
+  madeWith = NEW_REVISION,
+  modelDownloaderImage,
 }: DeploymentInput): ApplyObject {
+  const features = madeWith.features;
   const endpoints = resolveRuntimeEndpoints(spec.runtime);
   const labels = {
     ...commonLabels(owner.name, spec.model.name),
@@ -60,24 +62,46 @@ export function renderDeployment({
     { name: "MODEL_VERSION", value: spec.model.version },
     ...(spec.model.uri ? [{ name: "MODEL_URI", value: spec.model.uri }] : []),
   ];
-  const userEnv = spec.runtime.env ?? [];
-  const env = [...modelEnv.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
   const security = renderPodSecurity(
     template.securityContext,
-    effectiveProfile(template.securityContext, predatesPodSecurityDefaults),
+    effectiveProfile(template.securityContext, !features.has("pod-security-restricted")),
   );
+  const artifacts = features.has("model-artifacts")
+    ? renderModelArtifacts({
+        model: spec.model,
+        runtime: spec.runtime,
+        downloaderImage:
+          spec.model.storage?.downloaderImage ??
+          madeWith.downloaderImage ??
+          modelDownloaderImage ??
+          DEFAULT_MODEL_DOWNLOADER_IMAGE,
+        containerSecurity: security.container,
+      })
+    : undefined;
+  modelEnv.push(...(artifacts?.env ?? []));
+  const userEnv = spec.runtime.env ?? [];
+  const env = [...modelEnv.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
+  const args = spec.runtime.args ?? artifacts?.args;
 
   const shm = spec.runtime.shmSize;
+  const volumeMounts = [
+    ...(shm ? [{ name: SHM_VOLUME, mountPath: "/dev/shm" }] : []),
+    ...(artifacts?.mounts ?? []),
+  ];
+  const volumes = [
+    ...(shm ? [{ name: SHM_VOLUME, emptyDir: { medium: "Memory", sizeLimit: String(shm) } }] : []),
+    ...(artifacts?.volumes ?? []),
+  ];
   const container = {
     name: CONTAINER_NAME,
     image: spec.runtime.image,
     ...(spec.runtime.command ? { command: spec.runtime.command } : {}),
-    ...(spec.runtime.args ? { args: spec.runtime.args } : {}),
+    ...(args ? { args } : {}),
     env,
     ports: [{ name: PORT_NAME, containerPort: endpoints.port, protocol: "TCP" }],
     ...(spec.runtime.resources ? { resources: spec.runtime.resources } : {}),
     ...(security.container ? { securityContext: security.container } : {}),
-    ...(shm ? { volumeMounts: [{ name: SHM_VOLUME, mountPath: "/dev/shm" }] } : {}),
+    ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
     // Big models load for minutes: the startup probe carries that budget so liveness never
     // kills a pod that is still loading.
     startupProbe: {
@@ -108,9 +132,9 @@ export function renderDeployment({
       name: deploymentName(owner.name, revision),
       namespace: owner.namespace,
       labels,
-      ...(predatesPodSecurityDefaults
-        ? {}
-        : { annotations: { [POD_SECURITY_DEFAULTS_ANNOTATION]: POD_SECURITY_DEFAULTS } }),
+      ...(features.size > 0
+        ? { annotations: { [RENDER_FEATURES_ANNOTATION]: featuresAnnotation(features) } }
+        : {}),
       ownerReferences: [ownerReference(owner)],
     },
     spec: {
@@ -127,10 +151,9 @@ export function renderDeployment({
           ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
         },
         spec: {
+          ...(artifacts?.initContainers.length ? { initContainers: artifacts.initContainers } : {}),
           containers: [container],
-          ...(shm
-            ? { volumes: [{ name: SHM_VOLUME, emptyDir: { medium: "Memory", sizeLimit: String(shm) } }] }
-            : {}),
+          ...(volumes.length > 0 ? { volumes } : {}),
           ...(security.pod ? { securityContext: security.pod } : {}),
           ...(template.serviceAccountName
             ? { serviceAccountName: template.serviceAccountName }
