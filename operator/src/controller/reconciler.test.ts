@@ -347,6 +347,62 @@ describe("Reconciler", () => {
     expect(Object.keys((w.status()?.revisionSpecs ?? {}) as object)).not.toContain(rev);
   });
 
+  it("an operator upgrade leaves an s3:// revision made before model artifacts alone; a new revision downloads", async () => {
+    const w = world(
+      {
+        model: { name: "rec", version: "v1", uri: "s3://models/rec/v1" },
+        runtime: { preset: "triton", image: "registry.example/triton:1" },
+        rollout: { steps: [{ setWeight: 50 }, { pause: {} }] },
+      },
+      undefined,
+      { podsBecomeReady: true },
+    );
+    await w.reconciler.reconcile("shop/rec");
+    // The Deployment as the operator before model artifacts made it: MODEL_URI only.
+    const made = w.caches.Deployment.list("shop")[0] as Obj & { spec: { replicas: number } };
+    const revision = String((made.metadata?.labels as Record<string, string> | undefined)?.[LABEL_REVISION]);
+    const md = parseModelDeployment({ apiVersion: API_VERSION, kind: KIND, ...w.mds.get("rec", "shop") });
+    if (!md.ok) throw new Error("spec does not parse");
+    const before = withAppliedHash(
+      renderDeployment({
+        owner: { name: "rec", namespace: "shop", uid: "u-1" },
+        spec: md.value.spec,
+        revision,
+        replicas: made.spec.replicas,
+        madeWith: { features: new Set(["pod-security-restricted"]) },
+      }),
+    );
+    w.caches.Deployment.put({
+      ...(before as unknown as Obj),
+      metadata: { ...before.metadata, generation: 1 },
+      status: made.status,
+    });
+    const podTemplate = (o: Obj | undefined) =>
+      JSON.stringify((o?.spec as { template?: unknown } | undefined)?.template);
+    const legacyTemplate = podTemplate(w.caches.Deployment.get(made.metadata?.name ?? "", "shop"));
+    expect(legacyTemplate).not.toContain("initContainers");
+    expect(legacyTemplate).not.toContain("/mnt/models");
+
+    w.writes.length = 0;
+    await w.reconciler.reconcile("shop/rec");
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.writes.filter((x) => x.startsWith("apply Deployment"))).toEqual([]);
+    expect(w.status()).toMatchObject({ phase: "Healthy", stableRevision: revision });
+
+    // A new URI is a new revision: it downloads; the old one stays as made.
+    w.setSpec({
+      model: { name: "rec", version: "v2", uri: "s3://models/rec/v2" },
+      runtime: { preset: "triton", image: "registry.example/triton:1" },
+    });
+    await w.reconciler.reconcile("shop/rec");
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.caches.Deployment.list("shop")).toHaveLength(2);
+    const canary = w.caches.Deployment.list("shop").find((d) => d.metadata?.name !== made.metadata?.name);
+    expect(podTemplate(canary)).toContain('"initContainers"');
+    expect(podTemplate(canary)).toContain('"--model-repository=/mnt/models"');
+    expect(podTemplate(w.caches.Deployment.get(made.metadata?.name ?? "", "shop"))).toBe(legacyTemplate);
+  });
+
   it("an operator upgrade leaves a revision made before the pod security defaults alone; a new revision gets them", async () => {
     const w = world({ rollout: { steps: [{ setWeight: 50 }, { pause: {} }] } }, undefined, {
       podsBecomeReady: true,
