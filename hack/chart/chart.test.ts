@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_MODEL_DOWNLOADER_IMAGE } from "../../operator/src/render/model-artifacts.ts";
 import { CHART, findHelm, run } from "./tools.ts";
 
 const helm = findHelm();
@@ -180,6 +181,15 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
       expect(c.args.some((a) => a.startsWith("--namespaces"))).toBe(false);
       const sa = one(objs, "ServiceAccount");
       expect(pod.serviceAccountName).toBe(sa.metadata.name);
+    });
+
+    it("passes the model downloader image, by default the operator's own default", () => {
+      const { c } = operatorDeployment(objs);
+      expect(c.args).toContain(`--model-downloader-image=${DEFAULT_MODEL_DOWNLOADER_IMAGE}`);
+      const mirrored = operatorDeployment(
+        template(["--set", "operator.modelDownloaderImage=mirror.example/si@sha256:" + "a".repeat(64)]).objs,
+      );
+      expect(mirrored.c.args).toContain(`--model-downloader-image=mirror.example/si@sha256:${"a".repeat(64)}`);
     });
 
     it("grants least privilege through one ClusterRole, and leases through a Role", () => {

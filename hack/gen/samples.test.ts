@@ -10,7 +10,14 @@ const files = readdirSync(samplesDir).filter((f) => f.endsWith(".yaml"));
 describe("crds/samples", () => {
   it("has the samples the docs point to", () => {
     expect(files).toEqual(
-      expect.arrayContaining(["recommender.yaml", "recommender-autoscaled.yaml", "llm-gateway.yaml"]),
+      expect.arrayContaining([
+        "recommender.yaml",
+        "recommender-autoscaled.yaml",
+        "llm-gateway.yaml",
+        "llm-gpu.yaml",
+        "triton-s3.yaml",
+        "ctr-pvc.yaml",
+      ]),
     );
   });
 
