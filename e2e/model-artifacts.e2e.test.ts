@@ -303,6 +303,14 @@ describe("a malformed URI is refused by the API server, in the operator's words"
   );
 });
 
+describe("crds/samples", () => {
+  it("every sample is accepted by the API server, CEL rules included (server-side dry run)", async () => {
+    const out = await kubectl(["apply", "--dry-run=server", "-n", ns, "-f", "crds/samples/"]);
+    for (const name of ["llama", "ranker", "ctr", "recommender", "llm"])
+      expect(out).toContain(`modeldeployment.modelship.dev/${name}`);
+  }, 30_000);
+});
+
 describe("operator upgrade", () => {
   it("a Deployment made before model artifacts keeps its pod template; the next revision downloads", async () => {
     const spec = mdSpec({
