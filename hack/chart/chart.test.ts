@@ -441,6 +441,8 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
       const messages = policy.spec.validations.map((v) => v.messageExpression).join("\n");
       expect(messages).toMatch(/spec\.runtime\.image/);
       expect(messages).toMatch(/secretKeyRef/);
+      expect(messages).toMatch(/'spec\.model: '/);
+      expect(messages).toMatch(/credentialsSecretName/);
     });
 
     it("checks only Secrets when no registry is listed, and can warn instead of deny", () => {
@@ -451,8 +453,10 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
         "admissionPolicy.validationActions={Warn,Audit}",
       ]);
       const policy = one(objs, "ValidatingAdmissionPolicy") as Policy;
-      expect(policy.spec.validations).toHaveLength(1);
-      expect(policy.spec.validations[0]?.expression).toMatch(/refusedSecretNames/);
+      expect(policy.spec.validations.map((v) => v.expression)).toEqual([
+        "size(variables.refusedModelSecrets) == 0",
+        "size(variables.refusedSecretNames) == 0",
+      ]);
       expect(
         JSON.parse(policy.spec.variables.find((v) => v.name === "allowedSecretNames")?.expression ?? ""),
       ).toEqual([]);
