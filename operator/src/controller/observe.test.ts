@@ -102,6 +102,38 @@ describe("observeRevisions", () => {
     expect(o?.failure?.reason).toBe(reason);
   });
 
+  it.each([
+    ["CrashLoopBackOff", "CrashLoopBackOff"],
+    ["CreateContainerConfigError", "CreateContainerConfigError"],
+    ["ImagePullBackOff", "ImagePullBackOff"],
+  ])(
+    "reports a model download container waiting in %s (a failed download, a missing Secret, its image), through the cache's trim",
+    (waiting, reason) => {
+      const p = {
+        metadata: { name: "p", labels: { "modelship.dev/revision": "i" } },
+        status: {
+          phase: "Pending",
+          conditions: [{ type: "Ready", status: "False" }],
+          initContainerStatuses: [
+            {
+              name: "model-downloader",
+              image: "x",
+              ready: false,
+              state: { waiting: { reason: waiting, message: "m" } },
+            },
+          ],
+          containerStatuses: [{ name: "model-server", state: { waiting: { reason: "PodInitializing" } } }],
+        },
+      };
+      trimPod(p);
+      const [o] = observeRevisions([dep("i", 0)], [p as ObservedPod]);
+      expect(o?.failure).toEqual({
+        reason,
+        message: `pod p: init container model-downloader: ${waiting}: m`,
+      });
+    },
+  );
+
   it("reports unschedulable pods, quota and progress deadline", () => {
     expect(
       observeRevisions([dep("c", 0)], [pod("c", "p", { unschedulable: true })])[0]?.failure?.reason,

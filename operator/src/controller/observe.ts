@@ -41,14 +41,18 @@ export interface ObservedPod {
       message?: string;
       lastTransitionTime?: string | Date;
     }[];
-    containerStatuses?: {
-      name: string;
-      ready?: boolean;
-      restartCount?: number;
-      // A LIST hands over Dates, a watch strings.
-      state?: { waiting?: { reason?: string; message?: string }; running?: { startedAt?: string | Date } };
-    }[];
+    containerStatuses?: ContainerStatus[];
+    /** The model download container's (render/model-artifacts.ts): a failed download shows here. */
+    initContainerStatuses?: ContainerStatus[];
   };
+}
+
+interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  restartCount?: number;
+  // A LIST hands over Dates, a watch strings.
+  state?: { waiting?: { reason?: string; message?: string }; running?: { startedAt?: string | Date } };
 }
 
 /** What the rollout engine reads of a revision, plus what the reconciler and the prober need. */
@@ -64,13 +68,17 @@ export interface ObservedRevision extends RevisionObservation {
 function podFailure(pods: ObservedPod[]): WorkloadFailure | undefined {
   for (const p of pods) {
     if (p.metadata?.deletionTimestamp) continue;
-    for (const c of p.status?.containerStatuses ?? []) {
+    const containers = [
+      ...(p.status?.initContainerStatuses ?? []).map((c) => ({ c, what: `init container ${c.name}: ` })),
+      ...(p.status?.containerStatuses ?? []).map((c) => ({ c, what: "" })),
+    ];
+    for (const { c, what } of containers) {
       const w = c.state?.waiting;
       const rule = w?.reason === undefined ? undefined : WAITING_REASONS[w.reason];
       if (w !== undefined && rule !== undefined) {
         return {
           reason: rule.reason,
-          message: `pod ${p.metadata?.name}: ${w.reason}${w.message ? `: ${w.message}` : ""}`,
+          message: `pod ${p.metadata?.name}: ${what}${w.reason}${w.message ? `: ${w.message}` : ""}`,
         };
       }
     }

@@ -23,7 +23,7 @@ const POD_METADATA = new Set([
   "deletionTimestamp",
   "creationTimestamp",
 ]);
-const POD_STATUS = new Set(["phase", "podIP", "conditions", "containerStatuses"]);
+const POD_STATUS = new Set(["phase", "podIP", "conditions", "containerStatuses", "initContainerStatuses"]);
 const CONTAINER_STATUS = new Set(["name", "ready", "restartCount", "state"]);
 
 /** For the pod cache: only what observe.ts reads (readiness, IP, owner, hostNetwork, why a container waits). */
@@ -38,9 +38,9 @@ export const trimPod: Trim = (obj) => {
   if (pod.spec?.hostNetwork === true) pod.spec = { hostNetwork: true };
   else delete pod.spec;
   keepOnly(pod.status, POD_STATUS);
-  const statuses = pod.status?.containerStatuses;
-  if (Array.isArray(statuses))
-    for (const s of statuses) keepOnly(s as Record<string, unknown>, CONTAINER_STATUS);
+  for (const statuses of [pod.status?.containerStatuses, pod.status?.initContainerStatuses])
+    if (Array.isArray(statuses))
+      for (const s of statuses) keepOnly(s as Record<string, unknown>, CONTAINER_STATUS);
 };
 
 const REPLICA_SET_METADATA = new Set([
