@@ -134,6 +134,38 @@ describe("observeRevisions", () => {
     },
   );
 
+  it("a pod downloading its model is loading since the download started; then since its server started", () => {
+    const downloading = (phase: string, server?: string): ObservedPod => ({
+      metadata: { name: "p", labels: { "modelship.dev/revision": "d" } },
+      status: {
+        phase,
+        conditions: [{ type: "Ready", status: "False" }],
+        initContainerStatuses: [
+          {
+            name: "model-downloader",
+            state: phase === "Pending" ? { running: { startedAt: "2026-12-02T10:00:00Z" } } : {},
+          },
+        ],
+        containerStatuses: [
+          {
+            name: "model-server",
+            state: server ? { running: { startedAt: server } } : { waiting: { reason: "PodInitializing" } },
+          },
+        ],
+      },
+    });
+    expect(observeRevisions([dep("d", 0)], [downloading("Pending")])[0]?.loading).toEqual({
+      pod: "p",
+      since: "2026-12-02T10:00:00.000Z",
+    });
+    expect(
+      observeRevisions([dep("d", 0)], [downloading("Running", "2026-12-02T10:20:00Z")])[0]?.loading,
+    ).toEqual({
+      pod: "p",
+      since: "2026-12-02T10:20:00.000Z",
+    });
+  });
+
   it("reports unschedulable pods, quota and progress deadline", () => {
     expect(
       observeRevisions([dep("c", 0)], [pod("c", "p", { unschedulable: true })])[0]?.failure?.reason,

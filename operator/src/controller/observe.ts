@@ -2,7 +2,7 @@
 // person needs (crash loop, image pull, unschedulable, quota, progress deadline) from the
 // Deployments' conditions and their pods' statuses. Pure: takes cached objects, returns values.
 import { WorkloadReason } from "../api/reasons.ts";
-import type { DeploymentMarks } from "../render/features.ts";
+import { type DeploymentMarks, DOWNLOADER_CONTAINER } from "../render/features.ts";
 import { LABEL_REVISION } from "../render/labels.ts";
 import { WAITING_REASONS } from "../rollout/pod-failures.ts";
 import type { RevisionObservation, WorkloadFailure } from "../rollout/types.ts";
@@ -116,13 +116,21 @@ function deploymentFailure(d: ObservedDeployment): WorkloadFailure | undefined {
 
 /**
  * The not-yet-Ready pod whose containers all run and started first: a model server loading its
- * weights, inside (or past) its startup budget. A pod still pulling or crashing is not loading.
+ * weights, inside (or past) its startup budget. A pod whose model download container runs
+ * (render/model-artifacts.ts) is loading too, since the download started: the download gets the
+ * startup budget, then the server gets it again from its own start (as the kubelet's startup probe
+ * does). A pod still pulling or crashing is not loading.
  */
 function podLoading(pods: ObservedPod[]): { pod: string; since: string } | undefined {
   let first: { pod: string; since: string; ms: number } | undefined;
   for (const p of pods) {
-    if (p.metadata?.deletionTimestamp || isPodReady(p) || p.status?.phase !== "Running") continue;
-    const starts = (p.status.containerStatuses ?? []).map((c) => c.state?.running?.startedAt);
+    if (p.metadata?.deletionTimestamp || isPodReady(p)) continue;
+    const download = p.status?.initContainerStatuses?.find((c) => c.name === DOWNLOADER_CONTAINER);
+    const downloading = p.status?.phase === "Pending" && download?.state?.running?.startedAt !== undefined;
+    if (p.status?.phase !== "Running" && !downloading) continue;
+    const starts = downloading
+      ? [download?.state?.running?.startedAt]
+      : (p.status?.containerStatuses ?? []).map((c) => c.state?.running?.startedAt);
     if (starts.length === 0 || starts.some((t) => t === undefined)) continue;
     // The pod is loading since its last container started.
     const ms = Math.max(...starts.map((t) => new Date(t as string | Date).getTime()));
