@@ -114,7 +114,7 @@ describe("model artifacts under restricted Pod Security", () => {
     await applyMd(
       ns,
       "ctr",
-      mdSpec({ model: { name: "ctr", version: "v1", uri: "pvc://shop-models/ctr/v1" } }),
+      mdSpec({ model: { name: "recommender", version: "v1", uri: "pvc://shop-models/ctr/v1" } }),
     );
     await waitForPhase(ns, "ctr", "Healthy", 120_000);
     expect(await readyPodsOf(ns, "ctr")).toBe(2);
@@ -136,7 +136,9 @@ describe("model artifacts under restricted Pod Security", () => {
 
   it("a new URI is a new revision, rolled out; the old one is gone after promotion", async () => {
     const before = await getMd(ns, "ctr");
-    await patchMdSpec(ns, "ctr", { model: { name: "ctr", version: "v1", uri: "pvc://shop-models/ctr/v2" } });
+    await patchMdSpec(ns, "ctr", {
+      model: { name: "recommender", version: "v1", uri: "pvc://shop-models/ctr/v2" },
+    });
     const after = await eventually(
       "the new revision stable",
       async () => {
@@ -162,7 +164,7 @@ describe("model artifacts under restricted Pod Security", () => {
       ns,
       "oci",
       mdSpec({
-        model: { name: "oci", version: "v1", uri: "oci://registry.example/models/ctr:2026-11-01" },
+        model: { name: "recommender", version: "v1", uri: "oci://registry.example/models/ctr:2026-11-01" },
         runtime: { preset: "openInference", image: "registry.invalid/recsys:1" },
       }),
     );
@@ -187,7 +189,7 @@ describe("model artifacts under restricted Pod Security", () => {
         ns,
         name,
         mdSpec({
-          model: { name, version: "v1", uri, ...(storage ? { storage } : {}) },
+          model: { name: "recommender", version: "v1", uri, ...(storage ? { storage } : {}) },
           runtime: { preset, image: "registry.invalid/server:1", port: 8080 },
           health: { intervalSeconds: 1, timeoutSeconds: 1, checks: [{ path: "/v2/health/ready" }] },
         }),
@@ -219,7 +221,7 @@ describe("model artifacts under restricted Pod Security", () => {
       expect(server?.args).toEqual(
         preset === "triton"
           ? ["tritonserver", "--model-repository=/mnt/models"]
-          : ["--model", "/mnt/models", "--served-model-name", name],
+          : ["--model", "/mnt/models", "--served-model-name", "recommender"],
       );
       // kwok completes the init container and readies the pod.
       await waitForPhase(ns, name, "Healthy", 120_000);
@@ -233,7 +235,7 @@ describe("model artifacts under restricted Pod Security", () => {
       "eph",
       mdSpec({
         model: {
-          name: "eph",
+          name: "recommender",
           version: "v1",
           uri: "gs://models-e2e/ctr",
           storage: { volume: "Ephemeral", size: "50Gi", storageClassName: "e2e-none" },
@@ -314,7 +316,7 @@ describe("crds/samples", () => {
 describe("operator upgrade", () => {
   it("a Deployment made before model artifacts keeps its pod template; the next revision downloads", async () => {
     const spec = mdSpec({
-      model: { name: "legacy", version: "v1", uri: "s3://models/legacy/v1" },
+      model: { name: "recommender", version: "v1", uri: "s3://models/legacy/v1" },
       runtime: { preset: "triton", image: "registry.invalid/triton:1", port: 8080 },
       health: { intervalSeconds: 1, timeoutSeconds: 1, checks: [{ path: "/v2/health/ready" }] },
     });
@@ -355,7 +357,7 @@ describe("operator upgrade", () => {
 
     // The next change of the spec is a new revision, and that one downloads.
     await patchMdSpec(legacyNs, "legacy", {
-      model: { name: "legacy", version: "v2", uri: "s3://models/legacy/v2" },
+      model: { name: "recommender", version: "v2", uri: "s3://models/legacy/v2" },
     });
     const next = await eventually(
       "the new revision's Deployment",
