@@ -189,7 +189,9 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
       const mirrored = operatorDeployment(
         template(["--set", "operator.modelDownloaderImage=mirror.example/si@sha256:" + "a".repeat(64)]).objs,
       );
-      expect(mirrored.c.args).toContain(`--model-downloader-image=mirror.example/si@sha256:${"a".repeat(64)}`);
+      expect(mirrored.c.args).toContain(
+        `--model-downloader-image=mirror.example/si@sha256:${"a".repeat(64)}`,
+      );
     });
 
     it("grants least privilege through one ClusterRole, and leases through a Role", () => {
