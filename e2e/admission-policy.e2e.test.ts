@@ -135,6 +135,43 @@ describe.skipIf(!helmFound.path)("the chart's ValidatingAdmissionPolicy", () => 
     expect(await apply(md("good", withSecret("db-password")))).toMatch(/not allowed: db-password/);
   });
 
+  it("checks the model's images and credentials too: the downloader, an oci:// model, the storage Secret", async () => {
+    const withModel = (model: Record<string, unknown>) =>
+      mdSpec({
+        model: { name: "recommender", version: "v1", ...model },
+        runtime: { preset: "openInference", image: ALLOWED_IMAGE },
+      });
+    expect(
+      await apply(
+        md("dl", withModel({ uri: "s3://models/x", storage: { downloaderImage: "docker.io/evil/dl:1" } })),
+      ),
+    ).toMatch(/spec\.model: docker\.io\/evil\/dl:1 is not from an allowed registry/);
+    expect(await apply(md("oci", withModel({ uri: "oci://docker.io/evil/weights:1" })))).toMatch(
+      /spec\.model: docker\.io\/evil\/weights:1 is not from an allowed registry/,
+    );
+    expect(
+      await apply(
+        md("creds", withModel({ uri: "s3://models/x", storage: { credentialsSecretName: "db-password" } })),
+      ),
+    ).toMatch(
+      /spec\.model\.storage\.credentialsSecretName may name only allowed Secrets; not allowed: db-password/,
+    );
+    expect(
+      await apply(
+        md(
+          "allowed",
+          withModel({
+            uri: "hf://org/model",
+            storage: { downloaderImage: "registry.invalid/dl:1", credentialsSecretName: "hf-token" },
+          }),
+        ),
+      ),
+    ).toBe("");
+    expect(await apply(md("allowed-oci", withModel({ uri: "oci://registry.invalid/models/ctr:1" })))).toBe(
+      "",
+    );
+  });
+
   it("leaves namespaces outside its selector alone", async () => {
     expect(await apply(md("elsewhere", withImage("docker.io/evil/miner:1"), outside))).toBe("");
   });

@@ -58,7 +58,9 @@ describe("a namespace that enforces restricted", () => {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] },
     });
-    expect(dep?.metadata?.annotations?.["modelship.dev/pod-security-defaults"]).toBe("restricted");
+    expect(dep?.metadata?.annotations?.["modelship.dev/render-features"]).toContain(
+      "pod-security-restricted",
+    );
     // Admission checked each pod against restricted; a server-side dry run of the label reports any
     // running pod that would violate it ("existing pods ... violate"): none.
     const dry = await kubectl([

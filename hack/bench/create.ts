@@ -99,7 +99,6 @@ async function floor(c: ClusterState, ns: string, n: number, s: OperatorSettings
           spec,
           revision,
           replicas: 1,
-          predatesPodSecurityDefaults: false,
         });
         const svc = renderService({ owner, spec });
         // No ownerReferences: there is no owner, and the garbage collector would delete the children.

@@ -134,7 +134,6 @@ export function rolloutObjects(
     spec,
     revision: computeRevision(spec),
     replicas: spec.replicas,
-    predatesPodSecurityDefaults: false,
   });
   const svc = renderService({ owner, spec }) as V1Service;
   delete svc.metadata?.ownerReferences;

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_MODEL_DOWNLOADER_IMAGE } from "../../operator/src/render/model-artifacts.ts";
 import { CHART, findHelm, run } from "./tools.ts";
 
 const helm = findHelm();
@@ -181,6 +182,17 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
       expect(c.args.some((a) => a.startsWith("--namespaces"))).toBe(false);
       const sa = one(objs, "ServiceAccount");
       expect(pod.serviceAccountName).toBe(sa.metadata.name);
+    });
+
+    it("passes the model downloader image, by default the operator's own default", () => {
+      const { c } = operatorDeployment(objs);
+      expect(c.args).toContain(`--model-downloader-image=${DEFAULT_MODEL_DOWNLOADER_IMAGE}`);
+      const mirrored = operatorDeployment(
+        template(["--set", "operator.modelDownloaderImage=mirror.example/si@sha256:" + "a".repeat(64)]).objs,
+      );
+      expect(mirrored.c.args).toContain(
+        `--model-downloader-image=mirror.example/si@sha256:${"a".repeat(64)}`,
+      );
     });
 
     it("grants least privilege through one ClusterRole, and leases through a Role", () => {
@@ -432,6 +444,8 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
       const messages = policy.spec.validations.map((v) => v.messageExpression).join("\n");
       expect(messages).toMatch(/spec\.runtime\.image/);
       expect(messages).toMatch(/secretKeyRef/);
+      expect(messages).toMatch(/'spec\.model: '/);
+      expect(messages).toMatch(/credentialsSecretName/);
     });
 
     it("checks only Secrets when no registry is listed, and can warn instead of deny", () => {
@@ -442,8 +456,10 @@ describe.skipIf(!helm.path)(`Helm chart (${helm.path ?? helm.reason})`, () => {
         "admissionPolicy.validationActions={Warn,Audit}",
       ]);
       const policy = one(objs, "ValidatingAdmissionPolicy") as Policy;
-      expect(policy.spec.validations).toHaveLength(1);
-      expect(policy.spec.validations[0]?.expression).toMatch(/refusedSecretNames/);
+      expect(policy.spec.validations.map((v) => v.expression)).toEqual([
+        "size(variables.refusedModelSecrets) == 0",
+        "size(variables.refusedSecretNames) == 0",
+      ]);
       expect(
         JSON.parse(policy.spec.variables.find((v) => v.name === "allowedSecretNames")?.expression ?? ""),
       ).toEqual([]);

@@ -15,6 +15,9 @@ describe("crds/samples", () => {
         "recommender-autoscaled.yaml",
         "recommender-agreement.yaml",
         "llm-gateway.yaml",
+        "llm-gpu.yaml",
+        "triton-s3.yaml",
+        "ctr-pvc.yaml",
       ]),
     );
   });

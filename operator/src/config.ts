@@ -2,6 +2,7 @@
 // typo fails at start with the name of the setting, never later in a reconcile.
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { DEFAULT_MODEL_DOWNLOADER_IMAGE } from "./render/model-artifacts.ts";
 
 const csv = z
   .string()
@@ -40,6 +41,14 @@ export const ConfigSchema = z.object({
     .max(4096)
     .default(128)
     .describe("probe rounds in flight at once, shared equally among the ModelDeployments being probed"),
+  modelDownloaderImage: z
+    .string()
+    .min(1)
+    .max(1024)
+    .default(DEFAULT_MODEL_DOWNLOADER_IMAGE)
+    .describe(
+      "image of the init container that downloads s3://, gs://, https:// and hf:// models into /mnt/models (args: <uri> <dest>); new revisions only, a running one keeps the image it was made with",
+    ),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -57,6 +66,7 @@ const ENV: Record<keyof Config, string> = {
   prober: "MODELSHIP_PROBER",
   probeAllowCidrs: "MODELSHIP_PROBE_ALLOW_CIDRS",
   probeConcurrency: "MODELSHIP_PROBE_CONCURRENCY",
+  modelDownloaderImage: "MODELSHIP_MODEL_DOWNLOADER_IMAGE",
 };
 
 const FLAG = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

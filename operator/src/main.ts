@@ -109,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
     ...(elector ? { leadership: elector } : {}),
     metrics,
     resyncMs: config.resyncSeconds * 1000,
+    modelDownloaderImage: config.modelDownloaderImage,
     ...(prober ? { prober } : {}),
   });
   onProbeStats = manager.onProbeStats;

@@ -9,6 +9,8 @@ export * from "./header-route.ts";
 export * from "./http-path.ts";
 export * from "./init-containers.ts";
 export * from "./model-deployment.ts";
+export * from "./model-storage.ts";
+export * from "./model-uri.ts";
 export * from "./pod-template.ts";
 export * from "./presets.ts";
 export * from "./probes.ts";

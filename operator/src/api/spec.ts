@@ -15,6 +15,8 @@ import { EnvVarSchema, ResourcesSchema } from "./container.ts";
 import { DURATION_MAX_LENGTH, DURATION_PATTERN, durationToMs, parseDuration } from "./duration.ts";
 import { MODEL_RUNTIME_SA_LABEL } from "./group.ts";
 import { HeaderRouteSchema } from "./header-route.ts";
+import { ModelStorageSchema, STORAGE_NEEDS_DOWNLOAD, STORAGE_NEEDS_DOWNLOAD_CEL } from "./model-storage.ts";
+import { MODEL_MOUNT_PATH, MODEL_URI_CEL, modelSource, modelUriProblem } from "./model-uri.ts";
 import {
   checkPodTemplate,
   POD_TEMPLATE_RULES,
@@ -40,37 +42,52 @@ import {
   streamSpecIssues,
 } from "./stream-health.ts";
 
-const ModelSchema = z
-  .object({
-    name: cel(
-      dnsLabel(
-        "The served model name, used in health and inference checks (e.g. /v2/models/{name}/ready) and in labels.",
+const ModelSchema = cel(
+  z
+    .object({
+      name: cel(
+        dnsLabel(
+          "The served model name, used in health and inference checks (e.g. /v2/models/{name}/ready) and in labels.",
+        ),
+        [
+          {
+            rule: "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+            message:
+              "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
+          },
+        ],
       ),
-      [
-        {
-          rule: "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
-          message:
-            "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
-        },
-      ],
-    ),
-    version: z
-      .string()
-      .min(1)
-      .max(63)
-      .describe(
-        "Free-text model version (e.g. a date or a registry tag). Part of the revision identity; shown in status and history.",
-      ),
-    uri: z
-      .string()
-      .min(1)
-      .max(2048)
-      .optional()
-      .describe(
-        "Where the model lives (e.g. s3://bucket/path). Handed to the runtime as MODEL_URI; modelship never fetches it.",
-      ),
-  })
-  .describe("The model being served.");
+      version: z
+        .string()
+        .min(1)
+        .max(63)
+        .describe(
+          "Free-text model version (e.g. a date or a registry tag). Part of the revision identity; shown in status and history.",
+        ),
+      uri: cel(
+        z
+          .string()
+          .min(1)
+          .max(2048)
+          .superRefine((uri, ctx) => {
+            const problem = modelUriProblem(uri);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
+        MODEL_URI_CEL,
+      )
+        .optional()
+        .describe(
+          `Where the model lives. pvc://<claim>/<path>: the claim mounted read-only at ${MODEL_MOUNT_PATH}. oci://<image>: an image volume mounted read-only at ${MODEL_MOUNT_PATH}. s3://, gs://, https://, hf://: downloaded into ${MODEL_MOUNT_PATH} by an init container before the server starts (see storage). The server gets MODEL_URI and, for these schemes, MODEL_PATH (the local path) and the preset's model argument when runtime.command and runtime.args are unset. Any other value: handed over as MODEL_URI only. See docs/model-artifacts.md.`,
+        ),
+      storage: ModelStorageSchema.optional(),
+    })
+    .superRefine((m, ctx) => {
+      if (m.storage !== undefined && modelSource(m.uri).kind !== "download")
+        ctx.addIssue({ code: "custom", path: ["storage"], message: STORAGE_NEEDS_DOWNLOAD });
+    })
+    .describe("The model being served."),
+  [STORAGE_NEEDS_DOWNLOAD_CEL],
+);
 
 const RuntimeSchema = cel(
   z
@@ -735,6 +752,7 @@ export type HealthSpec = ModelDeploymentSpec["health"];
 export type DisruptionSpec = NonNullable<ModelDeploymentSpec["disruption"]>;
 export type AutoscalingSpec = NonNullable<ModelDeploymentSpec["autoscaling"]>;
 export type TemplateSpec = NonNullable<ModelDeploymentSpec["template"]>;
+export type ModelSpec = ModelDeploymentSpec["model"];
 export type PodSecuritySpec = NonNullable<TemplateSpec["securityContext"]>;
 export type GatewayApiTraffic = NonNullable<NonNullable<RolloutSpec["traffic"]>["gatewayAPI"]>;
 

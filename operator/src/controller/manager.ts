@@ -38,6 +38,8 @@ export interface ManagerOptions {
   clock?: Clock;
   /** Periodic resync of every ModelDeployment (ms). */
   resyncMs?: number;
+  /** The download container image for new revisions (--model-downloader-image). */
+  modelDownloaderImage?: string;
 }
 
 export interface Manager {
@@ -154,6 +156,7 @@ export async function startManager(o: ManagerOptions): Promise<Manager> {
     gatewayApiAvailable: () => gatewayApi,
     traefikAvailable: () => traefik,
     ...(o.resyncMs ? { maxRequeueMs: o.resyncMs } : {}),
+    ...(o.modelDownloaderImage ? { modelDownloaderImage: o.modelDownloaderImage } : {}),
     onChildFailure: (kind, reason) => o.metrics?.childErrors.inc({ kind, reason }),
     onRolloutEvent: (e) => {
       const m = o.metrics;

@@ -120,7 +120,71 @@ describe("observeRevisions", () => {
     const [o] = observeRevisions([dep("b", 0)], [failing]);
     expect(o?.failure).toEqual({
       reason: "ImagePullBackOff",
-      message: 'pod p (init container proxy): ImagePullBackOff: Back-off pulling image "x"',
+      message: 'pod p: init container proxy: ImagePullBackOff: Back-off pulling image "x"',
+    });
+  });
+
+  it.each([
+    ["CrashLoopBackOff", "CrashLoopBackOff"],
+    ["CreateContainerConfigError", "CreateContainerConfigError"],
+    ["ImagePullBackOff", "ImagePullBackOff"],
+  ])(
+    "reports a model download container waiting in %s (a failed download, a missing Secret, its image), through the cache's trim",
+    (waiting, reason) => {
+      const p = {
+        metadata: { name: "p", labels: { "modelship.dev/revision": "i" } },
+        status: {
+          phase: "Pending",
+          conditions: [{ type: "Ready", status: "False" }],
+          initContainerStatuses: [
+            {
+              name: "model-downloader",
+              image: "x",
+              ready: false,
+              state: { waiting: { reason: waiting, message: "m" } },
+            },
+          ],
+          containerStatuses: [{ name: "model-server", state: { waiting: { reason: "PodInitializing" } } }],
+        },
+      };
+      trimPod(p);
+      const [o] = observeRevisions([dep("i", 0)], [p as ObservedPod]);
+      expect(o?.failure).toEqual({
+        reason,
+        message: `pod p: init container model-downloader: ${waiting}: m`,
+      });
+    },
+  );
+
+  it("a pod downloading its model is loading since the download started; then since its server started", () => {
+    const downloading = (phase: string, server?: string): ObservedPod => ({
+      metadata: { name: "p", labels: { "modelship.dev/revision": "d" } },
+      status: {
+        phase,
+        conditions: [{ type: "Ready", status: "False" }],
+        initContainerStatuses: [
+          {
+            name: "model-downloader",
+            state: phase === "Pending" ? { running: { startedAt: "2026-12-02T10:00:00Z" } } : {},
+          },
+        ],
+        containerStatuses: [
+          {
+            name: "model-server",
+            state: server ? { running: { startedAt: server } } : { waiting: { reason: "PodInitializing" } },
+          },
+        ],
+      },
+    });
+    expect(observeRevisions([dep("d", 0)], [downloading("Pending")])[0]?.loading).toEqual({
+      pod: "p",
+      since: "2026-12-02T10:00:00.000Z",
+    });
+    expect(
+      observeRevisions([dep("d", 0)], [downloading("Running", "2026-12-02T10:20:00Z")])[0]?.loading,
+    ).toEqual({
+      pod: "p",
+      since: "2026-12-02T10:20:00.000Z",
     });
   });
 

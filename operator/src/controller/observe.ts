@@ -2,6 +2,7 @@
 // person needs (crash loop, image pull, unschedulable, quota, progress deadline) from the
 // Deployments' conditions and their pods' statuses. Pure: takes cached objects, returns values.
 import { WorkloadReason } from "../api/reasons.ts";
+import { type DeploymentMarks, DOWNLOADER_CONTAINER } from "../render/features.ts";
 import { LABEL_REVISION } from "../render/labels.ts";
 import { WAITING_REASONS } from "../rollout/pod-failures.ts";
 import type { RevisionObservation, WorkloadFailure } from "../rollout/types.ts";
@@ -14,7 +15,8 @@ export interface ObservedDeployment {
     generation?: number;
     deletionTimestamp?: unknown;
   };
-  spec?: { replicas?: number; template?: { spec?: { securityContext?: object } } };
+  /** The pod template as far as render/features.ts reads it (what the revision was made with). */
+  spec?: { replicas?: number; template?: NonNullable<DeploymentMarks["spec"]>["template"] };
   status?: {
     observedGeneration?: number;
     replicas?: number;
@@ -40,7 +42,7 @@ export interface ObservedPod {
       lastTransitionTime?: string | Date;
     }[];
     containerStatuses?: ContainerStatus[];
-    /** Init containers and native sidecars (spec.template.initContainers): a pod can fail there first. */
+    /** The model download container's (render/model-artifacts.ts): a failed download shows here. */
     initContainerStatuses?: ContainerStatus[];
   };
 }
@@ -66,17 +68,17 @@ export interface ObservedRevision extends RevisionObservation {
 function podFailure(pods: ObservedPod[]): WorkloadFailure | undefined {
   for (const p of pods) {
     if (p.metadata?.deletionTimestamp) continue;
-    const statuses = [
-      ...(p.status?.initContainerStatuses ?? []).map((c) => ({ c, who: ` (init container ${c.name})` })),
-      ...(p.status?.containerStatuses ?? []).map((c) => ({ c, who: "" })),
+    const containers = [
+      ...(p.status?.initContainerStatuses ?? []).map((c) => ({ c, what: `init container ${c.name}: ` })),
+      ...(p.status?.containerStatuses ?? []).map((c) => ({ c, what: "" })),
     ];
-    for (const { c, who } of statuses) {
+    for (const { c, what } of containers) {
       const w = c.state?.waiting;
       const rule = w?.reason === undefined ? undefined : WAITING_REASONS[w.reason];
       if (w !== undefined && rule !== undefined) {
         return {
           reason: rule.reason,
-          message: `pod ${p.metadata?.name}${who}: ${w.reason}${w.message ? `: ${w.message}` : ""}`,
+          message: `pod ${p.metadata?.name}: ${what}${w.reason}${w.message ? `: ${w.message}` : ""}`,
         };
       }
     }
@@ -114,13 +116,21 @@ function deploymentFailure(d: ObservedDeployment): WorkloadFailure | undefined {
 
 /**
  * The not-yet-Ready pod whose containers all run and started first: a model server loading its
- * weights, inside (or past) its startup budget. A pod still pulling or crashing is not loading.
+ * weights, inside (or past) its startup budget. A pod whose model download container runs
+ * (render/model-artifacts.ts) is loading too, since the download started: the download gets the
+ * startup budget, then the server gets it again from its own start (as the kubelet's startup probe
+ * does). A pod still pulling or crashing is not loading.
  */
 function podLoading(pods: ObservedPod[]): { pod: string; since: string } | undefined {
   let first: { pod: string; since: string; ms: number } | undefined;
   for (const p of pods) {
-    if (p.metadata?.deletionTimestamp || isPodReady(p) || p.status?.phase !== "Running") continue;
-    const starts = (p.status.containerStatuses ?? []).map((c) => c.state?.running?.startedAt);
+    if (p.metadata?.deletionTimestamp || isPodReady(p)) continue;
+    const download = p.status?.initContainerStatuses?.find((c) => c.name === DOWNLOADER_CONTAINER);
+    const downloading = p.status?.phase === "Pending" && download?.state?.running?.startedAt !== undefined;
+    if (p.status?.phase !== "Running" && !downloading) continue;
+    const starts = downloading
+      ? [download?.state?.running?.startedAt]
+      : (p.status?.containerStatuses ?? []).map((c) => c.state?.running?.startedAt);
     if (starts.length === 0 || starts.some((t) => t === undefined)) continue;
     // The pod is loading since its last container started.
     const ms = Math.max(...starts.map((t) => new Date(t as string | Date).getTime()));

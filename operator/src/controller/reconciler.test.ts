@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { API_VERSION, KIND, parseModelDeployment } from "../api/index.ts";
 import { type ApiClient, makeApiError } from "../kube/api-client.ts";
 import { renderDeployment } from "../render/deployment.ts";
+import { RENDER_FEATURES_ANNOTATION } from "../render/features.ts";
 import { LABEL_REVISION } from "../render/labels.ts";
-import { POD_SECURITY_DEFAULTS_ANNOTATION } from "../render/pod-security.ts";
 import { computeRevision, type RevisionSpec } from "../render/revision.ts";
 import type { ApplyObject } from "../render/types.ts";
 import type { RolloutEvent } from "../rollout/types.ts";
@@ -389,6 +389,62 @@ describe("Reconciler", () => {
     expect(Object.keys((w.status()?.revisionSpecs ?? {}) as object)).not.toContain(rev);
   });
 
+  it("an operator upgrade leaves an s3:// revision made before model artifacts alone; a new revision downloads", async () => {
+    const w = world(
+      {
+        model: { name: "rec", version: "v1", uri: "s3://models/rec/v1" },
+        runtime: { preset: "triton", image: "registry.example/triton:1" },
+        rollout: { steps: [{ setWeight: 50 }, { pause: {} }] },
+      },
+      undefined,
+      { podsBecomeReady: true },
+    );
+    await w.reconciler.reconcile("shop/rec");
+    // The Deployment as the operator before model artifacts made it: MODEL_URI only.
+    const made = w.caches.Deployment.list("shop")[0] as Obj & { spec: { replicas: number } };
+    const revision = String((made.metadata?.labels as Record<string, string> | undefined)?.[LABEL_REVISION]);
+    const md = parseModelDeployment({ apiVersion: API_VERSION, kind: KIND, ...w.mds.get("rec", "shop") });
+    if (!md.ok) throw new Error("spec does not parse");
+    const before = withAppliedHash(
+      renderDeployment({
+        owner: { name: "rec", namespace: "shop", uid: "u-1" },
+        spec: md.value.spec,
+        revision,
+        replicas: made.spec.replicas,
+        madeWith: { features: new Set(["pod-security-restricted"]) },
+      }),
+    );
+    w.caches.Deployment.put({
+      ...(before as unknown as Obj),
+      metadata: { ...before.metadata, generation: 1 },
+      status: made.status,
+    });
+    const podTemplate = (o: Obj | undefined) =>
+      JSON.stringify((o?.spec as { template?: unknown } | undefined)?.template);
+    const legacyTemplate = podTemplate(w.caches.Deployment.get(made.metadata?.name ?? "", "shop"));
+    expect(legacyTemplate).not.toContain("initContainers");
+    expect(legacyTemplate).not.toContain("/mnt/models");
+
+    w.writes.length = 0;
+    await w.reconciler.reconcile("shop/rec");
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.writes.filter((x) => x.startsWith("apply Deployment"))).toEqual([]);
+    expect(w.status()).toMatchObject({ phase: "Healthy", stableRevision: revision });
+
+    // A new URI is a new revision: it downloads; the old one stays as made.
+    w.setSpec({
+      model: { name: "rec", version: "v2", uri: "s3://models/rec/v2" },
+      runtime: { preset: "triton", image: "registry.example/triton:1" },
+    });
+    await w.reconciler.reconcile("shop/rec");
+    await w.reconciler.reconcile("shop/rec");
+    expect(w.caches.Deployment.list("shop")).toHaveLength(2);
+    const canary = w.caches.Deployment.list("shop").find((d) => d.metadata?.name !== made.metadata?.name);
+    expect(podTemplate(canary)).toContain('"initContainers"');
+    expect(podTemplate(canary)).toContain('"--model-repository=/mnt/models"');
+    expect(podTemplate(w.caches.Deployment.get(made.metadata?.name ?? "", "shop"))).toBe(legacyTemplate);
+  });
+
   it("an operator upgrade leaves a revision made before the pod security defaults alone; a new revision gets them", async () => {
     const w = world({ rollout: { steps: [{ setWeight: 50 }, { pause: {} }] } }, undefined, {
       podsBecomeReady: true,
@@ -405,7 +461,7 @@ describe("Reconciler", () => {
         spec: md.value.spec,
         revision,
         replicas: made.spec.replicas,
-        predatesPodSecurityDefaults: true,
+        madeWith: { features: new Set() },
       }),
     );
     w.caches.Deployment.put({
@@ -431,7 +487,8 @@ describe("Reconciler", () => {
     expect(w.caches.Deployment.list("shop")).toHaveLength(2);
     const canary = w.caches.Deployment.list("shop").find((d) => d.metadata?.name !== made.metadata?.name);
     expect(podTemplate(canary)).toContain('"runAsNonRoot":true');
-    expect(canary?.metadata?.annotations).toMatchObject({ [POD_SECURITY_DEFAULTS_ANNOTATION]: "restricted" });
+    const annotations = canary?.metadata?.annotations as Record<string, string> | undefined;
+    expect(annotations?.[RENDER_FEATURES_ANNOTATION]).toContain("pod-security-restricted");
     expect(podTemplate(w.caches.Deployment.get(made.metadata?.name ?? "", "shop"))).toBe(legacyTemplate);
   });
 });

@@ -80,6 +80,8 @@ export interface ReconcilerDeps extends ChildCaches {
   gatewayApiAvailable: () => boolean;
   /** Whether Traefik's TraefikService kind is served (discovery). Absent: not served. */
   traefikAvailable?: () => boolean;
+  /** The download container image for new revisions (--model-downloader-image). Default: render's. */
+  modelDownloaderImage?: string;
 }
 
 /** The shortest requeue: a decision asking for less would spin. */
@@ -136,7 +138,14 @@ export class Reconciler {
     const decision = decideRollout(rolloutInput(ctx, md, this.d.health));
 
     const revisionSpecs = liveOnly(ctx.revisionSpecs, decision);
-    const children = renderChildren(md, ctx.owner, decision, revisionSpecs, ctx.predatingPodSecurityDefaults);
+    const children = renderChildren(
+      md,
+      ctx.owner,
+      decision,
+      revisionSpecs,
+      ctx.madeWith,
+      this.d.modelDownloaderImage,
+    );
     this.reportUntrusted(ctx);
     for (const revision of children.unknownRevisions) {
       // Unknown pods (no snapshot, e.g. status lost): leave its Deployment as it is rather than guess.

@@ -14,7 +14,7 @@ import {
 import type { ApiClient } from "../kube/api-client.ts";
 import { classifyApiError } from "../kube/api-client.ts";
 import type { EventTarget } from "../kube/events.ts";
-import { revisionsPredatingDefaults } from "../render/pod-security.ts";
+import { type MadeWith, madeWithOf } from "../render/features.ts";
 import { computeRevision, type RevisionSpec, revisionSpecsOf } from "../render/revision.ts";
 import type { Owner } from "../render/types.ts";
 import type { OwnedStatus } from "./compose-status.ts";
@@ -95,8 +95,8 @@ export interface ReconcileContext {
   ignoredSnapshots: { revision: string; why: string }[];
   /** Our Deployments, one per revision, with their pods' state. */
   observed: ObservedRevision[];
-  /** Revisions whose Deployment was made before the pod security defaults: rendered as made. */
-  predatingPodSecurityDefaults: ReadonlySet<string>;
+  /** What each existing revision's Deployment was made with (render/features.ts): rendered as made. */
+  madeWith: ReadonlyMap<string, MadeWith>;
 }
 
 export async function loadSnapshot(
@@ -140,7 +140,7 @@ export async function loadSnapshot(
     revisionSpecs: revisions.specs,
     ignoredSnapshots: revisions.ignored,
     observed,
-    predatingPodSecurityDefaults: revisionsPredatingDefaults(owned),
+    madeWith: madeWithOf(owned),
   };
 }
 

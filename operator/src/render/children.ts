@@ -5,6 +5,7 @@
 import type { ModelDeployment } from "../api/index.ts";
 import type { RolloutDecision } from "../rollout/types.ts";
 import { renderDeployment } from "./deployment.ts";
+import type { MadeWith } from "./features.ts";
 import { renderHpa } from "./hpa.ts";
 import { renderHttpRoute } from "./httproute.ts";
 import { renderPdb } from "./pdb.ts";
@@ -24,8 +25,10 @@ export function renderChildren(
   owner: Owner,
   decision: Pick<RolloutDecision, "revisions" | "traffic">,
   revisionSpecs: Readonly<Record<string, RevisionSpec>>,
-  /** Revisions whose Deployment predates the pod security defaults (pod-security.ts). */
-  predatingPodSecurityDefaults: ReadonlySet<string>,
+  /** What each existing revision's Deployment was made with (features.ts); others are new. */
+  madeWith: ReadonlyMap<string, MadeWith>,
+  /** The operator's download container image for new revisions (model-artifacts.ts). */
+  modelDownloaderImage?: string,
 ): RenderedChildren {
   const objects: ApplyObject[] = [];
   const unknownRevisions: string[] = [];
@@ -42,7 +45,8 @@ export function renderChildren(
         spec,
         revision: r.revision,
         replicas: r.replicas,
-        predatesPodSecurityDefaults: predatingPodSecurityDefaults.has(r.revision),
+        madeWith: madeWith.get(r.revision),
+        modelDownloaderImage,
       }),
     );
   }

@@ -18,7 +18,6 @@ function render(spec: Record<string, unknown>) {
     spec: md.spec,
     revision: "abc1234",
     replicas: 1,
-    predatesPodSecurityDefaults: false,
   }) as {
     spec: {
       progressDeadlineSeconds: number;

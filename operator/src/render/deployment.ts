@@ -7,10 +7,12 @@
 //   spec.runtime.startupTimeoutSeconds            → startupProbe.failureThreshold × periodSeconds
 //   spec.runtime.shmSize                          → a memory emptyDir mounted at /dev/shm
 //   spec.model.name/version/uri                   → MODEL_NAME, MODEL_VERSION, MODEL_URI env
+//   spec.model.uri + storage                      → model volume, downloader, MODEL_PATH, args (model-artifacts.ts)
 //   spec.template.metadata/nodeSelector/tolerations/affinity/imagePullSecrets/priorityClassName
 //     /serviceAccountName                         → the same pod fields (pod metadata, scheduling, SA)
-//   spec.template.volumes                         → pod volumes, after dshm (pod-template.ts)
-//   spec.template.initContainers                  → pod initContainers, native sidecars included
+//   spec.template.volumes                         → pod volumes, after dshm and the model's (pod-template.ts)
+//   spec.template.initContainers                  → pod initContainers after the model downloader,
+//                                                    native sidecars included
 //   spec.template.runtimeClassName/terminationGracePeriodSeconds → the same pod fields
 //   spec.template.topologySpreadConstraints       → the same, labelSelector defaulting to this
 //                                                    ModelDeployment's pods (all revisions)
@@ -20,15 +22,12 @@
 // The replica count comes from the rollout decision, not from the spec.
 import type { ModelDeploymentSpec } from "../api/index.ts";
 import { RUNTIME_PORT_NAME, resolveRuntimeEndpoints } from "../api/index.ts";
+import { featuresAnnotation, type MadeWith, NEW_REVISION, RENDER_FEATURES_ANNOTATION } from "./features.ts";
 import { commonLabels, deploymentSelector, LABEL_REVISION, toLabelValue } from "./labels.ts";
+import { DEFAULT_MODEL_DOWNLOADER_IMAGE, renderModelArtifacts } from "./model-artifacts.ts";
 import { deploymentName } from "./names.ts";
 import { ownerReference } from "./owner.ts";
-import {
-  effectiveProfile,
-  POD_SECURITY_DEFAULTS,
-  POD_SECURITY_DEFAULTS_ANNOTATION,
-  renderPodSecurity,
-} from "./pod-security.ts";
+import { effectiveProfile, renderPodSecurity } from "./pod-security.ts";
 import {
   renderEnvFrom,
   renderInitContainers,
@@ -50,8 +49,10 @@ export interface DeploymentInput {
   spec: ModelDeploymentSpec;
   revision: string;
   replicas: number;
-  /** The revision's Deployment exists and was made without the pod security defaults (pod-security.ts). */
-  predatesPodSecurityDefaults: boolean;
+  /** The revision's Deployment exists: what it was made with (features.ts). Absent: a new revision. */
+  madeWith?: MadeWith | undefined;
+  /** The operator's download container image for new revisions. Default: DEFAULT_MODEL_DOWNLOADER_IMAGE. */
+  modelDownloaderImage?: string | undefined;
 }
 
 export function revisionSelector(mdName: string, revision: string): Record<string, string> {
@@ -63,8 +64,10 @@ export function renderDeployment({
   spec,
   revision,
   replicas,
-  predatesPodSecurityDefaults,
+  madeWith = NEW_REVISION,
+  modelDownloaderImage,
 }: DeploymentInput): ApplyObject {
+  const features = madeWith.features;
   const endpoints = resolveRuntimeEndpoints(spec.runtime);
   const labels = {
     ...commonLabels(owner.name, spec.model.name),
@@ -77,30 +80,50 @@ export function renderDeployment({
     { name: "MODEL_VERSION", value: spec.model.version },
     ...(spec.model.uri ? [{ name: "MODEL_URI", value: spec.model.uri }] : []),
   ];
-  const userEnv = spec.runtime.env ?? [];
-  const env = [...modelEnv.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
   const security = renderPodSecurity(
     template.securityContext,
-    effectiveProfile(template.securityContext, predatesPodSecurityDefaults),
+    effectiveProfile(template.securityContext, !features.has("pod-security-restricted")),
   );
+  const artifacts = features.has("model-artifacts")
+    ? renderModelArtifacts({
+        model: spec.model,
+        runtime: spec.runtime,
+        downloaderImage:
+          spec.model.storage?.downloaderImage ??
+          madeWith.downloaderImage ??
+          modelDownloaderImage ??
+          DEFAULT_MODEL_DOWNLOADER_IMAGE,
+        containerSecurity: security.container,
+      })
+    : undefined;
+  modelEnv.push(...(artifacts?.env ?? []));
+  const userEnv = spec.runtime.env ?? [];
+  const env = [...modelEnv.filter((e) => !userEnv.some((u) => u.name === e.name)), ...userEnv];
+  const args = spec.runtime.args ?? artifacts?.args;
 
   const shm = spec.runtime.shmSize;
   const mounts = [
     ...(shm ? [{ name: SHM_VOLUME, mountPath: "/dev/shm" }] : []),
+    ...(artifacts?.mounts ?? []),
     ...renderVolumeMounts(spec.runtime.volumeMounts),
   ];
   const volumes = [
     ...(shm ? [{ name: SHM_VOLUME, emptyDir: { medium: "Memory", sizeLimit: String(shm) } }] : []),
+    ...(artifacts?.volumes ?? []),
     ...(template.volumes ?? []).map(renderVolume),
   ];
   const envFrom = renderEnvFrom(spec.runtime.envFrom);
   const lifecycle = renderLifecycle(spec.runtime.lifecycle);
-  const initContainers = renderInitContainers(template.initContainers, security.container);
+  // The model downloader first: the user's init containers may read the weights it fetched.
+  const initContainers = [
+    ...(artifacts?.initContainers ?? []),
+    ...(renderInitContainers(template.initContainers, security.container) ?? []),
+  ];
   const container = {
     name: CONTAINER_NAME,
     image: spec.runtime.image,
     ...(spec.runtime.command ? { command: spec.runtime.command } : {}),
-    ...(spec.runtime.args ? { args: spec.runtime.args } : {}),
+    ...(args ? { args } : {}),
     env,
     ...(envFrom ? { envFrom } : {}),
     ports: [
@@ -121,9 +144,9 @@ export function renderDeployment({
       name: deploymentName(owner.name, revision),
       namespace: owner.namespace,
       labels,
-      ...(predatesPodSecurityDefaults
-        ? {}
-        : { annotations: { [POD_SECURITY_DEFAULTS_ANNOTATION]: POD_SECURITY_DEFAULTS } }),
+      ...(features.size > 0
+        ? { annotations: { [RENDER_FEATURES_ANNOTATION]: featuresAnnotation(features) } }
+        : {}),
       ownerReferences: [ownerReference(owner)],
     },
     spec: {
@@ -140,7 +163,7 @@ export function renderDeployment({
           ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
         },
         spec: {
-          ...(initContainers ? { initContainers } : {}),
+          ...(initContainers.length > 0 ? { initContainers } : {}),
           containers: [container],
           ...(volumes.length > 0 ? { volumes } : {}),
           ...(security.pod ? { securityContext: security.pod } : {}),

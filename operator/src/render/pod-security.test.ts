@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { parseModelDeployment } from "../api/index.ts";
 import { renderChildren } from "./children.ts";
 import { renderDeployment } from "./deployment.ts";
+import { madeWithOf, RENDER_FEATURES_ANNOTATION } from "./features.ts";
 import { LABEL_REVISION } from "./labels.ts";
-import { POD_SECURITY_DEFAULTS_ANNOTATION, revisionsPredatingDefaults } from "./pod-security.ts";
 import { computeRevision } from "./revision.ts";
 
 const owner = { name: "rec", namespace: "shop", uid: "u-1" };
@@ -39,7 +39,7 @@ function render(template?: Record<string, unknown>, predatesPodSecurityDefaults 
     spec: md.spec,
     revision: computeRevision(md.spec),
     replicas: 1,
-    predatesPodSecurityDefaults,
+    ...(predatesPodSecurityDefaults ? { madeWith: { features: new Set() } } : {}),
   });
   const spec = d.spec as { template: { spec: PodSpec } };
   return { d, pod: spec.template.spec, container: spec.template.spec.containers[0] ?? {} };
@@ -73,7 +73,9 @@ describe("pod security of model pods", () => {
       capabilities: { drop: ["ALL"] },
     });
     expect(restrictedViolations(pod)).toEqual([]);
-    expect(d.metadata.annotations?.[POD_SECURITY_DEFAULTS_ANNOTATION]).toBe("restricted");
+    expect(d.metadata.annotations?.[RENDER_FEATURES_ANNOTATION]).toBe(
+      "model-artifacts,pod-security-restricted",
+    );
   });
 
   it.each([
@@ -175,15 +177,19 @@ describe("a revision made before the defaults keeps its pods", () => {
       metadata: { labels: { [LABEL_REVISION]: revision }, ...(annotations ? { annotations } : {}) },
       spec: { template: { spec: securityContext ? { securityContext } : {} } },
     });
-    const old = revisionsPredatingDefaults([
+    const made = madeWithOf([
       dep("aaa"),
-      dep("bbb", { [POD_SECURITY_DEFAULTS_ANNOTATION]: "restricted" }),
+      dep("bbb", { [RENDER_FEATURES_ANNOTATION]: "pod-security-restricted" }),
+      // The first operator with the defaults marked them with an annotation of their own.
+      dep("bbc", { "modelship.dev/pod-security-defaults": "restricted" }),
       dep("ccc", { other: "x" }),
       // The annotation removed by hand: its pods still show the defaults, so it keeps them.
       dep("ddd", undefined, { runAsNonRoot: true }),
       { metadata: {} },
     ]);
-    expect([...old].sort()).toEqual(["aaa", "ccc"]);
+    const predating = [...made].filter(([, m]) => !m.features.has("pod-security-restricted")).map(([r]) => r);
+    expect(predating.sort()).toEqual(["aaa", "ccc"]);
+    expect([...made.keys()].sort()).toEqual(["aaa", "bbb", "bbc", "ccc", "ddd"]);
   });
 
   it("renders a canary with the defaults beside a stable that predates them", () => {
@@ -200,7 +206,7 @@ describe("a revision made before the defaults keeps its pods", () => {
         traffic: { mode: "replicaRatio", serviceSelector: {} },
       },
       { stable1234: spec, canary5678: spec },
-      new Set(["stable1234"]),
+      new Map([["stable1234", { features: new Set() }]]),
     );
     const deployments = children.objects.filter((o) => o.kind === "Deployment");
     const podSc = (name: string) => {

@@ -44,7 +44,6 @@ function pod(runtime: Obj = {}, template?: Obj): { pod: Pod; main: Container } {
     spec: parse(runtime, template),
     revision: "abc1234",
     replicas: 1,
-    predatesPodSecurityDefaults: false,
   });
   const p = (d.spec as { template: { spec: Pod } }).template.spec;
   return { pod: p, main: p.containers[0] as Container };
@@ -310,7 +309,7 @@ describe("from the CR to the Deployments of a canary (revisionSpecsOf → render
         traffic: { mode: "replicaRatio", serviceSelector: {} },
       },
       specs,
-      new Set(),
+      new Map(),
     );
     const podOf = (rev: string): Pod => {
       const d = objects.find((o) => o.kind === "Deployment" && o.metadata.name === `llm-${rev}`);

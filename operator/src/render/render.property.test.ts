@@ -88,7 +88,6 @@ describe("render properties", () => {
             spec: md.spec,
             revision,
             replicas: 3,
-            predatesPodSecurityDefaults: false,
           }),
           renderService({ owner, spec: md.spec, revision }),
           renderService({ owner, spec: md.spec, role: "canary", revision }),

@@ -80,7 +80,7 @@ describe("renderTraefikServices", () => {
         },
       },
       {},
-      new Set(),
+      new Map(),
     );
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "Service/chat",
