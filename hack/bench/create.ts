@@ -37,7 +37,7 @@ import {
 
 const CAP_MS: Record<number, number> = { 1: 60_000, 100: 240_000, 1000: 600_000 };
 
-interface Side {
+export interface Side {
   ready: number;
   of: number;
   p50Ms: number;
@@ -50,7 +50,7 @@ interface Side {
 const REPEATS_N1 = 7;
 
 /** Repeated runs of one size: the median run's numbers, p99 over the runs' totals, each total kept. */
-function combine(sides: Side[]): Side {
+export function combine(sides: Side[]): Side {
   if (sides.length === 1) return sides[0] as Side;
   const totals = sides.map((x) => x.totalMs);
   return {
@@ -63,7 +63,7 @@ function combine(sides: Side[]): Side {
   };
 }
 
-function summarize(readyAt: Map<string, number>, t0: number, n: number): Side {
+export function summarize(readyAt: Map<string, number>, t0: number, n: number): Side {
   const xs = [...readyAt.values()].map((t) => t - t0);
   return {
     ready: xs.length,

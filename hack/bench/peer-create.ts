@@ -13,26 +13,18 @@ import {
   machine,
   mdAvailable,
   mdSpec,
-  percentile,
   round,
   rssBytes,
   startOperator,
   watchUntilReady,
   withCluster,
 } from "./common.ts";
+import { combine, type Side, summarize } from "./create.ts";
 import { createRollouts, PEER_STEPS, rolloutAvailable, startArgoRollouts } from "./peer.ts";
 
 const CAP_MS: Record<number, number> = { 1: 60_000, 100: 240_000, 1000: 600_000 };
 const REPEATS_N1 = 5;
 const MiB = 2 ** 20;
-
-interface Side {
-  ready: number;
-  of: number;
-  p50Ms: number;
-  p99Ms: number;
-  totalMs: number;
-}
 
 async function timed(
   c: ClusterState,
@@ -66,28 +58,7 @@ async function timed(
     },
   );
   await applied.catch((err: unknown) => log(`peer ${kind} apply: ${String(err).slice(0, 200)}`));
-  const xs = [...readyAt.values()].map((t) => t - t0);
-  return {
-    ready: xs.length,
-    of: n,
-    p50Ms: round(percentile(xs, 50), 0),
-    p99Ms: round(percentile(xs, 99), 0),
-    totalMs: round(Math.max(...xs), 0),
-  };
-}
-
-/** Repeated runs of one size: the median run by total, p99 over the runs' totals. */
-function combine(sides: Side[]): Side & { runsMs?: number[] } {
-  if (sides.length === 1) return sides[0] as Side;
-  const totals = sides.map((x) => x.totalMs);
-  return {
-    ready: Math.min(...sides.map((x) => x.ready)),
-    of: sides[0]?.of ?? 0,
-    p50Ms: round(percentile(totals, 50), 0),
-    p99Ms: round(percentile(totals, 99), 0),
-    totalMs: round(percentile(totals, 50), 0),
-    runsMs: totals,
-  };
+  return summarize(readyAt, t0, n);
 }
 
 const ratio = (a: number, b: number) => round(a / b);

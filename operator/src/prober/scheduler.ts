@@ -107,19 +107,8 @@ class MinHeap<T> {
     const top = a[0];
     const last = a.pop();
     if (top === undefined || last === undefined || a.length === 0) return top;
-    let i = 0;
-    const n = a.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && (a[r] as HeapNode<T>).at < (a[l] as HeapNode<T>).at ? r : l;
-      const child = a[c] as HeapNode<T>;
-      if (child.at >= last.at) break;
-      a[i] = child;
-      i = c;
-    }
-    a[i] = last;
+    a[0] = last;
+    this.#siftDown(0);
     return top;
   }
 
