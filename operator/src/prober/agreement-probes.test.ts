@@ -72,6 +72,10 @@ describe("Prober: output agreement pairs", () => {
       await expect
         .poll(() => prober.stats("shop/rec/bbbb")?.agreement?.samples ?? 0, { timeout: 5000, interval: 50 })
         .toBeGreaterThanOrEqual(5);
+      // The verdict also needs minSamples probes of the canary: pairs may come first on a busy machine.
+      await expect
+        .poll(() => prober.stats("shop/rec/bbbb")?.samples ?? 0, { timeout: 5000, interval: 50 })
+        .toBeGreaterThanOrEqual(5);
       const canary = prober.stats("shop/rec/bbbb") as ProbeStats;
       const stable = prober.stats("shop/rec/aaaa") as ProbeStats;
       expect(canary.agreement).toMatchObject({ agreements: 0, rate: 0 });
