@@ -2,7 +2,11 @@
 // servers for the fake pods, the operator, and a story from a shop's recommender:
 //   1. version 1 is deployed and becomes Healthy;
 //   2. version 2 rolls out as a canary, step by step, and is promoted by analysis;
-//   3. version 3 has a regression (30% errors) and is rolled back by the operator itself.
+//   3. version 3 has a regression (30% errors) and is rolled back by the operator itself;
+//   4. version 4 answers every request with HTTP 200 but its scores drifted: output agreement with
+//      the stable rolls it back, with the disagreeing pair in the reason;
+//   5. the shop's support assistant, an LLM behind vLLM, is probed by streaming: its canary's time to
+//      first token is 3× the stable's and the relative TTFT gate rolls it back.
 // A live view shows phase, step, weights, revisions and per-revision health as it happens.
 // With --gateway the traffic goes through Traefik (Gateway API weights), and a bounded background
 // load shows where real requests are answered, per revision, next to the weights.
@@ -31,12 +35,13 @@ const { values } = parseArgs({
   options: {
     keep: { type: "boolean", default: false },
     gateway: { type: "boolean", default: false },
-    "timeout-minutes": { type: "string", default: "10" },
+    "timeout-minutes": { type: "string", default: "15" },
   },
 });
 const root = join(import.meta.dirname, "..");
 const NS = "shop";
 const NAME = "recommender";
+const ASSISTANT = "assistant";
 const style = chooseStyle(process.stdout.isTTY === true, process.env);
 const tty = process.stdout.isTTY === true && !process.env.CI;
 const started = Date.now();
@@ -50,7 +55,10 @@ function narrate(text: string): void {
   if (!tty) process.stdout.write(`${style.bold(`[${elapsed()}]`)} ${text}\n`);
 }
 
-const VERSIONS = { v1: "2026-11-01", v2: "2026-11-15", v3: "2026-11-29" } as const;
+const VERSIONS = { v1: "2026-11-01", v2: "2026-11-15", v3: "2026-11-29", v4: "2026-12-01" } as const;
+const ASSISTANT_VERSIONS = { v1: "llama-3.1-8b-instruct", v2: "llama-3.1-8b-instruct-awq" } as const;
+/** The assistant's stable pods answer their first token in this long; its canary in 3× that. */
+const ASSISTANT_TTFT_MS = 400;
 
 const HOST = "recommender.shop.demo";
 const INFER_PATH = "/v2/models/recommender/infer";
@@ -85,7 +93,16 @@ function recommender(version: string): string {
           { pause: { duration: "10s" } },
           { analysis: {} },
         ],
-        analysis: { successRate: 0.97, p99LatencyMs: 250, minSamples: 10, failureLimit: 3 },
+        analysis: {
+          successRate: 0.97,
+          p99LatencyMs: 250,
+          minSamples: 10,
+          failureLimit: 3,
+          // The same prediction asked of a stable and a canary pod: scores may move by 0.05 at most.
+          agreement: { jsonPath: "$.outputs[0].data", compare: "Numeric", absoluteTolerance: 0.05 },
+          minAgreement: 0.9,
+          minAgreementSamples: 6,
+        },
         scaleDownDelaySeconds: 5,
         progressDeadlineSeconds: 120,
         ...traffic,
@@ -104,28 +121,55 @@ function recommender(version: string): string {
   });
 }
 
+/** The support assistant: a chat LLM behind vLLM, probed with streaming chat completions. */
+function assistant(version: string): string {
+  return JSON.stringify({
+    apiVersion: "modelship.dev/v1alpha1",
+    kind: "ModelDeployment",
+    metadata: { name: ASSISTANT, namespace: NS },
+    spec: {
+      model: { name: "assistant", version, uri: `hf://meta-llama/${version}` },
+      runtime: { preset: "vllm", image: "registry.example/vllm-openai:v0.11.0" },
+      replicas: 4,
+      rollout: {
+        steps: [
+          { setWeight: 50 },
+          { pause: { duration: "8s" } },
+          // Users feel time to first token: the canary's p99 may be at most twice the stable's.
+          { analysis: { maxTTFTp99RelativeToStable: 2 } },
+        ],
+        analysis: { successRate: 0.95, minSamples: 6, failureLimit: 3, maxTTFTp99Ms: 5000 },
+        scaleDownDelaySeconds: 5,
+        progressDeadlineSeconds: 120,
+      },
+      // A small streamed chat completion per probe (8 tokens at most): TTFT, TPOT and tokens/s.
+      health: { intervalSeconds: 2, timeoutSeconds: 3, stream: { maxTokens: 8 } },
+    },
+  });
+}
+
 interface Ctx {
   cluster: ClusterState;
   binDir: string;
   kubectl: (args: string[], input?: string) => string;
 }
 
-function getMd(ctx: Ctx): { status?: Record<string, unknown> } & Record<string, unknown> {
-  return JSON.parse(ctx.kubectl(["get", "mdep", NAME, "-n", NS, "-o", "json"])) as {
+function getMd(ctx: Ctx, name: string): { status?: Record<string, unknown> } & Record<string, unknown> {
+  return JSON.parse(ctx.kubectl(["get", "mdep", name, "-n", NS, "-o", "json"])) as {
     status?: Record<string, unknown>;
   };
 }
 
-function draw(ctx: Ctx): { status?: Record<string, unknown> } {
+function draw(ctx: Ctx, name: string): { status?: Record<string, unknown> } {
   let md: { status?: Record<string, unknown> } = {};
   try {
-    md = getMd(ctx);
+    md = getMd(ctx, name);
   } catch {
     return md;
   }
   const deps = (
     JSON.parse(
-      ctx.kubectl(["get", "deployments", "-n", NS, "-l", `modelship.dev/deployment=${NAME}`, "-o", "json"]),
+      ctx.kubectl(["get", "deployments", "-n", NS, "-l", `modelship.dev/deployment=${name}`, "-o", "json"]),
     ) as {
       items: unknown[];
     }
@@ -136,7 +180,7 @@ function draw(ctx: Ctx): { status?: Record<string, unknown> } {
     now: Date.now(),
     style,
   });
-  const live = gatewayLine(md);
+  const live = name === NAME ? gatewayLine(md) : undefined;
   if (live) lines.push("", live);
   if (tty) {
     process.stdout.write("\x1b[H\x1b[2J");
@@ -158,28 +202,45 @@ function gatewayLine(md: { status?: Record<string, unknown> }): string | undefin
   return `Gateway:    last ${share.total} requests through Traefik: ${describeShare(share)} (${weights})`;
 }
 
+interface HealthLine {
+  successRate?: number;
+  p99Ms?: number;
+  samples?: number;
+  ttftP99Ms?: number;
+  tokensPerSecond?: number;
+  agreementRate?: number;
+  agreementSamples?: number;
+}
+
 let lastLine = "";
 let lastGatewayLine = "";
-function plainProgress(md: { status?: Record<string, unknown> }): void {
+function plainProgress(name: string, md: { status?: Record<string, unknown> }): void {
   if (tty) return;
   const s = md.status ?? {};
-  const health = (s.health ?? {}) as Record<
-    string,
-    { successRate?: number; p99Ms?: number; samples?: number } | undefined
-  >;
+  const health = (s.health ?? {}) as Record<string, HealthLine | undefined>;
   const h = (k: string) => {
     const x = health[k];
-    return x
-      ? `${k} ${x.successRate !== undefined ? `${(x.successRate * 100).toFixed(1)}%` : "-"} ok, p99 ${x.p99Ms ?? "-"} ms, ${x.samples ?? 0} samples`
-      : "";
+    if (!x) return "";
+    const parts = [
+      `${k} ${x.successRate !== undefined ? `${(x.successRate * 100).toFixed(1)}%` : "-"} ok`,
+      x.ttftP99Ms !== undefined
+        ? `TTFT p99 ${Math.round(x.ttftP99Ms)} ms, ${x.tokensPerSecond?.toFixed(0) ?? "-"} tokens/s`
+        : `p99 ${x.p99Ms ?? "-"} ms`,
+      ...(x.agreementSamples !== undefined
+        ? [`agreement ${x.agreementRate !== undefined ? `${(x.agreementRate * 100).toFixed(0)}%` : "-"}`]
+        : []),
+      `${x.samples ?? 0} samples`,
+    ];
+    return parts.join(", ");
   };
-  const line = `  phase=${s.phase ?? "-"} step=${s.currentStepIndex ?? "-"} weight=${s.canaryWeight ?? 0}% stable=${s.stableRevision ?? "-"} canary=${s.canaryRevision ?? "-"} ready=${s.readyReplicas ?? 0}/${s.replicas ?? 0}  ${[h("stable"), h("canary")].filter(Boolean).join("; ")}`;
-  const key = line.replace(/\d+ samples|p99 [\d.]+ ms|[\d.]+% ok/g, "");
+  const line = `  ${name}: phase=${s.phase ?? "-"} step=${s.currentStepIndex ?? "-"} weight=${s.canaryWeight ?? 0}% stable=${s.stableRevision ?? "-"} canary=${s.canaryRevision ?? "-"} ready=${s.readyReplicas ?? 0}/${s.replicas ?? 0}  ${[h("stable"), h("canary")].filter(Boolean).join("; ")}`;
+  // A new line when the rollout moves, not each time a number does.
+  const key = line.replace(/\d+ samples|p99 [\d.]+ ms|[\d.]+% ok|[\d]+ tokens\/s|agreement [\d-]+%?/g, "");
   if (key !== lastLine) {
     lastLine = key;
     process.stdout.write(`${line}\n`);
   }
-  const live = gatewayLine(md);
+  const live = name === NAME ? gatewayLine(md) : undefined;
   if (live && live !== lastGatewayLine) {
     lastGatewayLine = live;
     process.stdout.write(`  ${live}\n`);
@@ -188,14 +249,15 @@ function plainProgress(md: { status?: Record<string, unknown> }): void {
 
 async function until<T>(
   ctx: Ctx,
+  name: string,
   what: string,
   test: (md: { status?: Record<string, unknown> }) => T | undefined,
   timeoutMs: number,
 ) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const md = draw(ctx);
-    plainProgress(md);
+    const md = draw(ctx, name);
+    plainProgress(name, md);
     const v = test(md);
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 500));
@@ -205,13 +267,63 @@ async function until<T>(
 
 async function setPods(fixture: FixtureServer, ips: string[], patch: Record<string, unknown>): Promise<void> {
   for (const ip of ips) {
-    state.faulted.add(ip);
+    state.faulted.push({ fixture, ip });
     await fetch(`${fixture.controlUrl}/pods/${ip}`, {
       method: "PUT",
       body: JSON.stringify(patch),
       headers: { "content-type": "application/json" },
     });
   }
+}
+
+/** IPs of the pods of one revision, once it has some. */
+async function revisionIps(ctx: Ctx, name: string, revision: string): Promise<string[]> {
+  const podIps = () => {
+    const pods = JSON.parse(
+      ctx.kubectl(["get", "pods", "-n", NS, "-l", `modelship.dev/revision=${revision}`, "-o", "json"]),
+    ) as {
+      items: { status?: { podIP?: string } }[];
+    };
+    return pods.items.map((p) => p.status?.podIP).filter((x): x is string => !!x);
+  };
+  return until(
+    ctx,
+    name,
+    `${revision} pods with addresses`,
+    () => {
+      const found = podIps();
+      return found.length > 0 ? found : undefined;
+    },
+    60_000,
+  );
+}
+
+/** Applies a new version and waits until it runs as a canary; returns its revision. */
+async function canaryOf(ctx: Ctx, name: string, manifest: string, stable: string): Promise<string> {
+  ctx.kubectl(["apply", "--server-side", "-f", "-"], manifest);
+  return until(
+    ctx,
+    name,
+    `${name} canary`,
+    (md) => {
+      const c = md.status?.canaryRevision as string | undefined;
+      return c && c !== stable ? c : undefined;
+    },
+    120_000,
+  );
+}
+
+/** Waits until `revision` is rejected and all traffic is back on the stable; the reason it gave. */
+async function rolledBack(ctx: Ctx, name: string, revision: string): Promise<string> {
+  const md = await until(
+    ctx,
+    name,
+    `${revision} rolled back`,
+    (m) => (m.status?.rejectedRevision === revision && m.status?.canaryWeight === 0 ? m : undefined),
+    120_000,
+  );
+  const history = (md.status?.history ?? []) as { revision: string; message?: string }[];
+  return history.find((h) => h.revision === revision)?.message ?? "";
 }
 
 async function main(): Promise<number> {
@@ -222,7 +334,7 @@ async function main(): Promise<number> {
   }, timeoutMs).unref();
 
   process.stdout.write(
-    `${style.bold("modelship demo")}: a shop's recommender model, deployed, upgraded and rolled back\n`,
+    `${style.bold("modelship demo")}: a shop's recommender and support assistant, deployed, upgraded and rolled back\n`,
   );
   narrate(
     "preparing the local control plane (the first run builds it from Go modules: ~25 min; later runs: seconds)",
@@ -283,15 +395,22 @@ async function main(): Promise<number> {
   state.operator = op;
   narrate(`operator running (logs: ${logFile})`);
 
-  narrate(`1/3 deploying recommender version ${VERSIONS.v1} (4 replicas)`);
-  ctx.kubectl(["apply", "--server-side", "-f", "-"], recommender(VERSIONS.v1));
-  const v1 = await until(
-    ctx,
-    "v1 Healthy",
-    (md) => (md.status?.phase === "Healthy" ? (md.status.stableRevision as string) : undefined),
-    120_000,
+  narrate(
+    `1/5 deploying the recommender at version ${VERSIONS.v1} and the support assistant (an LLM behind vLLM) at ${ASSISTANT_VERSIONS.v1}, 4 replicas each`,
   );
-  narrate(`version ${VERSIONS.v1} is Healthy as revision ${v1}`);
+  ctx.kubectl(["apply", "--server-side", "-f", "-"], recommender(VERSIONS.v1));
+  ctx.kubectl(["apply", "--server-side", "-f", "-"], assistant(ASSISTANT_VERSIONS.v1));
+  const healthy = (md: { status?: Record<string, unknown> }) =>
+    md.status?.phase === "Healthy" ? (md.status.stableRevision as string) : undefined;
+  const v1 = await until(ctx, NAME, "recommender v1 Healthy", healthy, 120_000);
+  const a1 = await until(ctx, ASSISTANT, "assistant v1 Healthy", healthy, 120_000);
+  // The fixture's chat server streams at once unless told otherwise; a real 8B model takes a while.
+  const llm = await startFixture(8000, 9901);
+  state.llm = llm;
+  await setPods(llm, await revisionIps(ctx, ASSISTANT, a1), { ttftMs: ASSISTANT_TTFT_MS, tpotMs: 15 });
+  narrate(
+    `both are Healthy: recommender revision ${v1}; assistant revision ${a1}, whose pods answer the first token in ~${ASSISTANT_TTFT_MS} ms`,
+  );
   if (state.gateway) {
     const podRevisions = () => {
       const pods = JSON.parse(
@@ -316,74 +435,76 @@ async function main(): Promise<number> {
   }
 
   narrate(
-    `2/3 rolling out version ${VERSIONS.v2} as a canary: 25% → analysis → 50% → pause 10s → analysis → promote`,
+    `2/5 rolling out recommender ${VERSIONS.v2} as a canary: 25% → analysis → 50% → pause 10s → analysis → promote`,
   );
   ctx.kubectl(["apply", "--server-side", "-f", "-"], recommender(VERSIONS.v2));
+  let agreed: HealthLine | undefined;
   const v2 = await until(
     ctx,
+    NAME,
     "v2 promoted",
-    (md) =>
-      md.status?.phase === "Healthy" && md.status.stableRevision !== v1
+    (md) => {
+      const canary = (md.status?.health as Record<string, HealthLine> | undefined)?.canary;
+      if (canary?.agreementSamples !== undefined) agreed = canary;
+      return md.status?.phase === "Healthy" && md.status.stableRevision !== v1
         ? (md.status.stableRevision as string)
-        : undefined,
+        : undefined;
+    },
     300_000,
   );
-  narrate(`version ${VERSIONS.v2} passed analysis and was promoted: revision ${v2} now takes all traffic`);
-
-  narrate(`3/3 rolling out version ${VERSIONS.v3}, which has a regression: 30% of its predictions fail`);
-  ctx.kubectl(["apply", "--server-side", "-f", "-"], recommender(VERSIONS.v3));
-  const v3 = await until(
-    ctx,
-    "v3 canary",
-    (md) => (md.status?.canaryRevision as string | undefined) || undefined,
-    120_000,
-  );
-  const podIps = () => {
-    const pods = JSON.parse(
-      ctx.kubectl(["get", "pods", "-n", NS, "-l", `modelship.dev/revision=${v3}`, "-o", "json"]),
-    ) as {
-      items: { status?: { podIP?: string } }[];
-    };
-    return pods.items.map((p) => p.status?.podIP).filter((x): x is string => !!x);
-  };
-  const ips = await until(
-    ctx,
-    "v3 pods with addresses",
-    () => {
-      const found = podIps();
-      return found.length > 0 ? found : undefined;
-    },
-    60_000,
-  );
-  await setPods(fixture, ips, { errorRate: 0.3 });
-  const faultAt = Date.now();
-  narrate(`the canary ${v3} starts answering 30% errors (pods ${ips.join(", ")})`);
-  await until(
-    ctx,
-    "v3 rolled back",
-    (md) => (md.status?.rejectedRevision === v3 && md.status?.canaryWeight === 0 ? true : undefined),
-    120_000,
-  );
-  const took = ((Date.now() - faultAt) / 1000).toFixed(1);
+  const agreement = agreed?.agreementRate !== undefined ? `${(agreed.agreementRate * 100).toFixed(0)}%` : "-";
   narrate(
-    `the operator rolled ${v3} back by itself ${took} s after the fault: all traffic is on ${v2} again`,
+    `version ${VERSIONS.v2} passed analysis (its scores agreed with the stable's on ${agreement} of ${agreed?.agreementSamples ?? 0} paired predictions) and was promoted: revision ${v2} now takes all traffic`,
   );
+
+  narrate(`3/5 rolling out version ${VERSIONS.v3}, which has a regression: 30% of its predictions fail`);
+  const v3 = await canaryOf(ctx, NAME, recommender(VERSIONS.v3), v2);
+  const ips3 = await revisionIps(ctx, NAME, v3);
+  await setPods(fixture, ips3, { errorRate: 0.3 });
+  let faultAt = Date.now();
+  narrate(`the canary ${v3} starts answering 30% errors (pods ${ips3.join(", ")})`);
+  await rolledBack(ctx, NAME, v3);
+  narrate(
+    `the operator rolled ${v3} back by itself ${((Date.now() - faultAt) / 1000).toFixed(1)} s after the fault: all traffic is on ${v2} again`,
+  );
+
+  narrate(
+    `4/5 rolling out version ${VERSIONS.v4}, retrained on a bad slice of data: every prediction answers HTTP 200, but its scores are 0.2 higher`,
+  );
+  const v4 = await canaryOf(ctx, NAME, recommender(VERSIONS.v4), v2);
+  await setPods(fixture, await revisionIps(ctx, NAME, v4), { scoreDrift: 0.2 });
+  faultAt = Date.now();
+  const why4 = await rolledBack(ctx, NAME, v4);
+  narrate(
+    `output agreement caught what success rate cannot: ${v4} rolled back ${((Date.now() - faultAt) / 1000).toFixed(1)} s after its scores drifted (${why4})`,
+  );
+
+  narrate(
+    `5/5 rolling out the assistant's ${ASSISTANT_VERSIONS.v2}, a quantisation that answers its first token 3× later: 50% → pause 8s → analysis (TTFT p99 ≤ 2× the stable's)`,
+  );
+  const a2 = await canaryOf(ctx, ASSISTANT, assistant(ASSISTANT_VERSIONS.v2), a1);
+  await setPods(llm, await revisionIps(ctx, ASSISTANT, a2), { ttftMs: ASSISTANT_TTFT_MS * 3, tpotMs: 15 });
+  const whyA2 = await rolledBack(ctx, ASSISTANT, a2);
+  narrate(`the operator rolled the assistant's ${a2} back: ${whyA2}`);
   await state.live?.stop();
-  const final = draw(ctx);
-  plainProgress(final);
+  draw(ctx, ASSISTANT);
+  const final = draw(ctx, NAME);
+  plainProgress(NAME, final);
 
   process.stdout.write(`\n${style.bold("What happened")}\n${timeline.join("\n")}\n\n`);
-  process.stdout.write(`${style.bold("History")} (kubectl modelship history ${NAME} -n ${NS})\n`);
-  for (const h of (final.status?.history ?? []) as {
-    revision: string;
-    modelVersion?: string;
-    outcome: string;
-    reason?: string;
-    message?: string;
-  }[]) {
-    process.stdout.write(
-      `  ${h.revision}  ${h.modelVersion ?? ""}  ${h.outcome.padEnd(10)} ${h.reason ?? ""}: ${h.message ?? ""}\n`,
-    );
+  for (const name of [NAME, ASSISTANT]) {
+    process.stdout.write(`${style.bold("History")} (kubectl modelship history ${name} -n ${NS})\n`);
+    for (const h of (getMd(ctx, name).status?.history ?? []) as {
+      revision: string;
+      modelVersion?: string;
+      outcome: string;
+      reason?: string;
+      message?: string;
+    }[]) {
+      process.stdout.write(
+        `  ${h.revision}  ${h.modelVersion ?? ""}  ${h.outcome.padEnd(10)} ${h.reason ?? ""}: ${h.message ?? ""}\n`,
+      );
+    }
   }
   process.stdout.write(`\n${ctx.kubectl(["get", "mdep", "-n", NS])}\n`);
   // kubectl finds plugins by file name: give it `kubectl-modelship` (what `npm link` would install).
@@ -398,7 +519,8 @@ async function main(): Promise<number> {
       `  export KUBECONFIG=${cluster.kubeconfig} PATH=${binDir}:${pluginDir}:${dirname(process.execPath)}:$PATH`,
       `  kubectl get mdep -n ${NS}                      # phase, version, revisions, weight`,
       `  kubectl describe mdep ${NAME} -n ${NS}          # conditions, events with evidence`,
-      `  kubectl modelship status ${NAME} -n ${NS}       # steps, weights, per-revision health`,
+      `  kubectl modelship status ${NAME} -n ${NS}       # steps, weights, per-revision health, agreement`,
+      `  kubectl modelship status ${ASSISTANT} -n ${NS}         # TTFT, TPOT and tokens/s per revision`,
       `  kubectl get deploy,svc,pods -n ${NS}`,
       `  operator logs: ${logFile}`,
       "",
@@ -413,9 +535,11 @@ const state: {
   operator?: ChildProcess;
   gateway?: GatewayState;
   live?: ReturnType<typeof startLiveShare>;
-  /** Pod IPs given a fault; the shared fixture server may outlive us and kwok reuses IPs. */
-  faulted: Set<string>;
-} = { faulted: new Set() };
+  /** The chat model server (port 8000) of the assistant's pods. */
+  llm?: FixtureServer;
+  /** Pods given a fault; the shared fixture servers may outlive us and kwok reuses IPs. */
+  faulted: { fixture: FixtureServer; ip: string }[];
+} = { faulted: [] };
 let cleaning = false;
 async function cleanup(code: number): Promise<never> {
   if (cleaning) process.exit(code);
@@ -431,11 +555,12 @@ async function cleanup(code: number): Promise<never> {
     state.operator.kill("SIGTERM");
     await new Promise((r) => state.operator?.once("exit", r));
   }
-  for (const ip of state.faulted) {
-    await fetch(`${state.fixture?.controlUrl}/pods/${ip}`, { method: "DELETE" }).catch(() => {});
+  for (const { fixture, ip } of state.faulted) {
+    await fetch(`${fixture.controlUrl}/pods/${ip}`, { method: "DELETE" }).catch(() => {});
   }
   await state.live?.stop();
   await state.fixture?.stop();
+  await state.llm?.stop();
   if (state.gateway && state.cluster) await stopGateway(state.cluster);
   if (state.cluster) await stopCluster(state.cluster);
   process.stdout.write("demo cluster torn down (hack/demo --keep leaves it running)\n");
