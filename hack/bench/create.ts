@@ -74,7 +74,7 @@ export function summarize(readyAt: Map<string, number>, t0: number, n: number): 
   };
 }
 
-async function floor(c: ClusterState, ns: string, n: number, s: OperatorSettings): Promise<Side> {
+export async function floor(c: ClusterState, ns: string, n: number, s: OperatorSettings): Promise<Side> {
   const kc = kubeConfigOf(c);
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
@@ -116,7 +116,7 @@ async function floor(c: ClusterState, ns: string, n: number, s: OperatorSettings
   return summarize(readyAt, t0, n);
 }
 
-async function operator(c: ClusterState, ns: string, n: number): Promise<Side> {
+export async function operator(c: ClusterState, ns: string, n: number): Promise<Side> {
   const kc = kubeConfigOf(c);
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
