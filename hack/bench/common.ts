@@ -101,9 +101,15 @@ export async function withCluster<T>(
   name: string,
   fn: (c: ClusterState) => Promise<T>,
   nodes = 3,
+  cluster: { controllerManagerQps?: number } = {},
 ): Promise<T> {
   installHandlers();
-  const c = await startCluster({ name: `bench-${name}-${process.pid}`, binDir: await binDir(), nodes });
+  const c = await startCluster({
+    name: `bench-${name}-${process.pid}`,
+    binDir: await binDir(),
+    nodes,
+    ...cluster,
+  });
   active.add(c);
   try {
     await kubectl(c, [
