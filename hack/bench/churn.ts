@@ -1,10 +1,10 @@
 // Memory under churn: N ModelDeployments created (settled, prober on) and all deleted, three times
 // over, each cycle in a namespace of its own that is deleted with them. After each delete, once the
-// children are gone and the operator is idle, and ~20 s later: RSS from /proc, then a heap snapshot
-// (V8 runs a full GC first, so its live bytes are the heap used after a GC). Goal: cycle 3 within
-// 10% of cycle 1 for both; the constructors that grew between them point at what a deleted object
-// left behind. An empty-operator snapshot is taken before cycle 1, so every RSS sample comes after
-// at least one snapshot (writing one costs the process memory of its own).
+// children are gone and the operator is idle, and ~20 s later: a full GC through the inspector, the
+// heap used after it, then RSS from /proc. Goal: cycle 3 within 10% of cycle 1 for both.
+// With MODELSHIP_BENCH_CHURN_SNAPSHOTS=1 a heap snapshot follows each sample, and the constructors
+// that grew between the first and last point at what a deleted object left behind; writing one costs
+// the process memory the allocator keeps, so those runs' RSS after cycle 1 carries it (off by default).
 //
 //   node hack/bench/run.ts --only churn [--quick]     (N = 1000, --quick 300; MODELSHIP_BENCH_CHURN_N=<n> overrides)
 import { rmSync } from "node:fs";
@@ -26,8 +26,9 @@ import {
   startOperator,
   withCluster,
 } from "./common.ts";
-import { type HeapSummary, liveBytes, summarize, takeSnapshot } from "./heap-snapshot.ts";
+import { type HeapSummary, summarize, takeSnapshot } from "./heap-snapshot.ts";
 import { settle } from "./idle.ts";
+import { collectGarbage, inspectorUrl } from "./inspector.ts";
 
 const MiB = 2 ** 20;
 const CYCLES = 3;
@@ -106,39 +107,35 @@ async function quiet(op: Operator, capMs: number): Promise<void> {
 
 interface Sample {
   rssMiB: number;
-  /** Heap used after the snapshot's GC. */
+  /** Heap used after a full GC (the inspector's HeapProfiler.collectGarbage). */
   liveHeapMiB: number;
-  /** modelship_nodejs_heap_size_used_bytes just before the snapshot (no GC forced). */
-  heapUsedMetricMiB: number;
-  /** V8's heap total (committed), and memory outside it (Buffers, native), just before the snapshot. */
+  /** V8's heap total (committed) after that GC, and memory outside it (Buffers, native). */
   heapTotalMiB: number;
   externalMiB: number;
-  /** RSS once the snapshot is written (writing one costs memory that the allocator may keep). */
-  rssAfterSnapshotMiB: number;
   loadAverage1m: number;
 }
 
-async function sample(op: Operator): Promise<{ sample: Sample; file: string; summary: HeapSummary }> {
+const SNAPSHOTS = process.env.MODELSHIP_BENCH_CHURN_SNAPSHOTS === "1";
+
+async function sample(op: Operator): Promise<{ sample: Sample; file?: string; summary?: HeapSummary }> {
+  const url = inspectorUrl(op.logs());
+  if (!url) throw new Error("churn: the operator did not log its inspector address");
+  const heap = await collectGarbage(url);
+  // Pages the GC freed go back to the OS in the background.
+  await sleep(2000);
   const rssMiB = round(rssBytes(op.pid) / MiB, 1);
   const m = await scrape(op.metricsUrl);
-  const mib = (name: string) => round((m.get(name) ?? 0) / MiB, 1);
-  const file = await takeSnapshot(op.pid, ARTIFACTS);
-  const rssAfterSnapshotMiB = round(rssBytes(op.pid) / MiB, 1);
-  const summary = summarize(file);
   const loadAverage1m = ((await machine()).loadAverage as number[])[0] ?? 0;
-  return {
-    sample: {
-      rssMiB,
-      liveHeapMiB: round(liveBytes(summary) / MiB, 1),
-      heapUsedMetricMiB: mib("modelship_nodejs_heap_size_used_bytes"),
-      heapTotalMiB: mib("modelship_nodejs_heap_size_total_bytes"),
-      externalMiB: mib("modelship_nodejs_external_memory_bytes"),
-      rssAfterSnapshotMiB,
-      loadAverage1m,
-    },
-    file,
-    summary,
+  const s: Sample = {
+    rssMiB,
+    liveHeapMiB: round(heap.usedBytes / MiB, 1),
+    heapTotalMiB: round(heap.totalBytes / MiB, 1),
+    externalMiB: round((m.get("modelship_nodejs_external_memory_bytes") ?? 0) / MiB, 1),
+    loadAverage1m,
   };
+  if (!SNAPSHOTS) return { sample: s };
+  const file = await takeSnapshot(op.pid, ARTIFACTS);
+  return { sample: s, file, summary: summarize(file) };
 }
 
 /** Constructors (and strings, arrays, code) that grew most in self size from `a` to `b`. */
@@ -171,13 +168,16 @@ export async function runChurn(opts: { quick: boolean; cpuProf: boolean }): Prom
       settings,
       name: "churn",
       cpuProf: opts.cpuProf,
-      nodeArgs: ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${ARTIFACTS}`],
+      nodeArgs: [
+        "--inspect=127.0.0.1:0",
+        ...(SNAPSHOTS ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${ARTIFACTS}`] : []),
+      ],
     });
     const kept: string[] = [];
     try {
       await sleep(QUIET_WAIT_MS);
       const empty = await sample(op);
-      rmSync(empty.file, { force: true });
+      if (empty.file) rmSync(empty.file, { force: true });
       log(`churn: empty operator ${JSON.stringify(empty.sample)}`);
       const cycles: (Sample & Record<string, unknown>)[] = [];
       const summaries: HeapSummary[] = [];
@@ -194,10 +194,10 @@ export async function runChurn(opts: { quick: boolean; cpuProf: boolean }): Prom
         const deleteSeconds = round((performance.now() - t1) / 1000, 1);
         await sleep(QUIET_WAIT_MS);
         const s = await sample(op);
-        summaries.push(s.summary);
+        if (s.summary) summaries.push(s.summary);
         // Keep the first and last cycle's snapshots for a closer look (they are large).
-        if (i === 1 || i === CYCLES) kept.push(s.file);
-        else rmSync(s.file, { force: true });
+        if (s.file && (i === 1 || i === CYCLES)) kept.push(s.file);
+        else if (s.file) rmSync(s.file, { force: true });
         const row = { cycle: i, settled, createSeconds, rssSettledMiB, deleteSeconds, ...s.sample };
         log(`churn: cycle ${i}: ${JSON.stringify(row)}`);
         cycles.push(row);
@@ -217,13 +217,18 @@ export async function runChurn(opts: { quick: boolean; cpuProf: boolean }): Prom
           prober: true,
           healthIntervalSeconds: HEALTH_INTERVAL_S,
           quietWaitSeconds: 20,
+          heapSnapshots: SNAPSHOTS,
         },
         goal: { withinPercent: GOAL_PERCENT },
         modelDeployments: n,
         empty: empty.sample,
         cycles,
-        growthFirstToLast: growth(summaries[0] as HeapSummary, summaries[CYCLES - 1] as HeapSummary),
-        snapshots: kept,
+        ...(SNAPSHOTS
+          ? {
+              growthFirstToLast: growth(summaries[0] as HeapSummary, summaries[CYCLES - 1] as HeapSummary),
+              snapshots: kept,
+            }
+          : {}),
         verdict: {
           heapPercent,
           rssPercent,

@@ -36,13 +36,6 @@ export function summarize(file: string): HeapSummary {
   return out;
 }
 
-/** Live bytes of a summary: the heap used after the GC the snapshot ran. */
-export function liveBytes(summary: HeapSummary): number {
-  let n = 0;
-  for (const v of summary.values()) n += v.bytes;
-  return n;
-}
-
 /** Signals `pid` and waits (bounded) for its new snapshot in `dir` to be complete. */
 export async function takeSnapshot(pid: number, dir: string): Promise<string> {
   const before = new Set(readdirSync(dir).filter((f) => f.endsWith(".heapsnapshot")));
