@@ -12,9 +12,10 @@ const line = (ts: string, verb: string, resource: string, ns: string, extra: Rec
   });
 
 describe("trace-create", () => {
-  it("keeps the run's namespace only, orders by receive time with microseconds, starts at the first write", () => {
+  it("keeps the run's namespace only, orders by receive time with microseconds, starts at the user's create", () => {
     const steps = timeline(
       [
+        line("2026-12-03T07:00:00.000100Z", "create", "serviceaccounts", "op-0"),
         line("2026-12-03T07:00:00.100500Z", "create", "deployments", "op-0"),
         line("2026-12-03T07:00:00.000250Z", "create", "modeldeployments", "op-0"),
         line("2026-12-03T07:00:00.050000Z", "create", "deployments", "floor-0"),
@@ -22,6 +23,7 @@ describe("trace-create", () => {
         "",
       ],
       "op-0",
+      "create modeldeployments",
     );
     expect(steps).toEqual([
       { atMs: 0, what: "create modeldeployments", user: "u" },

@@ -38,8 +38,12 @@ export interface Step {
   user: string;
 }
 
-/** The run's writes in `ns`, in order, relative to the first one (the user's create). */
-export function timeline(auditLines: string[], ns: string): Step[] {
+/**
+ * The run's writes in `ns`, in order, from the user's create (`anchor`, e.g. "create deployments"):
+ * what the controller-manager writes for the new namespace itself (its ServiceAccount, the root CA
+ * ConfigMap) comes before it and is left out.
+ */
+export function timeline(auditLines: string[], ns: string, anchor: string): Step[] {
   const writes = auditLines
     .filter(Boolean)
     .map((l) => JSON.parse(l) as AuditWrite)
@@ -50,8 +54,10 @@ export function timeline(auditLines: string[], ns: string): Step[] {
       user: e.user.username,
     }))
     .sort((a, b) => a.t - b.t);
-  const t0 = writes[0]?.t ?? 0;
-  return writes.map((w) => ({ atMs: round(w.t - t0, 1), what: w.what, user: w.user }));
+  const start = writes.findIndex((w) => w.what === anchor);
+  if (start < 0) return [];
+  const t0 = writes[start]?.t ?? 0;
+  return writes.slice(start).map((w) => ({ atMs: round(w.t - t0, 1), what: w.what, user: w.user }));
 }
 
 /** Date.parse keeps milliseconds; the audit log has microseconds: the part below the millisecond. */
@@ -104,8 +110,8 @@ async function traceRuns(c: ClusterState, runs: number) {
       // The audit log is written as requests complete; a moment lets the last lines land.
       await new Promise((r) => setTimeout(r, 300));
       const lines = readFileSync(c.auditLog, "utf8").split("\n");
-      floorRuns.push({ side: f, steps: timeline(lines, `floor-${r}`) });
-      opRuns.push({ side: o, steps: timeline(lines, `op-${r}`) });
+      floorRuns.push({ side: f, steps: timeline(lines, `floor-${r}`, "create deployments") });
+      opRuns.push({ side: o, steps: timeline(lines, `op-${r}`, "create modeldeployments") });
     }
   } finally {
     await op.stop();
