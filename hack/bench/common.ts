@@ -118,12 +118,21 @@ export async function withCluster<T>(
       "-f",
       join(ROOT, "crds/modelship.dev_modeldeployments.yaml"),
     ]);
-    await kubectl(c, [
-      "wait",
-      "--for=condition=Established",
-      "--timeout=60s",
-      "crd/modeldeployments.modelship.dev",
-    ]);
+    // kubectl wait fails at once ("accessor error: <nil>") on a CRD whose status is not written yet.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await kubectl(c, [
+          "wait",
+          "--for=condition=Established",
+          "--timeout=60s",
+          "crd/modeldeployments.modelship.dev",
+        ]);
+        break;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await sleep(500);
+      }
+    }
     return await fn(c);
   } finally {
     active.delete(c);
