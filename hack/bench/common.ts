@@ -242,8 +242,13 @@ export async function startOperator(
 }
 
 /** Reads a Prometheus text exposition; sums series of a metric name (all label sets). */
+/**
+ * The operator's /metrics as sums by metric name. 30 s: right after a burst of thousands of objects
+ * on 2 cores the operator's event loop can be seconds behind, and a sample lost to that would cost the
+ * whole measure; how long it took is the caller's to record.
+ */
 export async function scrape(url: string): Promise<Map<string, number>> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
   const out = new Map<string, number>();
   for (const line of text.split("\n")) {

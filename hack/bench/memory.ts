@@ -58,7 +58,10 @@ export async function runMemory(opts: {
           // memory reducer has had idle time to compact and give pages back. Both are reported; the
           // goal is judged on the steady state, which is what the operator runs at.
           await sleep(5000);
+          const scrapeStart = performance.now();
           const burst = await scrape(op.metricsUrl);
+          // How long /metrics took to answer: the operator's responsiveness right after the burst.
+          const scrapeMs = round(performance.now() - scrapeStart, 0);
           const seconds = round((performance.now() - t0) / 1000, 0);
           if (steady.has(target)) await sleep(STEADY_AFTER_MS);
           const mm = steady.has(target) ? await scrape(op.metricsUrl) : burst;
@@ -66,6 +69,7 @@ export async function runMemory(opts: {
             target,
             reached: have,
             steady: steady.has(target),
+            scrapeMs,
             seconds,
             rssMiB: round((mm.get("modelship_process_resident_memory_bytes") ?? 0) / MiB, 1),
             procRssMiB: round(rssBytes(op.pid) / MiB, 1),
