@@ -1,3 +1,4 @@
+import { setImmediate as realSetImmediate } from "node:timers";
 import pino, { type Logger } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createSystemClock } from "../lib/clock.ts";
@@ -11,6 +12,9 @@ function captureLog(): { log: Logger; lines: LogLine[] } {
   const log = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s) as LogLine) });
   return { log, lines };
 }
+
+/** One turn of the real event loop: workers yield one between reconciles. */
+const loopTurn = () => new Promise<void>((r) => realSetImmediate(r));
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = (): void => {};
@@ -175,6 +179,8 @@ describe("runWorkers", () => {
     expect(pool.stats()).toMatchObject({ inFlight: 3, queueDepth: 1 });
     gate.resolve();
     await vi.advanceTimersByTimeAsync(0);
+    await loopTurn();
+    await vi.advanceTimersByTimeAsync(0);
     expect(pool.stats()).toMatchObject({ inFlight: 0, queueDepth: 0 });
     expect(pool.stats().reconciles.success).toBe(4);
   });
@@ -226,5 +232,33 @@ describe("runWorkers under churn", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(queue.delayedLen()).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("runWorkers and the event loop", () => {
+  it("lets I/O run between reconciles that never wait on I/O (a resync of thousands of settled objects)", async () => {
+    vi.useRealTimers();
+    const queue = new WorkQueue({ clock: createSystemClock() });
+    for (let i = 0; i < 2000; i++) queue.add(`ns/m-${i}`);
+    let done = 0;
+    const all = deferred();
+    // What the event loop's next turn sees: the health server's request, a watch event, a timer.
+    let doneWhenLoopTurned: number | undefined;
+    setImmediate(() => {
+      doneWhenLoopTurned = done;
+    });
+    pool = runWorkers({
+      queue,
+      workers: 4,
+      log: captureLog().log,
+      reconcile: async () => {
+        done += 1;
+        if (done === 2000) all.resolve();
+        return {};
+      },
+    });
+    await all.promise;
+    expect(doneWhenLoopTurned).toBeDefined();
+    expect(doneWhenLoopTurned).toBeLessThanOrEqual(8);
   });
 });

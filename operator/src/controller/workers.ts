@@ -2,6 +2,8 @@
 // "retry with backoff", TerminalError means "do not retry", requeueAfterMs means "look again later",
 // requeue means "look again soon, with backoff" (a conflict: nothing failed, the read was stale).
 import { randomUUID } from "node:crypto";
+// The module's own binding, not the global: a yield to the real event loop, also under fake timers.
+import { setImmediate } from "node:timers";
 import type { Logger } from "pino";
 import type { WorkQueue } from "./work-queue.ts";
 
@@ -137,6 +139,10 @@ export function runWorkers({
         inFlight -= 1;
         queue.done(key);
       }
+      // A reconcile with nothing to write (the steady state, e.g. a resync) finishes in microtasks, and
+      // so does queue.get() while keys wait: without this turn, thousands of them in a row would hold
+      // the event loop for seconds, and /healthz, /metrics, watch events and the lease renewal with it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
 
