@@ -14,6 +14,7 @@ import {
   machine,
   mdAvailable,
   operatorWritesSince,
+  percentile,
   round,
   scrape,
   startOperator,
@@ -22,6 +23,21 @@ import {
 } from "./common.ts";
 
 const RESYNC_S = 10;
+
+/** Latencies (ms) of /healthz asked every 100 ms, one at a time, for `windowMs`. */
+async function healthzLatencies(url: string, windowMs: number): Promise<number[]> {
+  const out: number[] = [];
+  const end = performance.now() + windowMs;
+  while (performance.now() < end) {
+    const t = performance.now();
+    await fetch(url, { signal: AbortSignal.timeout(30_000) })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
+    out.push(performance.now() - t);
+    await sleep(100);
+  }
+  return out;
+}
 
 /** Creates N ModelDeployments in `ns` (default spec: mdSpec()) and waits (bounded) until all are Available. */
 export async function settle(
@@ -80,7 +96,10 @@ export async function runIdle(opts: { quick: boolean; cpuProf: boolean }): Promi
       const m0 = await scrape(op.metricsUrl);
       const cpu0 = cpuSeconds(op.pid);
       const t0 = performance.now();
-      await sleep(RESYNC_S * 2 * 1000 + 2000);
+      const healthz = await healthzLatencies(
+        op.metricsUrl.replace(/\/metrics$/, "/healthz"),
+        RESYNC_S * 2 * 1000 + 2000,
+      );
       const m1 = await scrape(op.metricsUrl);
       const cpu1 = cpuSeconds(op.pid);
       const windowS = (performance.now() - t0) / 1000;
@@ -110,6 +129,14 @@ export async function runIdle(opts: { quick: boolean; cpuProf: boolean }): Promi
         cpuSecondsInWindow: round(cpu1 - cpu0),
         cpuMsPerReconcile: reconciles > 0 ? round(((cpu1 - cpu0) * 1000) / reconciles, 3) : null,
         cpuPercentOfOneCore: round(((cpu1 - cpu0) / windowS) * 100, 1),
+        // The operator's responsiveness while each resync reconciles every object: /healthz asked
+        // every 100 ms (one at a time) through the window.
+        healthzMs: {
+          requests: healthz.length,
+          p50: round(percentile(healthz, 50), 1),
+          p99: round(percentile(healthz, 99), 1),
+          max: round(Math.max(...healthz), 1),
+        },
       };
     } finally {
       await op.stop();
