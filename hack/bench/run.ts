@@ -57,7 +57,7 @@ export function table(): string {
   const idle = read("idle");
   if (idle) {
     rows.push(
-      `| resync of ${idle.modelDeployments} unchanged (2 resyncs at ${idle.settings.resyncSeconds} s) | ${idle.writesSinceRestart} API writes; ${idle.cpuMsPerReconcile} CPU-ms/reconcile (${idle.reconcilesInWindow} reconciles, ${idle.cpuPercentOfOneCore}% of a core) | goal 0 writes | ${ok(idle.writesSinceRestart === 0)} | ${idle.machine.loadAverage[0]} | ${idle.date.slice(0, 16)} |`,
+      `| resync of ${idle.modelDeployments} unchanged (2 resyncs at ${idle.settings.resyncSeconds} s) | ${idle.writesSinceRestart} API writes; ${idle.cpuMsPerReconcile} CPU-ms/reconcile (${idle.reconcilesInWindow} reconciles, ${idle.cpuPercentOfOneCore}% of a core)${idle.healthzMs ? `; /healthz meanwhile p99 ${idle.healthzMs.p99} ms, max ${idle.healthzMs.max} ms` : ""} | goal 0 writes | ${ok(idle.writesSinceRestart === 0)} | ${idle.machine.loadAverage[0]} | ${idle.date.slice(0, 16)} |`,
     );
   }
   const mem = read("memory");
