@@ -10,6 +10,7 @@ import {
   rolloutAborted,
   rolloutAvailable,
   rolloutBackOnStable,
+  rolloutInvalid,
   rolloutObjects,
   successRateTemplate,
 } from "./peer-objects.ts";
@@ -18,7 +19,7 @@ type RolloutSpec = {
   replicas: number;
   selector: { matchLabels: Record<string, string> };
   template: { metadata: { labels: Record<string, string> }; spec: unknown };
-  strategy: { canary: { steps: unknown[]; scaleDownDelaySeconds: number } };
+  strategy: { canary: { steps: unknown[] } };
 };
 
 describe("the peer's Rollout", () => {
@@ -36,7 +37,8 @@ describe("the peer's Rollout", () => {
     expect(spec.template).toEqual((d.spec as { template: unknown }).template);
     expect(spec.replicas).toBe(3);
     expect(spec.strategy.canary.steps).toEqual(PEER_STEPS);
-    expect(spec.strategy.canary.scaleDownDelaySeconds).toBe(2);
+    // Argo Rollouts refuses a Rollout with it and no traffic routing.
+    expect(spec.strategy.canary).not.toHaveProperty("scaleDownDelaySeconds");
     // The selector (the Service's) picks the template's pods, and the Service has no owner to wait on.
     for (const [k, v] of Object.entries(spec.selector.matchLabels))
       expect(spec.template.metadata.labels[k]).toBe(v);
@@ -62,12 +64,14 @@ describe("the peer's AnalysisTemplate", () => {
       statsUrl: url,
       analysis: { successRate: 0.95, minSamples: 6 },
       intervalSeconds: 1,
+      count: 60,
     });
     expect(t).toMatchObject({ kind: "AnalysisTemplate", metadata: { name: "flaky-0", namespace: "ns" } });
     const metric = (t.spec as { metrics: Record<string, unknown>[] }).metrics[0];
     expect(metric).toEqual({
       name: "success-rate",
       interval: "1s",
+      count: 60,
       failureLimit: 0,
       successCondition: "result.requests < 6 || result.successRate >= 0.95",
       provider: { web: { url, jsonPath: "{$.total}", timeoutSeconds: 5 } },
@@ -97,5 +101,12 @@ describe("reading a Rollout's status", () => {
     expect(rolloutBackOnStable(rollout({ abort: true, updatedReplicas: 3 }))).toBe(false);
     expect(rolloutBackOnStable(rollout({ abort: true, updatedReplicas: 0 }))).toBe(true);
     expect(rolloutAborted(rollout({ phase: "Paused" }))).toBe(false);
+  });
+  it("names why a spec was refused", () => {
+    const refused = rollout({
+      conditions: [{ type: "InvalidSpec", status: "True", message: "no template" }],
+    });
+    expect(rolloutInvalid(refused)).toBe("no template");
+    expect(rolloutInvalid(rollout({ conditions: [{ type: "Available", status: "True" }] }))).toBeUndefined();
   });
 });

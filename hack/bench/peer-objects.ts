@@ -45,9 +45,9 @@ export function rolloutObjects(
         progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
         selector: { matchLabels: svc.spec?.selector ?? template.metadata.labels },
         template,
-        strategy: {
-          canary: { steps, scaleDownDelaySeconds: spec.rollout.scaleDownDelaySeconds },
-        },
+        // No scaleDownDelaySeconds: Argo Rollouts rejects it without traffic routing ("can only be
+        // used with traffic routing"), and a replica canary scales the old pods down as it goes.
+        strategy: { canary: { steps } },
       },
     },
     service: svc,
@@ -56,8 +56,9 @@ export function rolloutObjects(
 
 /**
  * The steps of the failing-canary measure, after modelship's [setWeight 50, analysis, pause]: a pause
- * comes first so the bench can write the AnalysisTemplate once the canary's pod addresses exist (the
- * web provider reads one fixed URL); the fault is injected only after the analysis has started.
+ * comes first so the bench can point the AnalysisTemplate at the canary's pods once they have
+ * addresses (the web provider reads one fixed URL); the fault is injected only after the analysis
+ * has started.
  */
 export function rollbackSteps(templateName: string, pauseSeconds: number): Record<string, unknown>[] {
   return [
@@ -86,6 +87,8 @@ export function successRateTemplate(
     statsUrl: string;
     analysis: Pick<AnalysisSpec, "successRate" | "minSamples">;
     intervalSeconds: number;
+    /** An analysis step's metric must end: it passes after this many measurements. */
+    count: number;
   },
 ): Record<string, unknown> {
   return {
@@ -97,6 +100,7 @@ export function successRateTemplate(
         {
           name: "success-rate",
           interval: `${opts.intervalSeconds}s`,
+          count: opts.count,
           failureLimit: 0,
           successCondition: `result.requests < ${opts.analysis.minSamples} || result.successRate >= ${opts.analysis.successRate}`,
           provider: { web: { url: opts.statsUrl, jsonPath: "{$.total}", timeoutSeconds: 5 } },
@@ -126,6 +130,15 @@ export function rolloutAvailable(obj: Record<string, unknown>): boolean {
     String(r.status.observedGeneration) === String(r.metadata.generation) &&
     (r.status.availableReplicas ?? 0) >= (r.spec?.replicas ?? 1)
   );
+}
+
+/** Why Argo Rollouts refused the Rollout's spec (its InvalidSpec condition), if it did. */
+export function rolloutInvalid(obj: Record<string, unknown>): string | undefined {
+  const conditions = (
+    obj as { status?: { conditions?: { type: string; status: string; message?: string }[] } }
+  ).status?.conditions;
+  const c = conditions?.find((x) => x.type === "InvalidSpec" && x.status === "True");
+  return c ? (c.message ?? "InvalidSpec") : undefined;
 }
 
 /** The Rollout gave up its canary: Argo Rollouts' counterpart of modelship's rejected revision. */

@@ -33,6 +33,7 @@ import {
   rolloutAborted,
   rolloutAvailable,
   rolloutBackOnStable,
+  rolloutInvalid,
   rolloutObjects,
   successRateTemplate,
 } from "./peer-objects.ts";
@@ -53,6 +54,8 @@ const PORT = 8091;
 const CONTROL_PORT = 9911;
 /** Long enough for the bench to write the AnalysisTemplate once the canary's pods have addresses. */
 const PAUSE_S = 10;
+/** The analysis passes after a minute of good measurements; every run here faults within seconds. */
+const MEASUREMENTS = 60;
 const MS_NS = "peer-rb-ms";
 const AR_NS = "peer-rb-ar";
 
@@ -147,19 +150,45 @@ async function argoRollbackOnce(
 ): Promise<{ abortMs: number; backOnStableMs?: number; load: { rounds: number; failed: number } }> {
   const { ns, core, custom } = rig;
   const ref = { ...ROLLOUTS_API, namespace: ns, plural: "rollouts" };
-  const get = async () => (await custom.getNamespacedCustomObject({ ...ref, name })) as Rollout;
+  // A refused spec ends the run at once with Argo Rollouts' reason (until() retries other errors).
+  let refused: string | undefined;
+  const get = async () => {
+    const r = (await custom.getNamespacedCustomObject({ ...ref, name })) as Rollout;
+    refused ??= rolloutInvalid(r);
+    return r;
+  };
+  const untilRollout = <T>(what: string, fn: () => Promise<T | undefined>, ms: number, every: number) =>
+    until(what, async () => (await fn()) ?? (refused ? (null as T) : undefined), ms, every).then((v) => {
+      if (refused) throw new Error(`Argo Rollouts refused ${name}: ${refused}`);
+      return v;
+    });
   const steps = rollbackSteps(name, PAUSE_S);
+  const v2 = ModelDeploymentSpecSchema.parse(flakySpec(`v2-${i}`, rig.port));
+  const templateFor = (pods: readonly string[]) =>
+    successRateTemplate(ns, name, {
+      statsUrl: canaryStatsUrl(rig.controlUrl, pods),
+      analysis: v2.rollout.analysis,
+      intervalSeconds: INTERVAL_S,
+      count: MEASUREMENTS,
+    });
+  // Argo Rollouts refuses a Rollout whose analysis names a missing template, so it exists from the
+  // start, naming no pod until the canary's are known (nothing reads it before its analysis step).
+  await custom.createNamespacedCustomObject({
+    ...ROLLOUTS_API,
+    namespace: ns,
+    plural: "analysistemplates",
+    body: templateFor([]),
+  });
   await custom.createNamespacedCustomObject({
     ...ref,
     body: rolloutObjects(ns, name, flakySpec("v1", rig.port), steps).rollout,
   });
-  await until(
+  await untilRollout(
     `${name} Healthy`,
     async () => (rolloutAvailable(await get()) ? true : undefined),
     RUN_CAP_MS,
     250,
   );
-  const v2 = ModelDeploymentSpecSchema.parse(flakySpec(`v2-${i}`, rig.port));
   const template = (
     rolloutObjects(ns, name, flakySpec(`v2-${i}`, rig.port), steps).rollout.spec as {
       template: unknown;
@@ -175,7 +204,7 @@ async function argoRollbackOnce(
     "-p",
     JSON.stringify({ spec: { template } }),
   ]);
-  const pods = await until(
+  const pods = await untilRollout(
     `${name} canary pods`,
     async () => {
       const r = await get();
@@ -194,16 +223,17 @@ async function argoRollbackOnce(
     RUN_CAP_MS,
     250,
   );
-  await custom.createNamespacedCustomObject({
-    ...ROLLOUTS_API,
-    namespace: ns,
-    plural: "analysistemplates",
-    body: successRateTemplate(ns, name, {
-      statsUrl: canaryStatsUrl(rig.controlUrl, pods),
-      analysis: v2.rollout.analysis,
-      intervalSeconds: INTERVAL_S,
-    }),
-  });
+  // During the pause before the analysis step: the AnalysisRun copies the template when it starts.
+  await kubectl(rig.c, [
+    "patch",
+    "analysistemplates.argoproj.io",
+    name,
+    "-n",
+    ns,
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: templateFor(pods).spec }),
+  ]);
   const inference = v2.health.inference;
   if (!inference) throw new Error("flakySpec has no inference check");
   const load = probeRounds(
@@ -230,9 +260,10 @@ async function argoRollbackOnce(
       100,
     );
     const metric = run.status?.metricResults?.[0];
-    if (run.status?.phase !== "Running" || metric?.phase === "Error") {
+    const first = metric?.measurements?.at(-1);
+    if (run.status?.phase !== "Running" || metric?.phase === "Error" || first?.phase === "Error") {
       throw new Error(
-        `analysis ${run.metadata.name} is ${run.status?.phase} before the fault: ${run.status?.message ?? ""} ${metric?.measurements?.at(-1)?.message ?? ""}`,
+        `analysis ${run.metadata.name} is ${run.status?.phase} before the fault: ${run.status?.message ?? ""} ${first?.message ?? ""}`,
       );
     }
     const faultAt = performance.now();

@@ -37,6 +37,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The environment without proxy settings: its web analysis must dial the fixture's address itself,
+ * never hand the request to a proxy off this machine (DESIGN §4).
+ */
+function withoutProxies(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^(https?|all|no)_proxy$/i.test(k)));
+}
+
 export interface Peer {
   pid: number;
   version: string;
@@ -67,7 +75,24 @@ export async function startArgoRollouts(
   const crds = join(bin, "crds");
   for (const f of readdirSync(crds).filter((x) => x.endsWith(".yaml")))
     await kubectl(c, ["apply", "--server-side", "-f", join(crds, f)]);
-  await kubectl(c, ["wait", "--for=condition=Established", "--timeout=60s", "crd/rollouts.argoproj.io"]);
+  // Right after the apply a CRD may have no status.conditions yet, which kubectl wait (1.36) reports
+  // as an error instead of waiting: ask again until it is Established, within a minute.
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const ok = await kubectl(c, [
+      "wait",
+      "--for=condition=Established",
+      "--timeout=10s",
+      "crd/rollouts.argoproj.io",
+    ])
+      .then(() => true)
+      .catch((err: unknown) => {
+        if (Date.now() > until) throw err;
+        return false;
+      });
+    if (ok) break;
+    await sleep(250);
+  }
   const controller = join(bin, "rollouts-controller");
   const version = (await exec(controller, ["--version"])).stdout.trim();
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -81,13 +106,13 @@ export async function startArgoRollouts(
       `--leader-elect=${opts.leaderElect ?? false}`,
       `--qps=${opts.settings.qps}`,
       `--burst=${opts.settings.burst}`,
-      `--metricsport=${metricsPort}`,
+      `--metricsPort=${metricsPort}`,
       `--healthzPort=${healthzPort}`,
       `--loglevel=${opts.logLevel ?? "warn"}`,
       ...(opts.args ?? []),
     ],
     // Its namespace for its Lease and config: not a pod, so say which one.
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, POD_NAMESPACE: "default" } },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...withoutProxies(process.env), POD_NAMESPACE: "default" } },
   );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
