@@ -39,6 +39,7 @@ import {
 } from "./peer-objects.ts";
 import {
   CANARY_PODS,
+  clearFault,
   ERROR_RATE,
   flakySpec,
   INTERVAL_S,
@@ -288,6 +289,7 @@ async function argoRollbackOnce(
     };
   } finally {
     await load.stop();
+    await clearFault(rig.controlUrl, pods);
   }
 }
 

@@ -112,6 +112,21 @@ export async function injectFault(controlUrl: string, ips: readonly string[]): P
 }
 
 /**
+ * Takes the fault off these pods again. kwok hands a deleted pod's address to a later pod, and the
+ * fixture keys its faults by address: a fault left behind would fail the next canary before its run.
+ */
+export async function clearFault(controlUrl: string, ips: readonly string[]): Promise<void> {
+  await Promise.all(
+    ips.map((ip) =>
+      fetch(`${controlUrl}/pods/${ip}`, { method: "DELETE", signal: AbortSignal.timeout(5000) }).then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      ),
+    ),
+  );
+}
+
+/**
  * One failing canary on modelship: creates `name` at v1, waits until Healthy, starts a canary, faults
  * its pods, and returns the ms from the fault to status.canaryWeight 0 with the canary rejected.
  */
@@ -165,17 +180,21 @@ export async function modelshipRollbackOnce(rig: RollbackRig, name: string, i: n
     250,
   );
   const faultAt = performance.now();
-  await injectFault(rig.controlUrl, pods);
-  await until(
-    `${name} back on stable`,
-    async () => {
-      const m = await get(name);
-      return m.status?.canaryWeight === 0 && m.status.rejectedRevision === canary ? m : undefined;
-    },
-    RUN_CAP_MS,
-    50,
-  );
-  return performance.now() - faultAt;
+  try {
+    await injectFault(rig.controlUrl, pods);
+    await until(
+      `${name} back on stable`,
+      async () => {
+        const m = await get(name);
+        return m.status?.canaryWeight === 0 && m.status.rejectedRevision === canary ? m : undefined;
+      },
+      RUN_CAP_MS,
+      50,
+    );
+    return performance.now() - faultAt;
+  } finally {
+    await clearFault(rig.controlUrl, pods);
+  }
 }
 
 export async function runRollback(opts: {
