@@ -73,10 +73,13 @@ export async function measurePeerIdle(
     ) => {
       const reconciles = (after.get(metric) ?? 0) - (before.get(metric) ?? 0);
       const inWindow = writesBy(c, user, windowStart, windowEnd);
+      const sinceRestart = writesBy(c, user, restartAt);
       return {
         writesInWindow: inWindow.length,
-        writesSinceRestart: writesBy(c, user, restartAt).length,
         writesByVerb: countByVerb(inWindow),
+        // The restart's own sweep included (outside the window): what a controller writes on start.
+        writesSinceRestart: sinceRestart.length,
+        writesSinceRestartByVerb: countByVerb(sinceRestart),
         reconcilesInWindow: reconciles,
         cpuSecondsInWindow: round(cpu),
         cpuMsPerReconcile: reconciles > 0 ? round((cpu * 1000) / reconciles, 3) : null,
