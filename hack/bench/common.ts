@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { type CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
 import { buildOperator, NODE_FLAGS } from "../build.ts";
 import { ensureBinaries } from "../cluster/binaries.ts";
-import { type ClusterState, OPERATOR_USER, startCluster, stopCluster } from "../cluster/control-plane.ts";
+import { type ClusterState, startCluster, stopCluster } from "../cluster/control-plane.ts";
 import { POD_SUPERNET } from "../cluster/network.ts";
 
 const exec = promisify(execFile);
@@ -272,23 +272,40 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
-interface AuditEvent {
+/** One line of the apiserver's JSON audit log (the fields the benches read). */
+export interface AuditEvent {
   verb: string;
   user: { username: string };
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   requestReceivedTimestamp: string;
   stage: string;
 }
-/** Writes by the operator's identity since `sinceMs`, from the apiserver's audit log. */
-export function operatorWritesSince(c: ClusterState, sinceMs: number): AuditEvent[] {
+/**
+ * Writes by one identity (the operator's, OPERATOR_USER, or the peer's, PEER_USER) received in
+ * [sinceMs, untilMs), from the apiserver's audit log.
+ */
+export function writesBy(c: ClusterState, user: string, sinceMs: number, untilMs = Infinity): AuditEvent[] {
   if (!existsSync(c.auditLog)) return [];
   const writes = new Set(["create", "update", "patch", "delete", "deletecollection"]);
   return readFileSync(c.auditLog, "utf8")
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.stage === "ResponseComplete" && e.user.username === OPERATOR_USER && writes.has(e.verb))
-    .filter((e) => Date.parse(e.requestReceivedTimestamp) >= sinceMs);
+    .filter((e) => e.stage === "ResponseComplete" && e.user.username === user && writes.has(e.verb))
+    .filter((e) => {
+      const at = Date.parse(e.requestReceivedTimestamp);
+      return at >= sinceMs && at < untilMs;
+    });
+}
+
+/** Audit events counted by verb and resource ("patch rollouts/status"), for a result's detail. */
+export function countByVerb(events: AuditEvent[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of events) {
+    const k = `${w.verb} ${w.objectRef?.resource ?? ""}${w.objectRef?.subresource ? `/${w.objectRef.subresource}` : ""}`;
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
 }
 
 /**

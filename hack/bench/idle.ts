@@ -4,8 +4,9 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
-import type { ClusterState } from "../cluster/control-plane.ts";
+import { type ClusterState, OPERATOR_USER } from "../cluster/control-plane.ts";
 import {
+  countByVerb,
   cpuSeconds,
   createModelDeployments,
   DEFAULT_SETTINGS,
@@ -13,13 +14,13 @@ import {
   log,
   machine,
   mdAvailable,
-  operatorWritesSince,
   percentile,
   round,
   scrape,
   startOperator,
   watchUntilReady,
   withCluster,
+  writesBy,
 } from "./common.ts";
 
 const RESYNC_S = 10;
@@ -105,12 +106,8 @@ export async function runIdle(opts: { quick: boolean; cpuProf: boolean }): Promi
       const windowS = (performance.now() - t0) / 1000;
       const reconciles =
         (m1.get("modelship_reconcile_total") ?? 0) - (m0.get("modelship_reconcile_total") ?? 0);
-      const writes = operatorWritesSince(c, restartAt);
-      const byVerb: Record<string, number> = {};
-      for (const w of writes) {
-        const k = `${w.verb} ${w.objectRef?.resource ?? ""}${w.objectRef?.subresource ? `/${w.objectRef.subresource}` : ""}`;
-        byVerb[k] = (byVerb[k] ?? 0) + 1;
-      }
+      const writes = writesBy(c, OPERATOR_USER, restartAt);
+      const byVerb = countByVerb(writes);
       return {
         benchmark: "idle",
         date: new Date().toISOString(),

@@ -1,7 +1,9 @@
 // modelship beside Argo Rollouts on one control plane (issue #16): apply → Available for N
 // equivalent objects (a ModelDeployment vs a Rollout + its Service, same pod template, replicas,
 // steps), both controllers at the same client QPS/burst, then the RSS of both processes with every
-// object settled, a minute after the burst. Ratios are modelship / Argo Rollouts (lower is better).
+// object settled, a minute after the burst. Then, on the same cluster with those objects still there:
+// idle writes and CPU per reconcile (peer-idle.ts), leader failover (peer-failover.ts) and a failing
+// canary back to stable (peer-rollback.ts). Ratios are modelship / Argo Rollouts (lower is better).
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { ClusterState } from "../cluster/control-plane.ts";
@@ -20,7 +22,11 @@ import {
   withCluster,
 } from "./common.ts";
 import { combine, type Side, summarize } from "./create.ts";
-import { createRollouts, PEER_STEPS, rolloutAvailable, startArgoRollouts } from "./peer.ts";
+import { createRollouts, startArgoRollouts } from "./peer.ts";
+import { measurePeerFailover } from "./peer-failover.ts";
+import { measurePeerIdle } from "./peer-idle.ts";
+import { PEER_STEPS, rolloutAvailable } from "./peer-objects.ts";
+import { measurePeerRollback } from "./peer-rollback.ts";
 
 const CAP_MS: Record<number, number> = { 1: 60_000, 100: 240_000, 1000: 600_000 };
 const REPEATS_N1 = 5;
@@ -63,6 +69,20 @@ async function timed(
 
 const ratio = (a: number, b: number) => round(a / b);
 
+/** A measure after the first: its failure is recorded in the result, and the next one still runs. */
+async function phase(
+  name: string,
+  fn: () => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  log(`peer: ${name}`);
+  try {
+    return await fn();
+  } catch (err) {
+    log(`peer ${name} FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return { error: String(err).slice(0, 1000) };
+  }
+}
+
 export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promise<Record<string, unknown>> {
   const settings = DEFAULT_SETTINGS;
   const sizes = opts.quick ? [1, 100] : [1, 100, 1000];
@@ -75,6 +95,7 @@ export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promi
     const empty = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
     const rows: Record<string, unknown>[] = [];
     let settled = { modelship: 0, argoRollouts: 0 };
+    let rss = { modelship: Number.NaN, argoRollouts: Number.NaN };
     try {
       for (const n of sizes) {
         const repeats = n === 1 ? REPEATS_N1 : 1;
@@ -109,26 +130,37 @@ export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promi
       // Both hold every object they made (and its children) in their caches; a minute of idling lets
       // V8 and Go's GC give back what the burst grew.
       await sleep(60_000);
-      const rss = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
-      return {
-        benchmark: "peer",
-        date: new Date().toISOString(),
-        machine: before,
-        loadAverageAfter: (await machine()).loadAverage,
-        settings: { ...settings, prober: false, replicas: 1, steps: PEER_STEPS, argoRollouts: peer.version },
-        definition:
-          "per object: ms from the batch start to done (modelship: phase Healthy at the current generation; Argo Rollouts: phase Healthy at the current generation, replicas available); N=1 run 5 times alternating, median run reported; RSS from /proc a minute after the last burst, with every object of every size still present",
-        results: rows,
-        memory: {
-          objects: settled,
-          emptyRssMiB: { modelship: round(empty.modelship, 1), argoRollouts: round(empty.argoRollouts, 1) },
-          settledRssMiB: { modelship: round(rss.modelship, 1), argoRollouts: round(rss.argoRollouts, 1) },
-          ratio: ratio(rss.modelship, rss.argoRollouts),
-        },
-      };
+      rss = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
     } finally {
       await peer.stop();
       await op.stop();
     }
+    // Each starts its own controllers: at a 10 s resync, with leader election, with the prober.
+    const idle = await phase("idle", () => measurePeerIdle(c, settings, settled));
+    const failover = await phase("failover", () =>
+      measurePeerFailover(c, settings, opts.quick ? 2 : 5, (opts.quick ? 6 : 12) * 60_000),
+    );
+    const rollback = await phase("rollback", () =>
+      measurePeerRollback(c, settings, opts.quick ? 3 : 10, (opts.quick ? 6 : 15) * 60_000),
+    );
+    return {
+      benchmark: "peer",
+      date: new Date().toISOString(),
+      machine: before,
+      loadAverageAfter: (await machine()).loadAverage,
+      settings: { ...settings, prober: false, replicas: 1, steps: PEER_STEPS, argoRollouts: peer.version },
+      definition:
+        "per object: ms from the batch start to done (modelship: phase Healthy at the current generation; Argo Rollouts: phase Healthy at the current generation, replicas available); N=1 run 5 times alternating, median run reported; RSS from /proc a minute after the last burst, with every object of every size still present",
+      results: rows,
+      memory: {
+        objects: settled,
+        emptyRssMiB: { modelship: round(empty.modelship, 1), argoRollouts: round(empty.argoRollouts, 1) },
+        settledRssMiB: { modelship: round(rss.modelship, 1), argoRollouts: round(rss.argoRollouts, 1) },
+        ratio: ratio(rss.modelship, rss.argoRollouts),
+      },
+      idle,
+      failover,
+      rollback,
+    };
   });
 }

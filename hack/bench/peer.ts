@@ -1,26 +1,20 @@
 // The benchmark peer: Argo Rollouts' controller (built from its Go module by
-// hack/cluster/build-argo-rollouts.sh) as a process against the same local control plane, and the
-// Rollout that does what a ModelDeployment of mdSpec() does: same pod template (rendered by
-// operator/src/render), same replicas, a replica-based canary with the same steps, plus the Service
-// a user would write for it. Everything dials 127.0.0.0/8.
+// hack/cluster/build-argo-rollouts.sh) as a process against the same local control plane, as its own
+// identity (PEER_USER), and the user's part: creating its Rollouts (built in peer-objects.ts).
+// Everything it dials is 127.0.0.0/8, or the fixture's control address inside the harness's network
+// namespace (the web analysis of the failing-canary measure).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import type { CoreV1Api, CustomObjectsApi, V1Service } from "@kubernetes/client-node";
-import { ModelDeploymentSpecSchema } from "../../operator/src/api/index.ts";
-import { renderDeployment } from "../../operator/src/render/deployment.ts";
-import { computeRevision } from "../../operator/src/render/revision.ts";
-import { renderService } from "../../operator/src/render/service.ts";
+import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { ClusterState } from "../cluster/control-plane.ts";
 import { ARTIFACTS, kubectl, type OperatorSettings, pool, ROOT } from "./common.ts";
+import { rolloutObjects } from "./peer-objects.ts";
 
 const exec = promisify(execFile);
-
-/** The same two canary steps on both sides (a first revision skips them on both). */
-export const PEER_STEPS = [{ setWeight: 50 }, { pause: { duration: "10s" } }];
 
 /** The bin directory of the Argo Rollouts build (cached by version; a cold build takes ~8 min). */
 export async function argoRolloutsBinDir(): Promise<string> {
@@ -43,6 +37,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The environment without proxy settings: its web analysis must dial the fixture's address itself,
+ * never hand the request to a proxy off this machine (DESIGN §4).
+ */
+function withoutProxies(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^(https?|all|no)_proxy$/i.test(k)));
+}
+
 export interface Peer {
   pid: number;
   version: string;
@@ -50,22 +52,47 @@ export interface Peer {
   logs(): string;
   stop(): Promise<void>;
   kill9(): Promise<void>;
+  exited(): boolean;
 }
 
 /**
  * Installs Argo Rollouts' CRDs and starts its controller with the same client QPS/burst as the
- * operator. It runs as the cluster admin: it needs cluster-wide RBAC, and the bench compares
- * controllers, not identities. Leader election follows `leaderElect` (off unless a measure needs it).
+ * operator. It runs as its own cluster admin (PEER_USER: it needs cluster-wide RBAC, and the audit
+ * log tells its writes apart). Leader election follows `leaderElect` (off unless a measure needs it);
+ * `args` adds flags (e.g. --rollout-resync); `logLevel` is warn unless a measure reads its info lines.
  */
 export async function startArgoRollouts(
   c: ClusterState,
-  opts: { settings: OperatorSettings; leaderElect?: boolean; name?: string },
+  opts: {
+    settings: OperatorSettings;
+    leaderElect?: boolean;
+    name?: string;
+    args?: string[];
+    logLevel?: "info" | "warn";
+  },
 ): Promise<Peer> {
   const bin = await argoRolloutsBinDir();
   const crds = join(bin, "crds");
   for (const f of readdirSync(crds).filter((x) => x.endsWith(".yaml")))
     await kubectl(c, ["apply", "--server-side", "-f", join(crds, f)]);
-  await kubectl(c, ["wait", "--for=condition=Established", "--timeout=60s", "crd/rollouts.argoproj.io"]);
+  // Right after the apply a CRD may have no status.conditions yet, which kubectl wait (1.36) reports
+  // as an error instead of waiting: ask again until it is Established, within a minute.
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const ok = await kubectl(c, [
+      "wait",
+      "--for=condition=Established",
+      "--timeout=10s",
+      "crd/rollouts.argoproj.io",
+    ])
+      .then(() => true)
+      .catch((err: unknown) => {
+        if (Date.now() > until) throw err;
+        return false;
+      });
+    if (ok) break;
+    await sleep(250);
+  }
   const controller = join(bin, "rollouts-controller");
   const version = (await exec(controller, ["--version"])).stdout.trim();
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -75,16 +102,17 @@ export async function startArgoRollouts(
   const child: ChildProcess = spawn(
     controller,
     [
-      `--kubeconfig=${c.kubeconfig}`,
+      `--kubeconfig=${c.peerKubeconfig}`,
       `--leader-elect=${opts.leaderElect ?? false}`,
       `--qps=${opts.settings.qps}`,
       `--burst=${opts.settings.burst}`,
-      `--metricsport=${metricsPort}`,
+      `--metricsPort=${metricsPort}`,
       `--healthzPort=${healthzPort}`,
-      "--loglevel=warn",
+      `--loglevel=${opts.logLevel ?? "warn"}`,
+      ...(opts.args ?? []),
     ],
-    // Its namespace for leases and config: not a pod, so say which one.
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, POD_NAMESPACE: "default" } },
+    // Its namespace for its Lease and config: not a pod, so say which one.
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...withoutProxies(process.env), POD_NAMESPACE: "default" } },
   );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
@@ -108,6 +136,7 @@ export async function startArgoRollouts(
     version,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     logs,
+    exited: () => !alive(),
     async stop() {
       if (alive()) child.kill("SIGTERM");
       await Promise.race([exited, sleep(20_000)]);
@@ -118,43 +147,6 @@ export async function startArgoRollouts(
       if (alive()) child.kill("SIGKILL");
       await exited;
     },
-  };
-}
-
-/** A Rollout running exactly the pods a ModelDeployment of `mdSpec` runs, with its Service. */
-export function rolloutObjects(
-  ns: string,
-  name: string,
-  mdSpec: Record<string, unknown>,
-): { rollout: Record<string, unknown>; service: V1Service } {
-  const spec = ModelDeploymentSpecSchema.parse(mdSpec);
-  const owner = { name, namespace: ns, uid: "" };
-  const d = renderDeployment({
-    owner,
-    spec,
-    revision: computeRevision(spec),
-    replicas: spec.replicas,
-  });
-  const svc = renderService({ owner, spec }) as V1Service;
-  delete svc.metadata?.ownerReferences;
-  const template = (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template;
-  return {
-    rollout: {
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Rollout",
-      metadata: { name, namespace: ns },
-      spec: {
-        replicas: spec.replicas,
-        revisionHistoryLimit: spec.rollout.revisionHistoryLimit,
-        progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
-        selector: { matchLabels: svc.spec?.selector ?? template.metadata.labels },
-        template,
-        strategy: {
-          canary: { steps: PEER_STEPS, scaleDownDelaySeconds: spec.rollout.scaleDownDelaySeconds },
-        },
-      },
-    },
-    service: svc,
   };
 }
 
@@ -180,19 +172,5 @@ export function createRollouts(
       });
       await core.createNamespacedService({ namespace: ns, body: service });
     },
-  );
-}
-
-/** Healthy at the current generation, every replica available: the Rollout's own "done". */
-export function rolloutAvailable(obj: Record<string, unknown>): boolean {
-  const r = obj as {
-    metadata: { generation?: number };
-    spec?: { replicas?: number };
-    status?: { phase?: string; observedGeneration?: string | number; availableReplicas?: number };
-  };
-  return (
-    r.status?.phase === "Healthy" &&
-    String(r.status.observedGeneration) === String(r.metadata.generation) &&
-    (r.status.availableReplicas ?? 0) >= (r.spec?.replicas ?? 1)
   );
 }

@@ -1,10 +1,12 @@
 // Failing canary → 100% traffic on stable. A ModelDeployment reaches a canary (50%, three canary
 // pods, health.intervalSeconds 1); the fixture model server is told to fail 30% of the canary pods'
-// requests; time from that PUT to status.canaryWeight 0 with rejectedRevision = the canary.
+// requests; time from that call to status.canaryWeight 0 with rejectedRevision = the canary.
 // Its own fixture server (runtime port 8090, control port 9910) inside the harness's namespace.
+// peer-rollback.ts runs the same ModelDeployment run (modelshipRollbackOnce) beside Argo Rollouts.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import type { ClusterState } from "../cluster/control-plane.ts";
 import { startFixture } from "../cluster/fixtures.ts";
 import {
   DEFAULT_SETTINGS,
@@ -20,10 +22,13 @@ import {
   withCluster,
 } from "./common.ts";
 
-const INTERVAL_S = 1;
+export const INTERVAL_S = 1;
+export const ERROR_RATE = 0.3;
+/** 50% of six replicas. */
+export const CANARY_PODS = 3;
 const RUNTIME_PORT = 8090;
 const CONTROL_PORT = 9910;
-const RUN_CAP_MS = 90_000;
+export const RUN_CAP_MS = 90_000;
 
 interface MdStatus {
   observedGeneration?: number;
@@ -35,10 +40,11 @@ interface MdStatus {
 }
 type Md = { metadata: { generation: number }; status?: MdStatus };
 
-const spec = (version: string) =>
+/** Six replicas, a 50% canary judged by the prober every second; the model server on `port`. */
+export const flakySpec = (version: string, port = RUNTIME_PORT) =>
   mdSpec({
     model: { name: "recommender", version },
-    runtime: { preset: "openInference", image: "registry.invalid/recsys:1", port: RUNTIME_PORT },
+    runtime: { preset: "openInference", image: "registry.invalid/recsys:1", port },
     replicas: 6,
     rollout: {
       steps: [{ setWeight: 50 }, { analysis: {} }, { pause: { duration: "60s" } }],
@@ -57,7 +63,12 @@ const spec = (version: string) =>
     },
   });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number, every = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  ms: number,
+  every = 100,
+): Promise<T> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const v = await fn().catch(() => undefined);
@@ -65,6 +76,125 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: numb
     await sleep(every);
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+export interface RollbackRig {
+  c: ClusterState;
+  ns: string;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  /** The fixture's control API, and the model port its pods serve on. */
+  controlUrl: string;
+  port: number;
+}
+
+/**
+ * The fault, through the fixture's control API, per canary pod: fresh counters (so a reader of the
+ * fixture's counts sees only answers given under the fault), then ERROR_RATE of the answers failing.
+ */
+export async function injectFault(controlUrl: string, ips: readonly string[]): Promise<void> {
+  await Promise.all(
+    ips.map(async (ip) => {
+      const reset = await fetch(`${controlUrl}/pods/${ip}`, {
+        method: "DELETE",
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!reset.ok) throw new Error(`fixture DELETE ${ip}: ${reset.status}`);
+      const res = await fetch(`${controlUrl}/pods/${ip}`, {
+        method: "PUT",
+        body: JSON.stringify({ errorRate: ERROR_RATE }),
+        headers: { "content-type": "application/json" },
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(`fixture PUT ${ip}: ${res.status}`);
+    }),
+  );
+}
+
+/**
+ * Takes the fault off these pods again. kwok hands a deleted pod's address to a later pod, and the
+ * fixture keys its faults by address: a fault left behind would fail the next canary before its run.
+ */
+export async function clearFault(controlUrl: string, ips: readonly string[]): Promise<void> {
+  await Promise.all(
+    ips.map((ip) =>
+      fetch(`${controlUrl}/pods/${ip}`, { method: "DELETE", signal: AbortSignal.timeout(5000) }).then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      ),
+    ),
+  );
+}
+
+/**
+ * One failing canary on modelship: creates `name` at v1, waits until Healthy, starts a canary, faults
+ * its pods, and returns the ms from the fault to status.canaryWeight 0 with the canary rejected.
+ */
+export async function modelshipRollbackOnce(rig: RollbackRig, name: string, i: number): Promise<number> {
+  const { ns, core, custom } = rig;
+  const ref = { group: "modelship.dev", version: "v1alpha1", namespace: ns, plural: "modeldeployments" };
+  const get = async (n: string) => (await custom.getNamespacedCustomObject({ ...ref, name: n })) as Md;
+  await custom.createNamespacedCustomObject({ ...ref, body: mdBody(ns, name, flakySpec("v1", rig.port)) });
+  await until(
+    `${name} Healthy`,
+    async () => {
+      const md = await get(name);
+      return md.status?.phase === "Healthy" && md.status.observedGeneration === md.metadata.generation
+        ? md
+        : undefined;
+    },
+    RUN_CAP_MS,
+    250,
+  );
+  await kubectl(rig.c, [
+    "patch",
+    "mdep",
+    name,
+    "-n",
+    ns,
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: { model: { version: `v2-${i}` } } }),
+  ]);
+  const md = await until(
+    `${name} canary`,
+    async () => {
+      const m = await get(name);
+      return m.status?.canaryRevision && (m.status.canaryWeight ?? 0) > 0 ? m : undefined;
+    },
+    RUN_CAP_MS,
+    250,
+  );
+  const canary = md.status?.canaryRevision ?? "";
+  const pods = await until(
+    "canary pod IPs",
+    async () => {
+      const list = await core.listNamespacedPod({
+        namespace: ns,
+        labelSelector: `modelship.dev/deployment=${name},modelship.dev/revision=${canary}`,
+      });
+      const ips = list.items.map((p) => p.status?.podIP).filter((x): x is string => !!x);
+      return ips.length >= CANARY_PODS ? ips : undefined;
+    },
+    RUN_CAP_MS,
+    250,
+  );
+  const faultAt = performance.now();
+  try {
+    await injectFault(rig.controlUrl, pods);
+    await until(
+      `${name} back on stable`,
+      async () => {
+        const m = await get(name);
+        return m.status?.canaryWeight === 0 && m.status.rejectedRevision === canary ? m : undefined;
+      },
+      RUN_CAP_MS,
+      50,
+    );
+    return performance.now() - faultAt;
+  } finally {
+    await clearFault(rig.controlUrl, pods);
+  }
 }
 
 export async function runRollback(opts: {
@@ -84,80 +214,17 @@ export async function runRollback(opts: {
     await core.createNamespace({ body: { metadata: { name: ns } } });
     const op = await startOperator(c, { settings, name: "rollback", cpuProf: opts.cpuProf });
     const ref = { group: "modelship.dev", version: "v1alpha1", namespace: ns, plural: "modeldeployments" };
-    const get = async (name: string) => (await custom.getNamespacedCustomObject({ ...ref, name })) as Md;
     const times: number[] = [];
     const failures: string[] = [];
     try {
       for (let i = 0; i < runs && Date.now() < hardDeadline; i++) {
         const name = `flaky-${i}`;
         try {
-          await custom.createNamespacedCustomObject({ ...ref, body: mdBody(ns, name, spec("v1")) });
-          await until(
-            `${name} Healthy`,
-            async () => {
-              const md = await get(name);
-              return md.status?.phase === "Healthy" && md.status.observedGeneration === md.metadata.generation
-                ? md
-                : undefined;
-            },
-            RUN_CAP_MS,
-            250,
-          );
-          await kubectl(c, [
-            "patch",
-            "mdep",
+          const took = await modelshipRollbackOnce(
+            { c, ns, core, custom, controlUrl: fixture.controlUrl, port: RUNTIME_PORT },
             name,
-            "-n",
-            ns,
-            "--type=merge",
-            "-p",
-            JSON.stringify({ spec: { model: { version: `v2-${i}` } } }),
-          ]);
-          const md = await until(
-            `${name} canary`,
-            async () => {
-              const m = await get(name);
-              return m.status?.canaryRevision && (m.status.canaryWeight ?? 0) > 0 ? m : undefined;
-            },
-            RUN_CAP_MS,
-            250,
+            i,
           );
-          const canary = md.status?.canaryRevision ?? "";
-          const pods = await until(
-            "canary pod IPs",
-            async () => {
-              const list = await core.listNamespacedPod({
-                namespace: ns,
-                labelSelector: `modelship.dev/deployment=${name},modelship.dev/revision=${canary}`,
-              });
-              const ips = list.items.map((p) => p.status?.podIP).filter((x): x is string => !!x);
-              return ips.length > 0 ? ips : undefined;
-            },
-            RUN_CAP_MS,
-            250,
-          );
-          const faultAt = performance.now();
-          await Promise.all(
-            pods.map(async (ip) => {
-              const res = await fetch(`${fixture.controlUrl}/pods/${ip}`, {
-                method: "PUT",
-                body: JSON.stringify({ errorRate: 0.3 }),
-                headers: { "content-type": "application/json" },
-                signal: AbortSignal.timeout(5000),
-              });
-              if (!res.ok) throw new Error(`fixture PUT ${ip}: ${res.status}`);
-            }),
-          );
-          await until(
-            `${name} back on stable`,
-            async () => {
-              const m = await get(name);
-              return m.status?.canaryWeight === 0 && m.status.rejectedRevision === canary ? m : undefined;
-            },
-            RUN_CAP_MS,
-            50,
-          );
-          const took = performance.now() - faultAt;
           times.push(took);
           log(`rollback run ${i}: ${Math.round(took)} ms`);
         } catch (err) {
@@ -176,7 +243,13 @@ export async function runRollback(opts: {
       date: new Date().toISOString(),
       machine: before,
       loadAverageAfter: (await machine()).loadAverage,
-      settings: { ...settings, prober: true, intervalSeconds: INTERVAL_S, errorRate: 0.3, canaryPods: 3 },
+      settings: {
+        ...settings,
+        prober: true,
+        intervalSeconds: INTERVAL_S,
+        errorRate: ERROR_RATE,
+        canaryPods: CANARY_PODS,
+      },
       goal: { ms: goalMs, intervals: goalMs / 1000 / INTERVAL_S },
       runs,
       completed: times.length,

@@ -110,6 +110,33 @@ export function table(): string {
       `| beside Argo Rollouts: RSS with ${m.objects.modelship} / ${m.objects.argoRollouts} objects settled (empty) | ${m.settledRssMiB.modelship} MiB (${m.emptyRssMiB.modelship}) | Argo Rollouts ${m.settledRssMiB.argoRollouts} MiB (${m.emptyRssMiB.argoRollouts}) | ${m.ratio}× (goal ≤ 1×: ${ok(m.ratio <= 1)}) | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
     );
   }
+  const failed = (what: string, x: R) =>
+    `| beside Argo Rollouts: ${what} | failed: ${String(x.error).slice(0, 160).replaceAll("|", "/").replaceAll("\n", " ")} | — | — | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`;
+  const i = peer?.idle;
+  if (i?.error) rows.push(failed("idle writes", i));
+  else if (i) {
+    const side = (x: R) =>
+      `${x.writesInWindow} API writes; ${x.cpuMsPerReconcile} CPU-ms/reconcile (${x.reconcilesInWindow} reconciles, ${x.cpuPercentOfOneCore}% of a core)`;
+    rows.push(
+      `| beside Argo Rollouts: idle, ${i.objects.modelship} / ${i.objects.argoRollouts} settled objects, ${i.windowSeconds} s window at a ${i.settings.resyncSeconds} s resync | ${side(i.modelship)} | Argo Rollouts ${side(i.argoRollouts)} | writes ${i.ratio.writes === "0 / 0" ? "0 / 0" : `${i.ratio.writes}×`}; CPU-ms/reconcile ${i.ratio.cpuMsPerReconcile}× (goal ≤ 1×: ${ok(i.modelship.writesInWindow <= i.argoRollouts.writesInWindow && (i.ratio.cpuMsPerReconcile ?? 2) <= 1)}) | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
+    );
+  }
+  const f = peer?.failover;
+  if (f?.error) rows.push(failed("leader failover", f));
+  else if (f) {
+    const side = (x: R) =>
+      `working p50 ${s(x.working.p50Ms)}, max ${s(x.working.maxMs)} (${x.working.completed}/${f.runs}); lease taken p50 ${s(x.lease.p50Ms)}`;
+    rows.push(
+      `| beside Argo Rollouts: leader failover, kill -9 (default ${f.settings.leaseDurationSeconds} s lease on both) | ${side(f.modelship)} | Argo Rollouts ${side(f.argoRollouts)} | working ${f.ratio.workingP50}×, lease ${f.ratio.leaseP50}× (goal ≤ 1×: ${ok((f.ratio.workingP50 ?? 2) <= 1)}) | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
+    );
+  }
+  const b = peer?.rollback;
+  if (b?.error) rows.push(failed("failing canary → stable", b));
+  else if (b) {
+    rows.push(
+      `| beside Argo Rollouts: failing canary → stable (interval ${b.settings.intervalSeconds} s) | p50 ${s(b.modelship.p50Ms)}, max ${s(b.modelship.maxMs)} (${b.modelship.completed}/${b.runs}) | Argo Rollouts abort p50 ${s(b.argoRollouts.p50Ms)}, max ${s(b.argoRollouts.maxMs)} (${b.argoRollouts.completed}/${b.runs}); no canary pod left p50 ${s(b.argoRollouts.backOnStable.p50Ms)} | ${b.ratio ? `${b.ratio.p50}× / ${b.ratio.max}× (p50 / max; goal ≤ 1×: ${ok(b.ratio.max <= 1)})` : "—"} | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
+    );
+  }
   const pr = read("prober");
   if (pr) {
     rows.push(

@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { ClusterState } from "../cluster/control-plane.ts";
 import {
+  type AuditEvent,
   DEFAULT_SETTINGS,
   log,
   machine,
@@ -22,14 +23,6 @@ import {
   writeResult,
 } from "./common.ts";
 import { floor, operator, type Side } from "./create.ts";
-
-interface AuditWrite {
-  verb: string;
-  user: { username: string };
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-  requestReceivedTimestamp: string;
-  stage: string;
-}
 
 /** One write on the run's time line: ms since the run's first create, what was written, by whom. */
 export interface Step {
@@ -46,7 +39,7 @@ export interface Step {
 export function timeline(auditLines: string[], ns: string, anchor: string): Step[] {
   const writes = auditLines
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditWrite)
+    .map((l) => JSON.parse(l) as AuditEvent)
     .filter((e) => e.stage === "ResponseComplete" && e.objectRef?.namespace === ns)
     .map((e) => ({
       t: Date.parse(e.requestReceivedTimestamp) + microsOf(e.requestReceivedTimestamp) / 1000,

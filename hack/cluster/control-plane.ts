@@ -42,6 +42,8 @@ export interface ClusterState {
   kubeconfig: string;
   /** A second admin identity ("modelship-operator") so audit logs tell the operator's writes apart. */
   operatorKubeconfig: string;
+  /** A third admin identity ("argo-rollouts-peer") for the benchmark peer, counted apart in the same way. */
+  peerKubeconfig: string;
   auditLog: string;
   pids: Partial<Record<Component, number>>;
   args: Partial<Record<Component, string[]>>;
@@ -127,6 +129,8 @@ function launch(s: ClusterState, c: Component, args: string[]): void {
 }
 
 export const OPERATOR_USER = "modelship-operator";
+/** The identity hack/bench runs Argo Rollouts as, beside the operator (hack/bench/peer.ts). */
+export const PEER_USER = "argo-rollouts-peer";
 
 function kubeconfigYaml(s: ClusterState, caFile: string, token: string): string {
   return [
@@ -266,6 +270,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
     token: randomBytes(24).toString("hex"),
     kubeconfig: join(dir, "kubeconfig.yaml"),
     operatorKubeconfig: join(dir, "operator-kubeconfig.yaml"),
+    peerKubeconfig: join(dir, "peer-kubeconfig.yaml"),
     auditLog: join(dir, "logs", "audit.log"),
     pids: {},
     args: {},
@@ -276,9 +281,15 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   writeFileSync(join(dir, "pki", "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }));
   const operatorToken = randomBytes(24).toString("hex");
+  const peerToken = randomBytes(24).toString("hex");
   writeFileSync(
     join(dir, "pki", "tokens.csv"),
-    `${s.token},admin,admin,"system:masters"\n${operatorToken},${OPERATOR_USER},${OPERATOR_USER},"system:masters"\n`,
+    [
+      `${s.token},admin,admin,"system:masters"`,
+      `${operatorToken},${OPERATOR_USER},${OPERATOR_USER},"system:masters"`,
+      `${peerToken},${PEER_USER},${PEER_USER},"system:masters"`,
+      "",
+    ].join("\n"),
   );
   writeFileSync(join(dir, "audit-policy.yaml"), AUDIT_POLICY);
   saveState(s);
@@ -307,6 +318,7 @@ export async function startCluster(opts: StartOptions): Promise<ClusterState> {
   // The apiserver signed its own serving cert into --cert-dir; clients trust exactly that.
   writeFileSync(s.kubeconfig, kubeconfigYaml(s, join(dir, "pki", "apiserver.crt"), s.token));
   writeFileSync(s.operatorKubeconfig, kubeconfigYaml(s, join(dir, "pki", "apiserver.crt"), operatorToken));
+  writeFileSync(s.peerKubeconfig, kubeconfigYaml(s, join(dir, "pki", "apiserver.crt"), peerToken));
   launch(s, "kube-controller-manager", [
     `--kubeconfig=${s.kubeconfig}`,
     "--leader-elect=false",

@@ -93,6 +93,21 @@ describe("fixture model server", () => {
     expect(server.podStats(POD_A)).toMatchObject({ requests: 1, errors: 0 });
   });
 
+  it("sums the counts of a group of pods, and says when there is no data yet", async () => {
+    await control("PUT", `/pods/${POD_A}`, { errorRate: 0.5 });
+    for (let i = 0; i < 4; i++) await get(POD_A, "/v2/health/ready");
+    for (let i = 0; i < 4; i++) await get(POD_B, "/v2/health/ready");
+    const res = await control("GET", `/stats?ips=${POD_A},${POD_B}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { pods: { ip: string }[]; total: unknown };
+    expect(body.pods.map((p) => p.ip)).toEqual([POD_A, POD_B]);
+    expect(body.total).toEqual({ requests: 8, errors: 2, successRate: 0.75 });
+    expect(await (await control("GET", "/stats?ips=127.0.0.9")).json()).toMatchObject({
+      total: { requests: 0, errors: 0, successRate: null },
+    });
+    expect((await control("GET", "/stats")).status).toBe(400);
+  });
+
   it("counts a tagged request under its route and under the route plus its tag", async () => {
     await get(POD_A, "/v2/health/ready", { headers: { [LOAD_TAG_HEADER]: "run-1" } });
     await get(POD_A, "/v2/health/ready");
