@@ -43,7 +43,7 @@ export async function buildOperator(file = BUNDLE): Promise<string> {
  * template and regular-expression literals and comments, where they mean the same character.
  */
 export function asciiOnly(source: string): string {
-  return source.replace(/[^\u0000-\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return source.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 if (import.meta.main) {
