@@ -33,6 +33,15 @@ export function percentile(xs: number[], p: number): number {
 }
 export const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
+/** Repeated timings (ms): how many completed, p50, p99, max and each sample. */
+export const timingSummary = (xs: number[]) => ({
+  completed: xs.length,
+  p50Ms: round(percentile(xs, 50), 0),
+  p99Ms: round(percentile(xs, 99), 0),
+  maxMs: round(Math.max(...xs), 0),
+  samplesMs: xs.map((t) => round(t, 0)),
+});
+
 export async function machine(cluster?: ClusterState): Promise<Record<string, unknown>> {
   let kube = "unknown";
   if (cluster) {

@@ -11,7 +11,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import type { ClusterState } from "../cluster/control-plane.ts";
-import { kubeConfigOf, log, type OperatorSettings, percentile, round, startOperator } from "./common.ts";
+import {
+  kubeConfigOf,
+  log,
+  type OperatorSettings,
+  percentile,
+  round,
+  startOperator,
+  timingSummary,
+} from "./common.ts";
 import { startArgoRollouts } from "./peer.ts";
 
 const LEASE_S = 15;
@@ -71,13 +79,6 @@ async function failoverOnce(
   candidates.splice(candidates.indexOf(leader), 1);
   return { ...(leaseMs !== undefined ? { leaseMs } : {}), ...(workingMs !== undefined ? { workingMs } : {}) };
 }
-
-const summary = (xs: number[]) => ({
-  completed: xs.length,
-  p50Ms: round(percentile(xs, 50), 0),
-  maxMs: round(Math.max(...xs), 0),
-  samplesMs: xs.map((t) => round(t, 0)),
-});
 
 /** `runs` failovers per side, alternating, within `budgetMs`. */
 export async function measurePeerFailover(
@@ -149,8 +150,8 @@ export async function measurePeerFailover(
     definition: `two candidates per side at their default lease settings (${LEASE_S} s lease), every object of apply → Available present; kill -9 of the leader, then ms until the Lease names another holder (lease) and until the standby logs that its workers run (working: modelship "leading: starting workers"; Argo Rollouts "Started controller", after it starts its informers and syncs their caches, which it does only once leading); sides alternate, modelship first; ratio of medians`,
     settings: { leaseDurationSeconds: LEASE_S, candidatesPerSide: 2 },
     runs,
-    modelship: { lease: summary(ms?.lease ?? []), working: summary(ms?.working ?? []) },
-    argoRollouts: { lease: summary(ar?.lease ?? []), working: summary(ar?.working ?? []) },
+    modelship: { lease: timingSummary(ms?.lease ?? []), working: timingSummary(ms?.working ?? []) },
+    argoRollouts: { lease: timingSummary(ar?.lease ?? []), working: timingSummary(ar?.working ?? []) },
     ratio: { leaseP50: ratio(ms?.lease, ar?.lease), workingP50: ratio(ms?.working, ar?.working) },
     failures,
   };

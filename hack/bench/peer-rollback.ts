@@ -24,6 +24,7 @@ import {
   percentile,
   round,
   startOperator,
+  timingSummary,
 } from "./common.ts";
 import { startArgoRollouts } from "./peer.ts";
 import {
@@ -293,14 +294,6 @@ async function argoRollbackOnce(
   }
 }
 
-const summary = (xs: number[]) => ({
-  completed: xs.length,
-  p50Ms: round(percentile(xs, 50), 0),
-  p99Ms: round(percentile(xs, 99), 0),
-  maxMs: round(Math.max(...xs), 0),
-  samplesMs: xs.map((t) => round(t, 0)),
-});
-
 /** `runs` failing canaries on each side, alternating (Argo Rollouts first), within `budgetMs`. */
 export async function measurePeerRollback(
   c: ClusterState,
@@ -389,8 +382,8 @@ export async function measurePeerRollback(
       pauseBeforeAnalysisSeconds: PAUSE_S,
     },
     runs,
-    modelship: summary(ms),
-    argoRollouts: { ...summary(ar), backOnStable: summary(arBack), loadRounds: arLoad },
+    modelship: timingSummary(ms),
+    argoRollouts: { ...timingSummary(ar), backOnStable: timingSummary(arBack), loadRounds: arLoad },
     ratio:
       ms.length && ar.length
         ? {
