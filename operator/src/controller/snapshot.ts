@@ -9,11 +9,13 @@ import {
   MODEL_RUNTIME_SA_LABEL,
   MODEL_RUNTIME_SA_LABEL_VALUE,
   type ModelDeployment,
+  type ParseResult,
   parseModelDeployment,
 } from "../api/index.ts";
 import type { ApiClient } from "../kube/api-client.ts";
 import { classifyApiError } from "../kube/api-client.ts";
 import type { EventTarget } from "../kube/events.ts";
+import { deepFreeze } from "../lib/deep-freeze.ts";
 import { type MadeWith, madeWithOf } from "../render/features.ts";
 import { computeRevision, type RevisionSpec, revisionSpecsOf } from "../render/revision.ts";
 import type { Owner } from "../render/types.ts";
@@ -108,10 +110,8 @@ export async function loadSnapshot(
   const { namespace, name } = base;
   const uid = cached.metadata?.uid ?? "";
   const owner: Owner = { name, namespace, uid };
-  // Objects from a LIST may lack apiVersion/kind; they are implied by the informer.
-  const parsed = parseModelDeployment({ apiVersion: API_VERSION, kind: KIND, ...cached });
+  const { parsed, desiredRevision } = parseOnce(cached);
   const md = parsed.ok ? parsed.value : undefined;
-  const desiredRevision = md ? computeRevision(md.spec) : "";
   const owned = ownedBy(src.deployments, owner);
   // Pods by ownership, not by label: a pod that merely carries our labels says nothing about us.
   const pods = ownedPods(owned, src.replicaSets.list(namespace), src.pods.list(namespace));
@@ -142,6 +142,24 @@ export async function loadSnapshot(
     observed,
     madeWith: madeWithOf(owned),
   };
+}
+
+/**
+ * Each cached version is parsed (and its revision hashed) once, not on every pass: the informer
+ * replaces an object on every change and never edits one, so the object is the version's identity,
+ * and a resync of an unchanged ModelDeployment parses nothing. The parse is frozen: a later step
+ * that changed it would change what every later pass reads, so it throws instead.
+ */
+const parsedVersions = new WeakMap<CachedModelDeployment, { parsed: ParseResult; desiredRevision: string }>();
+
+function parseOnce(cached: CachedModelDeployment): { parsed: ParseResult; desiredRevision: string } {
+  const hit = parsedVersions.get(cached);
+  if (hit) return hit;
+  // Objects from a LIST may lack apiVersion/kind; they are implied by the informer.
+  const parsed = deepFreeze(parseModelDeployment({ apiVersion: API_VERSION, kind: KIND, ...cached }));
+  const entry = { parsed, desiredRevision: parsed.ok ? computeRevision(parsed.value.spec) : "" };
+  parsedVersions.set(cached, entry);
+  return entry;
 }
 
 /** How long a ServiceAccount's label is trusted before it is read again. */
