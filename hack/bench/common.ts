@@ -2,7 +2,7 @@
 // process as the image runs it (dist/main.js, bundled by hack/build.ts) with its /metrics, process CPU from /proc, the audit log, and the
 // machine description every result carries. Everything dials 127.0.0.0/8 or the harness's addresses.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -275,6 +275,72 @@ export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+/**
+ * User+system CPU seconds of each thread of a process, summed by thread name (Linux /proc): tells
+ * the JavaScript thread ("node" for Node) from V8's compiler and GC helpers and libuv's pool.
+ */
+export function cpuSecondsByThread(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** b − a per thread name, rounded; threads that used no CPU in between are left out. */
+function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(b)) {
+    const d = round(v - (a[name] ?? 0));
+    if (d > 0) out[name] = d;
+  }
+  return out;
+}
+
+/** What a controller process spent while `during` ran, per reconcile (its counter `metric`). */
+export interface CpuWindow {
+  windowSeconds: number;
+  reconciles: number;
+  cpuSeconds: number;
+  /** Node: the JavaScript thread is "MainThread"; V8's GC and compiler helpers are "V8Worker". */
+  cpuSecondsByThread: Record<string, number>;
+  cpuMsPerReconcile: number | null;
+  cpuPercentOfOneCore: number;
+}
+
+export async function cpuWindow<T>(
+  proc: { pid: number; metricsUrl: string },
+  metric: string,
+  during: () => Promise<T>,
+): Promise<{ cpu: CpuWindow; result: T }> {
+  const m0 = await scrape(proc.metricsUrl);
+  const [cpu0, threads0, t0] = [cpuSeconds(proc.pid), cpuSecondsByThread(proc.pid), performance.now()];
+  const result = await during();
+  const [cpu1, threads1, t1] = [cpuSeconds(proc.pid), cpuSecondsByThread(proc.pid), performance.now()];
+  const m1 = await scrape(proc.metricsUrl);
+  const reconciles = (m1.get(metric) ?? 0) - (m0.get(metric) ?? 0);
+  const cpu = cpu1 - cpu0;
+  const windowS = (t1 - t0) / 1000;
+  return {
+    cpu: {
+      windowSeconds: round(windowS, 1),
+      reconciles,
+      cpuSeconds: round(cpu),
+      cpuSecondsByThread: cpuDelta(threads0, threads1),
+      cpuMsPerReconcile: reconciles > 0 ? round((cpu * 1000) / reconciles, 3) : null,
+      cpuPercentOfOneCore: round((cpu / windowS) * 100, 1),
+    },
+    result,
+  };
+}
+
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const m = /VmRSS:\s+(\d+) kB/.exec(status);

@@ -32,7 +32,7 @@ const CAP_MS: Record<number, number> = { 1: 60_000, 100: 240_000, 1000: 600_000 
 const REPEATS_N1 = 5;
 const MiB = 2 ** 20;
 
-async function timed(
+export async function timed(
   c: ClusterState,
   ns: string,
   n: number,

@@ -57,7 +57,7 @@ export function table(): string {
   const idle = read("idle");
   if (idle) {
     rows.push(
-      `| resync of ${idle.modelDeployments} unchanged (2 resyncs at ${idle.settings.resyncSeconds} s) | ${idle.writesSinceRestart} API writes; ${idle.cpuMsPerReconcile} CPU-ms/reconcile (${idle.reconcilesInWindow} reconciles, ${idle.cpuPercentOfOneCore}% of a core)${idle.healthzMs ? `; /healthz meanwhile p99 ${idle.healthzMs.p99} ms, max ${idle.healthzMs.max} ms` : ""} | goal 0 writes | ${ok(idle.writesSinceRestart === 0)} | ${idle.machine.loadAverage[0]} | ${idle.date.slice(0, 16)} |`,
+      `| resync of ${idle.modelDeployments} unchanged (2 resyncs at ${idle.settings.resyncSeconds} s) | ${idle.writesSinceRestart} API writes; ${idle.steady.cpuMsPerReconcile} CPU-ms/reconcile steady (${idle.steady.reconciles} reconciles, ${idle.steady.cpuPercentOfOneCore}% of a core), ${idle.afterStart.cpuMsPerReconcile} right after the start; /healthz then p99 ${idle.healthzMs.p99} ms, max ${idle.healthzMs.max} ms | goal 0 writes | ${ok(idle.writesSinceRestart === 0)} | ${idle.machine.loadAverage[0]} | ${idle.date.slice(0, 16)} |`,
     );
   }
   const mem = read("memory");
@@ -116,9 +116,9 @@ export function table(): string {
   if (i?.error) rows.push(failed("idle writes", i));
   else if (i) {
     const side = (x: R) =>
-      `${x.writesInWindow} API writes; ${x.cpuMsPerReconcile} CPU-ms/reconcile (${x.reconcilesInWindow} reconciles, ${x.cpuPercentOfOneCore}% of a core)`;
+      `${x.writesInWindow} API writes; ${x.steady.cpuMsPerReconcile} CPU-ms/reconcile steady (${x.steady.reconciles} reconciles, ${x.steady.cpuPercentOfOneCore}% of a core), ${x.afterStart.cpuMsPerReconcile} right after the start`;
     rows.push(
-      `| beside Argo Rollouts: idle, ${i.objects.modelship} / ${i.objects.argoRollouts} settled objects, ${i.windowSeconds} s window at a ${i.settings.resyncSeconds} s resync | ${side(i.modelship)} | Argo Rollouts ${side(i.argoRollouts)} | writes ${i.ratio.writes === "0 / 0" ? "0 / 0" : `${i.ratio.writes}×`}; CPU-ms/reconcile ${i.ratio.cpuMsPerReconcile}× (goal ≤ 1×: ${ok(i.modelship.writesInWindow <= i.argoRollouts.writesInWindow && (i.ratio.cpuMsPerReconcile ?? 2) <= 1)}) | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
+      `| beside Argo Rollouts: idle, ${i.objects.modelship} / ${i.objects.argoRollouts} settled objects, ${i.windowSeconds} s window at a ${i.settings.resyncSeconds} s resync | ${side(i.modelship)} | Argo Rollouts ${side(i.argoRollouts)} | writes ${i.ratio.writes === "0 / 0" ? "0 / 0" : `${i.ratio.writes}×`}; CPU-ms/reconcile ${i.ratio.cpuMsPerReconcile}× steady, ${i.ratio.cpuMsPerReconcileAfterStart}× after the start (goal ≤ 1×: ${ok(i.modelship.writesInWindow <= i.argoRollouts.writesInWindow && (i.ratio.cpuMsPerReconcile ?? 2) <= 1)}) | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
     );
   }
   const f = peer?.failover;
