@@ -347,6 +347,17 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
+/**
+ * RSS in MiB, split: `anon` is the process's own memory (heaps, stacks, malloc); `file` the pages of
+ * its binary and libraries it has touched, which the kernel can drop and read again.
+ */
+export function rssSplitMiB(pid: number): { rss: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+  const mib = (x: number) => round(x / 1024, 1);
+  return { rss: mib(kb("VmRSS")), anon: mib(kb("RssAnon")), file: mib(kb("RssFile") + kb("RssShmem")) };
+}
+
 /** One line of the apiserver's JSON audit log (the fields the benches read). */
 export interface AuditEvent {
   verb: string;

@@ -17,6 +17,7 @@ import {
   mdSpec,
   round,
   rssBytes,
+  rssSplitMiB,
   startOperator,
   watchUntilReady,
   withCluster,
@@ -93,9 +94,11 @@ export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promi
     const op = await startOperator(c, { settings, args: ["--prober=false"], name: "peer" });
     const peer = await startArgoRollouts(c, { settings });
     const empty = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
+    const emptySplit = { modelship: rssSplitMiB(op.pid), argoRollouts: rssSplitMiB(peer.pid) };
     const rows: Record<string, unknown>[] = [];
     let settled = { modelship: 0, argoRollouts: 0 };
     let rss = { modelship: Number.NaN, argoRollouts: Number.NaN };
+    let settledSplit = emptySplit;
     try {
       for (const n of sizes) {
         const repeats = n === 1 ? REPEATS_N1 : 1;
@@ -131,6 +134,7 @@ export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promi
       // V8 and Go's GC give back what the burst grew.
       await sleep(60_000);
       rss = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
+      settledSplit = { modelship: rssSplitMiB(op.pid), argoRollouts: rssSplitMiB(peer.pid) };
     } finally {
       await peer.stop();
       await op.stop();
@@ -157,6 +161,10 @@ export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promi
         emptyRssMiB: { modelship: round(empty.modelship, 1), argoRollouts: round(empty.argoRollouts, 1) },
         settledRssMiB: { modelship: round(rss.modelship, 1), argoRollouts: round(rss.argoRollouts, 1) },
         ratio: ratio(rss.modelship, rss.argoRollouts),
+        // anon: the process's own memory; file: pages of its binary it touched (Node's is ~100 MB).
+        emptySplitMiB: emptySplit,
+        settledSplitMiB: settledSplit,
+        anonRatio: ratio(settledSplit.modelship.anon, settledSplit.argoRollouts.anon),
       },
       idle,
       failover,

@@ -106,8 +106,9 @@ export function table(): string {
   }
   if (peer?.memory) {
     const m = peer.memory;
+    const split = (x: R | undefined) => (x ? `: ${x.anon} own + ${x.file} binary pages` : "");
     rows.push(
-      `| beside Argo Rollouts: RSS with ${m.objects.modelship} / ${m.objects.argoRollouts} objects settled (empty) | ${m.settledRssMiB.modelship} MiB (${m.emptyRssMiB.modelship}) | Argo Rollouts ${m.settledRssMiB.argoRollouts} MiB (${m.emptyRssMiB.argoRollouts}) | ${m.ratio}× (goal ≤ 1×: ${ok(m.ratio <= 1)}) | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
+      `| beside Argo Rollouts: RSS with ${m.objects.modelship} / ${m.objects.argoRollouts} objects settled (empty) | ${m.settledRssMiB.modelship} MiB (${m.emptyRssMiB.modelship})${split(m.settledSplitMiB?.modelship)} | Argo Rollouts ${m.settledRssMiB.argoRollouts} MiB (${m.emptyRssMiB.argoRollouts})${split(m.settledSplitMiB?.argoRollouts)} | ${m.ratio}× (goal ≤ 1×: ${ok(m.ratio <= 1)})${m.anonRatio ? `; own memory ${m.anonRatio}×` : ""} | ${peer.machine.loadAverage[0]} | ${peer.date.slice(0, 16)} |`,
     );
   }
   const failed = (what: string, x: R) =>
