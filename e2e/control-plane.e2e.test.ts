@@ -3,7 +3,14 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeOf } from "../hack/cluster/network.ts";
-import { eventually, kubeConfig, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
+import {
+  eventually,
+  kubeConfig,
+  kubectl,
+  localCluster,
+  uniqueNamespace,
+  waitForCrds,
+} from "./support/cluster.ts";
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -92,7 +99,7 @@ describe("local control plane", () => {
       },
     };
     await kubectl(["apply", "--server-side", "-f", "-"], JSON.stringify(crd));
-    await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd/widgets.e2e.modelship.dev"]);
+    waitForCrds(["widgets.e2e.modelship.dev"]);
 
     const custom = kc.makeApiClient(CustomObjectsApi);
     const ref = { group: "e2e.modelship.dev", version: "v1", namespace: ns, plural: "widgets" };

@@ -22,7 +22,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findHelm, hasGo, run } from "../hack/chart/tools.ts";
 import { argoCdConfigMap, chartArgoCdKeys } from "../hack/cluster/argocd-cm.ts";
 import { ensureArgoCdBinaries } from "../hack/cluster/binaries.ts";
-import { eventually, kubectl, kubectlPath, localCluster, uniqueNamespace } from "./support/cluster.ts";
+import {
+  eventually,
+  kubectl,
+  kubectlPath,
+  localCluster,
+  uniqueNamespace,
+  waitForCrds,
+} from "./support/cluster.ts";
 import { core, createNamespace, getMd, type Md, mdSpec, promote, waitForPhase } from "./support/mdep.ts";
 import { type RunningOperator, startOperator } from "./support/operator.ts";
 
@@ -152,12 +159,7 @@ describe("kubectl applies the CRD and the samples", () => {
   it("client-side: kubectl apply -f crds/ then the samples with -n", async () => {
     // A plain client-side apply of the CRD works (44 KB, far below the 256 KiB annotation limit).
     await kubectl(["apply", "-f", join(root, "crds")]);
-    await kubectl([
-      "wait",
-      "--for=condition=Established",
-      "--timeout=60s",
-      "crd/modeldeployments.modelship.dev",
-    ]);
+    waitForCrds(["modeldeployments.modelship.dev"]);
     await createNamespace(ns);
     await createNamespace(nsSsa);
     const out = await kubectl(["apply", "-n", ns, "-f", join(root, "crds", "samples")]);

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildOperator, NODE_FLAGS } from "../hack/build.ts";
-import { eventually, kubectl, localCluster, uniqueNamespace } from "./support/cluster.ts";
+import { eventually, kubectl, localCluster, uniqueNamespace, waitForCrds } from "./support/cluster.ts";
 import { helm, helmPath, kubectlAs, serviceAccountKubeconfig } from "./support/helm.ts";
 import {
   applyMd,
@@ -74,12 +74,7 @@ describe.skipIf(Boolean(skipReason))("helm install + the operator with the chart
       "--wait",
       "--timeout=180s",
     ]);
-    await kubectl([
-      "wait",
-      "--for=condition=Established",
-      "--timeout=60s",
-      "crd/modeldeployments.modelship.dev",
-    ]);
+    waitForCrds(["modeldeployments.modelship.dev"]);
     const dep = await eventually(
       "operator Deployment 2/2 Ready",
       async () => {

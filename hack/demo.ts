@@ -22,9 +22,11 @@ import { ensureBinaries, ensureTraefikBinary } from "./cluster/binaries.ts";
 import {
   type ClusterState,
   clustersRoot,
+  kubectlOf,
   readState,
   startCluster,
   stopCluster,
+  waitForCrdsEstablished,
 } from "./cluster/control-plane.ts";
 import { type FixtureServer, startFixture } from "./cluster/fixtures.ts";
 import { type GatewayState, startGateway, stopGateway } from "./cluster/gateway.ts";
@@ -364,7 +366,7 @@ async function main(): Promise<number> {
   );
 
   ctx.kubectl(["apply", "--server-side", "-f", join(root, "crds/modelship.dev_modeldeployments.yaml")]);
-  ctx.kubectl(["wait", "--for=condition=Established", "crd/modeldeployments.modelship.dev", "--timeout=60s"]);
+  waitForCrdsEstablished(kubectlOf(cluster), ["modeldeployments.modelship.dev"]);
   ctx.kubectl(["create", "namespace", NS]);
   const fixture = await startFixture(8080, 9900);
   state.fixture = fixture;

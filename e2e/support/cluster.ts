@@ -7,7 +7,7 @@ import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
-import { type ClusterState, readState } from "../../hack/cluster/control-plane.ts";
+import { type ClusterState, readState, waitForCrdsEstablished } from "../../hack/cluster/control-plane.ts";
 import { installGatewayApiCrds as installGatewayCrdsOf } from "../../hack/cluster/gateway.ts";
 
 const exec = promisify(execFile);
@@ -52,6 +52,11 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
   }
   const { stdout } = await child;
   return stdout;
+}
+
+/** Waits until the named CRDs (e.g. "modeldeployments.modelship.dev") are Established. */
+export function waitForCrds(names: string[]): void {
+  waitForCrdsEstablished({ kubectl: kubectlPath(), kubeconfig: inject("kubeconfig") }, names);
 }
 
 /** Installs the Gateway API CRDs from the local harness's build cache (operators discover them at start). */

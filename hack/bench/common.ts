@@ -10,7 +10,13 @@ import { promisify } from "node:util";
 import { type CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
 import { buildOperator, NODE_FLAGS } from "../build.ts";
 import { ensureBinaries } from "../cluster/binaries.ts";
-import { type ClusterState, startCluster, stopCluster } from "../cluster/control-plane.ts";
+import {
+  type ClusterState,
+  kubectlOf,
+  startCluster,
+  stopCluster,
+  waitForCrdsEstablished,
+} from "../cluster/control-plane.ts";
 import { POD_SUPERNET } from "../cluster/network.ts";
 
 const exec = promisify(execFile);
@@ -127,21 +133,7 @@ export async function withCluster<T>(
       "-f",
       join(ROOT, "crds/modelship.dev_modeldeployments.yaml"),
     ]);
-    // kubectl wait fails at once ("accessor error: <nil>") on a CRD whose status is not written yet.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await kubectl(c, [
-          "wait",
-          "--for=condition=Established",
-          "--timeout=60s",
-          "crd/modeldeployments.modelship.dev",
-        ]);
-        break;
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        await sleep(500);
-      }
-    }
+    waitForCrdsEstablished(kubectlOf(c), ["modeldeployments.modelship.dev"]);
     return await fn(c);
   } finally {
     active.delete(c);

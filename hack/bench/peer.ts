@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
-import type { ClusterState } from "../cluster/control-plane.ts";
+import { type ClusterState, kubectlOf, waitForCrdsEstablished } from "../cluster/control-plane.ts";
 import { ARTIFACTS, kubectl, type OperatorSettings, pool, ROOT } from "./common.ts";
 import { rolloutObjects } from "./peer-objects.ts";
 
@@ -75,24 +75,7 @@ export async function startArgoRollouts(
   const crds = join(bin, "crds");
   for (const f of readdirSync(crds).filter((x) => x.endsWith(".yaml")))
     await kubectl(c, ["apply", "--server-side", "-f", join(crds, f)]);
-  // Right after the apply a CRD may have no status.conditions yet, which kubectl wait (1.36) reports
-  // as an error instead of waiting: ask again until it is Established, within a minute.
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const ok = await kubectl(c, [
-      "wait",
-      "--for=condition=Established",
-      "--timeout=10s",
-      "crd/rollouts.argoproj.io",
-    ])
-      .then(() => true)
-      .catch((err: unknown) => {
-        if (Date.now() > until) throw err;
-        return false;
-      });
-    if (ok) break;
-    await sleep(250);
-  }
+  waitForCrdsEstablished(kubectlOf(c), ["rollouts.argoproj.io"]);
   const controller = join(bin, "rollouts-controller");
   const version = (await exec(controller, ["--version"])).stdout.trim();
   mkdirSync(ARTIFACTS, { recursive: true });

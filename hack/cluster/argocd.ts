@@ -19,7 +19,15 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { argoCdConfigMap, chartArgoCdKeys } from "./argocd-cm.ts";
-import { type ClusterState, clusterKubectl, freePort, recordAddonPids, stopAddon } from "./control-plane.ts";
+import {
+  type ClusterState,
+  clusterKubectl,
+  freePort,
+  kubectlOf,
+  recordAddonPids,
+  stopAddon,
+  waitForCrdsEstablished,
+} from "./control-plane.ts";
 
 export type ArgoCdComponent =
   | "redis-server"
@@ -299,23 +307,7 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCdState
   const crds = join(opts.binDir, "crds");
   for (const f of readdirSync(crds))
     kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(crds, f)]);
-  // A CRD created a moment ago may not have a status yet, which `kubectl wait` reports as an error.
-  const established = Date.now() + 60_000;
-  for (;;) {
-    const args = [
-      "wait",
-      "--for=condition=Established",
-      "--timeout=10s",
-      "crd/applications.argoproj.io",
-      "crd/appprojects.argoproj.io",
-    ];
-    const r = spawnSync(join(cluster.binDir, "kubectl"), ["--kubeconfig", cluster.kubeconfig, ...args], {
-      encoding: "utf8",
-    });
-    if (r.status === 0) break;
-    if (Date.now() > established) throw new Error(`Argo CD's CRDs are not Established: ${r.stderr}`);
-    await sleep(500);
-  }
+  waitForCrdsEstablished(kubectlOf(cluster), ["applications.argoproj.io", "appprojects.argoproj.io"]);
   const argocd = join(opts.binDir, "argocd");
   const hash = sh(argocd, ["account", "bcrypt", "--password", s.password]).trim();
   const objects = argoCdObjects(s, cluster, join(cluster.binDir, "helm"), hash);

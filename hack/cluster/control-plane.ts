@@ -107,6 +107,50 @@ export function clusterKubectl(cluster: ClusterState, args: string[], input?: st
   return r.stdout;
 }
 
+/**
+ * Waits until every named CRD (e.g. "modeldeployments.modelship.dev") is Established. Not
+ * `kubectl wait --for=condition=Established`: right after an apply a CRD may have no status yet,
+ * and kubectl 1.36 then fails at once ("accessor error") instead of waiting. Reads the condition
+ * itself, every 200 ms, until `timeoutMs`.
+ */
+export function waitForCrdsEstablished(
+  at: { kubectl: string; kubeconfig: string },
+  names: string[],
+  timeoutMs = 60_000,
+): void {
+  const deadline = Date.now() + timeoutMs;
+  let pending = names;
+  for (;;) {
+    const r = spawnSync(
+      at.kubectl,
+      ["--kubeconfig", at.kubeconfig, "get", ...pending.map((n) => `crd/${n}`), "-o", "json"],
+      { encoding: "utf8", maxBuffer: 32 * 1024 * 1024 },
+    );
+    if (r.status === 0) {
+      const out = JSON.parse(r.stdout) as CrdStatus & { items?: CrdStatus[] };
+      const established = new Set((out.items ?? [out]).filter(isEstablished).map((c) => c.metadata?.name));
+      pending = pending.filter((n) => !established.has(n));
+      if (pending.length === 0) return;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`CRDs not Established within ${timeoutMs} ms: ${pending.join(", ")} ${r.stderr ?? ""}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+}
+
+type CrdStatus = {
+  metadata?: { name?: string };
+  status?: { conditions?: { type: string; status: string }[] };
+};
+const isEstablished = (c: CrdStatus) =>
+  c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True") === true;
+
+/** kubectl of this cluster's build and the admin kubeconfig, for waitForCrdsEstablished. */
+export const kubectlOf = (c: ClusterState) => ({
+  kubectl: join(c.binDir, "kubectl"),
+  kubeconfig: c.kubeconfig,
+});
+
 export function readState(dir: string): ClusterState | undefined {
   const file = join(dir, "state.json");
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ClusterState) : undefined;

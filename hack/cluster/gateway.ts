@@ -27,8 +27,10 @@ import {
   type ClusterState,
   freePort,
   clusterKubectl as kubectl,
+  kubectlOf,
   recordAddonPids,
   stopAddon,
+  waitForCrdsEstablished,
 } from "./control-plane.ts";
 import { assertContained } from "./network.ts";
 
@@ -69,13 +71,10 @@ export function installGatewayApiCrds(cluster: ClusterState): void {
     "-f",
     join(cluster.binDir, "gateway-api-crds"),
   ]);
-  kubectl(cluster, [
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd/gatewayclasses.gateway.networking.k8s.io",
-    "crd/gateways.gateway.networking.k8s.io",
-    "crd/httproutes.gateway.networking.k8s.io",
+  waitForCrdsEstablished(kubectlOf(cluster), [
+    "gatewayclasses.gateway.networking.k8s.io",
+    "gateways.gateway.networking.k8s.io",
+    "httproutes.gateway.networking.k8s.io",
   ]);
 }
 
@@ -106,13 +105,10 @@ export function traefikCrdFile(binDir: string): string {
 /** Traefik's CRDs (traefikservices, ingressroutes, …), which its CRD provider lists at start; idempotent. */
 export function installTraefikCrds(cluster: ClusterState, binDir: string): void {
   kubectl(cluster, ["apply", "--server-side", "--force-conflicts", "-f", traefikCrdFile(binDir)]);
-  kubectl(cluster, [
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd/traefikservices.traefik.io",
-    "crd/ingressroutes.traefik.io",
-    "crd/middlewares.traefik.io",
+  waitForCrdsEstablished(kubectlOf(cluster), [
+    "traefikservices.traefik.io",
+    "ingressroutes.traefik.io",
+    "middlewares.traefik.io",
   ]);
 }
 
