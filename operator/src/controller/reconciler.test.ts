@@ -12,7 +12,7 @@ import type { ApplyObject } from "../render/types.ts";
 import type { RolloutEvent } from "../rollout/types.ts";
 import { withAppliedHash } from "./drift.ts";
 import { Reconciler } from "./reconciler.ts";
-import type { Cache } from "./snapshot.ts";
+import type { Cache, Owned } from "./snapshot.ts";
 import { TerminalError } from "./workers.ts";
 
 /** Any object: fakes hold what the code under test reads, nothing more. */
@@ -29,6 +29,11 @@ class MemCache<T extends Obj> implements Cache<T> {
   list(namespace?: string): T[] {
     return [...this.items.values()].filter(
       (o) => namespace === undefined || o.metadata?.namespace === namespace,
+    );
+  }
+  byController(uid: string): T[] {
+    return [...this.items.values()].filter((o) =>
+      (o.metadata as Owned["metadata"])?.ownerReferences?.some((r) => r.controller && r.uid === uid),
     );
   }
   put(o: T): void {
@@ -282,6 +287,11 @@ describe("Reconciler", () => {
         namespace: "shop",
         ownerReferences: [{ controller: true, uid: "u-2" }],
       },
+    });
+    // In another namespace, naming our uid as its controller: anyone there may write any uid.
+    w.caches.PodDisruptionBudget.put({
+      kind: "PodDisruptionBudget",
+      metadata: { name: "claims-us", namespace: "elsewhere", ownerReferences: [owned] },
     });
     w.writes.length = 0;
     await w.reconciler.reconcile("shop/rec");

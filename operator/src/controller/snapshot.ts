@@ -32,6 +32,8 @@ import { ownedPods } from "./pod-ownership.ts";
 export interface Cache<T> {
   get(name: string, namespace?: string): T | undefined;
   list(namespace?: string): T[];
+  /** The objects whose controlling ownerReference names this uid (an index, not a scan). */
+  byController(uid: string): T[];
 }
 
 /** What the reconciler reads of any child: enough to tell whether it is ours. */
@@ -51,9 +53,16 @@ export function controlledBy(o: Owned, owner: Owner): boolean {
   return o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === owner.uid) === true;
 }
 
-/** Objects in `cache` whose controller is `owner`: only those are ever written or deleted. */
+/**
+ * Objects in `cache` whose controller is `owner`: only those are ever written or deleted. In the
+ * owner's namespace only: an object elsewhere may name any uid in its ownerReferences.
+ */
 export function ownedBy<T extends Owned>(cache: Cache<T> | undefined, owner: Owner): T[] {
-  return (cache?.list(owner.namespace) ?? []).filter((o) => controlledBy(o, owner));
+  return inNamespace(cache?.byController(owner.uid) ?? [], owner.namespace);
+}
+
+function inNamespace<T extends Owned>(objects: T[], namespace: string): T[] {
+  return objects.filter((o) => o.metadata?.namespace === namespace);
 }
 
 /** The ModelDeployment as the cache holds it: unparsed, so an invalid spec can still be reported on. */
@@ -114,7 +123,16 @@ export async function loadSnapshot(
   const md = parsed.ok ? parsed.value : undefined;
   const owned = ownedBy(src.deployments, owner);
   // Pods by ownership, not by label: a pod that merely carries our labels says nothing about us.
-  const pods = ownedPods(owned, src.replicaSets.list(namespace), src.pods.list(namespace));
+  // ReplicaSets of our Deployments, pods of those ReplicaSets; ownedPods checks the chain again.
+  const replicaSets = inNamespace(
+    owned.flatMap((d) => src.replicaSets.byController(d.metadata?.uid ?? "")),
+    namespace,
+  );
+  const candidates = inNamespace(
+    replicaSets.flatMap((rs) => src.pods.byController(rs.metadata?.uid ?? "")),
+    namespace,
+  );
+  const pods = ownedPods(owned, replicaSets, candidates);
   const observed = observeRevisions(owned, pods);
   const revisions = md
     ? revisionSpecsOf(md, desiredRevision, new Set(observed.map((o) => o.revision)))

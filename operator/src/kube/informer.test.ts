@@ -74,10 +74,21 @@ class FakeApi {
   }
 
   /** Creates or changes an object; `announce: false` simulates a missed event. */
-  put(name: string, data: Record<string, string>, announce = true): Obj {
+  put(name: string, data: Record<string, string>, announce = true, controller?: string): Obj {
     this.rv += 1;
     const existed = this.objects.has(name);
-    const obj: Obj = { metadata: { name, namespace: "ns", resourceVersion: String(this.rv) }, data };
+    const ownerReferences = controller
+      ? [{ apiVersion: "v1", kind: "Owner", name: controller, uid: controller, controller: true }]
+      : undefined;
+    const obj: Obj = {
+      metadata: {
+        name,
+        namespace: "ns",
+        resourceVersion: String(this.rv),
+        ...(ownerReferences ? { ownerReferences } : {}),
+      },
+      data,
+    };
     this.objects.set(name, obj);
     if (announce) for (const c of this.live()) c.callback(existed ? "MODIFIED" : "ADDED", obj);
     return obj;
@@ -284,6 +295,28 @@ describe("SupervisedInformer", () => {
     await vi.advanceTimersByTimeAsync(10_000);
     await started;
     expect(names(inf.list())).toEqual(["a"]);
+  });
+
+  it("indexes objects by their controller's uid through adds, a change of controller, deletes and a relist", async () => {
+    const { api, inf } = setup();
+    api.put("a", {}, true, "u1");
+    api.put("b", {}, true, "u1");
+    api.put("c", {}, true, "u2");
+    api.put("free", {});
+    await inf.start();
+    expect(names(inf.byController("u1"))).toEqual(["a", "b"]);
+    api.put("b", {}, true, "u2");
+    api.delete("c");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(names(inf.byController("u1"))).toEqual(["a"]);
+    expect(names(inf.byController("u2"))).toEqual(["b"]);
+    // Deleted while not watching: the relist's diff drops it from the index too.
+    api.breakWatches(new Error("ECONNRESET"));
+    api.delete("a", false);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(inf.byController("u1")).toEqual([]);
+    expect(names(inf.byController("u2"))).toEqual(["b"]);
+    expect(inf.byController("nobody")).toEqual([]);
   });
 
   it("after a restart reports what changed while it was not watching, and nothing for unchanged objects", async () => {

@@ -129,6 +129,12 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   /** namespace ("" for cluster-scoped) -> name -> object. */
   #cache = new Map<string, Map<string, T>>();
+  /**
+   * controller uid -> the objects whose controlling ownerReference names it: a reconcile reads its
+   * own children from here instead of scanning every object of the namespace (which made each
+   * reconcile, and so each resync, grow with the namespace's size).
+   */
+  #byController = new Map<string, Set<T>>();
   #changeHandlers: ChangeHandler<T>[] = [];
   #resyncHandlers: ResyncHandler<T>[] = [];
 
@@ -224,6 +230,12 @@ export class SupervisedInformer<T extends KubernetesObject> {
 
   get(name: string, namespace?: string): T | undefined {
     return this.#cache.get(namespace ?? "")?.get(name);
+  }
+
+  /** The objects whose controller (the ownerReference with controller: true) has this uid. */
+  byController(uid: string): T[] {
+    const objects = this.#byController.get(uid);
+    return objects ? [...objects] : [];
   }
 
   list(namespace?: string): T[] {
@@ -373,7 +385,9 @@ export class SupervisedInformer<T extends KubernetesObject> {
       this.#cache.set(namespace, objects);
     }
     const previous = objects.get(name);
+    if (previous !== undefined) this.#unindex(previous);
     objects.set(name, obj);
+    this.#indexed(obj);
     if (previous === undefined) this.#emit(obj, "add");
     else if (!sameVersion(previous, obj)) this.#emit(obj, "update");
     // Same resourceVersion: a relist after a restart saw an unchanged object; nothing to report.
@@ -384,9 +398,32 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.#touch();
     const namespace = obj.metadata?.namespace ?? "";
     const objects = this.#cache.get(namespace);
-    if (objects === undefined || !objects.delete(obj.metadata?.name ?? "")) return;
+    const name = obj.metadata?.name ?? "";
+    const stored = objects?.get(name);
+    if (objects === undefined || stored === undefined) return;
+    objects.delete(name);
+    this.#unindex(stored);
     if (objects.size === 0) this.#cache.delete(namespace);
     this.#emit(obj, "delete");
+  }
+
+  #indexed(obj: T): void {
+    const uid = controllerUidOf(obj);
+    if (uid === undefined) return;
+    let objects = this.#byController.get(uid);
+    if (objects === undefined) {
+      objects = new Set();
+      this.#byController.set(uid, objects);
+    }
+    objects.add(obj);
+  }
+
+  #unindex(obj: T): void {
+    const uid = controllerUidOf(obj);
+    const objects = uid === undefined ? undefined : this.#byController.get(uid);
+    if (uid === undefined || objects === undefined) return;
+    objects.delete(obj);
+    if (objects.size === 0) this.#byController.delete(uid);
   }
 
   #emit(obj: T, kind: ChangeKind): void {
@@ -441,4 +478,8 @@ function describeError(err: unknown): string {
     return typeof status === "number" ? `${err.message} (HTTP ${status})` : err.message;
   }
   return String(err);
+}
+
+function controllerUidOf(obj: KubernetesObject): string | undefined {
+  return obj.metadata?.ownerReferences?.find((r) => r.controller === true)?.uid;
 }

@@ -49,6 +49,9 @@ export class MultiInformer<T extends KubernetesObject> {
   list(namespace?: string): T[] {
     return this.parts.flatMap((p) => p.list(namespace));
   }
+  byController(uid: string): T[] {
+    return this.parts.flatMap((p) => p.byController(uid));
+  }
   async start(): Promise<void> {
     await Promise.all(this.parts.map((p) => p.start()));
   }
