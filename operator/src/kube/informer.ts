@@ -387,7 +387,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
     const previous = objects.get(name);
     if (previous !== undefined) this.#unindex(previous);
     objects.set(name, obj);
-    this.#indexed(obj);
+    this.#index(obj);
     if (previous === undefined) this.#emit(obj, "add");
     else if (!sameVersion(previous, obj)) this.#emit(obj, "update");
     // Same resourceVersion: a relist after a restart saw an unchanged object; nothing to report.
@@ -407,7 +407,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.#emit(obj, "delete");
   }
 
-  #indexed(obj: T): void {
+  #index(obj: T): void {
     const uid = controllerUidOf(obj);
     if (uid === undefined) return;
     let objects = this.#byController.get(uid);
