@@ -264,21 +264,29 @@ export async function scrape(url: string): Promise<Map<string, number>> {
 
 /** User+system CPU seconds of a process (Linux /proc, 100 Hz ticks). */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return statCpu(readFileSync(`/proc/${pid}/stat`, "utf8")).seconds;
 }
+
+/** The name and user+system CPU seconds in a /proc stat line (the name may hold spaces and parens). */
+function statCpu(stat: string): { name: string; seconds: number } {
+  const end = stat.lastIndexOf(")");
+  const fields = stat.slice(end + 2).split(" ");
+  return {
+    name: stat.slice(stat.indexOf("(") + 1, end),
+    seconds: (Number(fields[11]) + Number(fields[12])) / 100,
+  };
+}
+
 /**
  * User+system CPU seconds of each thread of a process, summed by thread name (Linux /proc): tells
- * the JavaScript thread ("node" for Node) from V8's compiler and GC helpers and libuv's pool.
+ * Node's JavaScript thread ("MainThread") from V8's GC and compiler helpers ("V8Worker").
  */
 export function cpuSecondsByThread(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+      const { name, seconds } = statCpu(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
+      out[name] = (out[name] ?? 0) + seconds;
     } catch {
       // The thread ended between the listing and the read.
     }
@@ -301,7 +309,7 @@ export interface CpuWindow {
   windowSeconds: number;
   reconciles: number;
   cpuSeconds: number;
-  /** Node: the JavaScript thread is "MainThread"; V8's GC and compiler helpers are "V8Worker". */
+  /** By thread name (cpuSecondsByThread). */
   cpuSecondsByThread: Record<string, number>;
   cpuMsPerReconcile: number | null;
   cpuPercentOfOneCore: number;

@@ -16,7 +16,6 @@ import {
   mdAvailable,
   mdSpec,
   round,
-  rssBytes,
   rssSplitMiB,
   startOperator,
   watchUntilReady,
@@ -31,9 +30,8 @@ import { measurePeerRollback } from "./peer-rollback.ts";
 
 const CAP_MS: Record<number, number> = { 1: 60_000, 100: 240_000, 1000: 600_000 };
 const REPEATS_N1 = 5;
-const MiB = 2 ** 20;
 
-export async function timed(
+async function timed(
   c: ClusterState,
   ns: string,
   n: number,
@@ -93,11 +91,10 @@ export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promi
     const before = await machine(c);
     const op = await startOperator(c, { settings, args: ["--prober=false"], name: "peer" });
     const peer = await startArgoRollouts(c, { settings });
-    const empty = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
     const emptySplit = { modelship: rssSplitMiB(op.pid), argoRollouts: rssSplitMiB(peer.pid) };
     const rows: Record<string, unknown>[] = [];
     let settled = { modelship: 0, argoRollouts: 0 };
-    let rss = { modelship: Number.NaN, argoRollouts: Number.NaN };
+    // Replaced once the burst has settled (a failed burst throws before the result is built).
     let settledSplit = emptySplit;
     try {
       for (const n of sizes) {
@@ -133,7 +130,6 @@ export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promi
       // Both hold every object they made (and its children) in their caches; a minute of idling lets
       // V8 and Go's GC give back what the burst grew.
       await sleep(60_000);
-      rss = { modelship: rssBytes(op.pid) / MiB, argoRollouts: rssBytes(peer.pid) / MiB };
       settledSplit = { modelship: rssSplitMiB(op.pid), argoRollouts: rssSplitMiB(peer.pid) };
     } finally {
       await peer.stop();
@@ -158,9 +154,9 @@ export async function runPeer(opts: { quick: boolean; cpuProf: boolean }): Promi
       results: rows,
       memory: {
         objects: settled,
-        emptyRssMiB: { modelship: round(empty.modelship, 1), argoRollouts: round(empty.argoRollouts, 1) },
-        settledRssMiB: { modelship: round(rss.modelship, 1), argoRollouts: round(rss.argoRollouts, 1) },
-        ratio: ratio(rss.modelship, rss.argoRollouts),
+        emptyRssMiB: { modelship: emptySplit.modelship.rss, argoRollouts: emptySplit.argoRollouts.rss },
+        settledRssMiB: { modelship: settledSplit.modelship.rss, argoRollouts: settledSplit.argoRollouts.rss },
+        ratio: ratio(settledSplit.modelship.rss, settledSplit.argoRollouts.rss),
         // anon: the process's own memory; file: pages of its binary it touched (Node's is ~100 MB).
         emptySplitMiB: emptySplit,
         settledSplitMiB: settledSplit,

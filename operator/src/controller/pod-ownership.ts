@@ -2,12 +2,10 @@
 // one of its Deployments (by uid), and which carry that Deployment's revision. Labels alone prove
 // nothing: anyone who may create a pod in the namespace can copy them, and the prober must not
 // judge a revision by (or dial) a pod that is not of its making. Pure: cached objects in, pods out.
+
+import { controllerUidOf } from "../kube/informer.ts";
 import { LABEL_REVISION } from "../render/labels.ts";
 import type { Owned } from "./snapshot.ts";
-
-function controllerUid(o: Owned): string | undefined {
-  return o.metadata?.ownerReferences?.find((r) => r.controller === true)?.uid;
-}
 
 /**
  * The pods of `pods` owned through a ReplicaSet by one of `deployments` (already known to be ours),
@@ -27,12 +25,12 @@ export function ownedPods<P extends Owned>(
   const rsRevision = new Map<string, string | undefined>();
   for (const rs of replicaSets) {
     const uid = rs.metadata?.uid;
-    const owner = controllerUid(rs);
+    const owner = controllerUidOf(rs);
     if (uid !== undefined && owner !== undefined && revisionOf.has(owner))
       rsRevision.set(uid, revisionOf.get(owner));
   }
   return pods.filter((p) => {
-    const rs = controllerUid(p);
+    const rs = controllerUidOf(p);
     if (rs === undefined || !rsRevision.has(rs)) return false;
     const revision = rsRevision.get(rs);
     return revision !== undefined && p.metadata?.labels?.[LABEL_REVISION] === revision;

@@ -480,6 +480,9 @@ function describeError(err: unknown): string {
   return String(err);
 }
 
-function controllerUidOf(obj: KubernetesObject): string | undefined {
+/** The uid in an object's controlling ownerReference (controller: true), if it has one. */
+export function controllerUidOf(obj: {
+  metadata?: { ownerReferences?: { uid: string; controller?: boolean }[] };
+}): string | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true)?.uid;
 }
